@@ -1,0 +1,103 @@
+//! Conflicting-field entries: the competing values a merge left for someone to decide.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// Which contact field an entry competes for, parsed from the wire's `field` string.
+///
+/// ```
+/// use rocketchat_omnichannel::models::ConflictField;
+///
+/// assert_eq!(ConflictField::parse("name"), ConflictField::Name);
+/// assert_eq!(ConflictField::parse("manager"), ConflictField::Manager);
+/// assert_eq!(ConflictField::parse("customFields.cpf"), ConflictField::CustomField("cpf".into()));
+/// assert_eq!(ConflictField::parse("avatar"), ConflictField::Unknown("avatar".into()));
+/// assert_eq!(ConflictField::CustomField("cpf".into()).to_string(), "customFields.cpf");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ConflictField {
+    /// The contact's name.
+    Name,
+    /// The contact manager; the entry's value is a user `_id`.
+    Manager,
+    /// A custom field, by key.
+    CustomField(String),
+    /// A field this SDK does not know, kept as sent.
+    Unknown(String),
+}
+
+impl ConflictField {
+    /// Parses the wire form; never fails, unknown forms are kept.
+    pub fn parse(field: &str) -> Self {
+        match field {
+            "name" => Self::Name,
+            "manager" => Self::Manager,
+            other => match other.strip_prefix("customFields.") {
+                Some(key) => Self::CustomField(key.to_owned()),
+                None => Self::Unknown(other.to_owned()),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Name => f.write_str("name"),
+            Self::Manager => f.write_str("manager"),
+            Self::CustomField(key) => write!(f, "customFields.{key}"),
+            Self::Unknown(field) => f.write_str(field),
+        }
+    }
+}
+
+impl Serialize for ConflictField {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConflictField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let field = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Self::parse(&field))
+    }
+}
+
+/// One entry of `conflictingFields`: a competing value for a field. The contact's own field
+/// keeps the current value.
+///
+/// ```
+/// use rocketchat_omnichannel::models::{ConflictField, ConflictingField};
+///
+/// let entry: ConflictingField = serde_json::from_str(r#"{"field":"customFields.age","value":42}"#)?;
+/// assert_eq!(entry.field, ConflictField::CustomField("age".into()));
+/// assert_eq!(entry.value, 42);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConflictingField {
+    /// The field competed for.
+    pub field: ConflictField,
+    /// The competing value; a string for names and managers, any JSON for custom fields.
+    #[serde(default)]
+    pub value: Value,
+}
+
+impl ConflictingField {
+    /// An entry, for tests and mocks.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::models::{ConflictField, ConflictingField};
+    /// let entry = ConflictingField::new(ConflictField::Name, "Jane D.");
+    /// assert_eq!(entry.value, "Jane D.");
+    /// ```
+    pub fn new(field: ConflictField, value: impl Into<Value>) -> Self {
+        Self {
+            field,
+            value: value.into(),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `GET /api/v1/omnichannel/contacts.get`: one contact by id.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use crate::client::{ApiRequest, Client};
+use crate::error::{Error, Matcher, operation_error};
+use crate::models::{Contact, ContactId};
+use crate::response::{self, Envelope};
+
+operation_error! {
+    /// Why fetching a contact failed.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// use rocketchat_omnichannel::omnichannel::contacts::GetContactError;
+    /// match client.get_contact("contact-id").await {
+    ///     Ok(contact) => println!("{:?}", contact.name),
+    ///     Err(GetContactError::NotFound { .. }) => println!("no such contact"),
+    ///     Err(other) => eprintln!("{other}"),
+    /// }
+    /// # }
+    /// ```
+    pub enum GetContactError {
+        /// 404 `Resource not found`: no enabled contact has this id. (Unlike the other
+        /// contact routes, this one answers 404 rather than 400.)
+        NotFound = Matcher::Status(404),
+            "no contact has this id (it may have been deleted)";
+        /// 400 `invalid-params`: the query broke the server's schema.
+        InvalidParams = Matcher::Code("invalid-params"),
+            "the server rejected the query";
+    }
+}
+
+/// Fetches one contact. Made by [`Client::get_contact`]; send with `.await` or
+/// [`GetContact::send`].
+///
+/// ```no_run
+/// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+/// let contact = client.get_contact("contact-id").await?;
+/// for conflict in &contact.conflicting_fields {
+///     println!("{} could also be {}", conflict.field, conflict.value);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct GetContact<'a> {
+    client: &'a Client,
+    contact_id: ContactId,
+}
+
+impl Client {
+    /// Starts a `contacts.get` call. Needs the `view-livechat-contact` permission.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let contact = client.get_contact("contact-id").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get_contact(&self, contact_id: impl Into<ContactId>) -> GetContact<'_> {
+        GetContact {
+            client: self,
+            contact_id: contact_id.into(),
+        }
+    }
+}
+
+impl GetContact<'_> {
+    /// Sends the request.
+    ///
+    /// # Errors
+    /// [`GetContactError::NotFound`] for an unknown id, the common variants for auth, permission
+    /// and rate limits, and [`GetContactError::Other`] for an empty id (before sending),
+    /// transport failures and unexpected answers.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let contact = client.get_contact("contact-id").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Contact, GetContactError> {
+        if self.contact_id.trim().is_empty() {
+            return Err(Error::validation("the contact id is empty").into());
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("contactId", &self.contact_id)
+            .finish();
+        let answer = self
+            .client
+            .execute(ApiRequest::get("omnichannel/contacts.get", query))
+            .await?;
+        response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result)
+    }
+}
+
+impl<'a> IntoFuture for GetContact<'a> {
+    type Output = Result<Contact, GetContactError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

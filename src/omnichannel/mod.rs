@@ -1,0 +1,3 @@
+//! Omnichannel endpoints, one area per module.
+
+pub mod contacts;

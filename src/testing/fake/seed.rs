@@ -1,0 +1,183 @@
+//! Seed documents: users, personal access tokens and contacts as JSON.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::FakeUser;
+use super::state::{State, TokenKind};
+
+/// A seed document that could not be loaded, with the JSON path of the problem.
+///
+/// ```
+/// use rocketchat_omnichannel::testing::FakeRocketChat;
+/// let error = FakeRocketChat::builder().seed_json(r#"{"users": [{"username": 7}]}"#).unwrap_err();
+/// assert_eq!(error.path(), "users[0].username");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedError {
+    path: String,
+    message: String,
+}
+
+impl SeedError {
+    fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Where in the document the problem is, e.g. `contacts[2]._id`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What is wrong there.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid seed at `{}`: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Seed {
+    #[serde(default)]
+    users: Vec<SeedUser>,
+    #[serde(default)]
+    personal_access_tokens: Vec<SeedToken>,
+    #[serde(default)]
+    contacts: Vec<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedUser {
+    #[serde(rename = "_id")]
+    id: String,
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default = "default_roles")]
+    roles: Vec<String>,
+    #[serde(default)]
+    totp: Option<SeedTotp>,
+}
+
+fn default_roles() -> Vec<String> {
+    vec!["user".into()]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedTotp {
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SeedToken {
+    user_id: String,
+    token: String,
+}
+
+pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let seed: Seed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        SeedError::at(path, e.into_inner().to_string())
+    })?;
+    for (i, user) in seed.users.iter().enumerate() {
+        if user.id.trim().is_empty() {
+            return Err(SeedError::at(format!("users[{i}]._id"), "must not be empty"));
+        }
+        if seed.users[..i].iter().any(|u| u.id == user.id || u.username == user.username) {
+            return Err(SeedError::at(format!("users[{i}]"), "duplicate _id or username"));
+        }
+    }
+    for (i, token) in seed.personal_access_tokens.iter().enumerate() {
+        if !seed.users.iter().any(|u| u.id == token.user_id) {
+            return Err(SeedError::at(
+                format!("personalAccessTokens[{i}].userId"),
+                format!("no user in `users` has _id `{}`", token.user_id),
+            ));
+        }
+        if token.token.trim().is_empty() {
+            return Err(SeedError::at(format!("personalAccessTokens[{i}].token"), "must not be empty"));
+        }
+    }
+    for (i, contact) in seed.contacts.iter().enumerate() {
+        check_contact(contact).map_err(|(field, message)| {
+            SeedError::at(format!("contacts[{i}]{field}"), message)
+        })?;
+    }
+    for user in seed.users {
+        let mut fake = FakeUser::new(&user.username).id(&user.id).password(&user.password);
+        fake.roles = user.roles;
+        fake.name = user.name;
+        fake.email = user.email;
+        fake.totp_code = user.totp.map(|t| t.code);
+        state.add_user(fake);
+    }
+    for token in seed.personal_access_tokens {
+        state.tokens.insert(token.token, (token.user_id, TokenKind::PersonalAccess));
+    }
+    for contact in seed.contacts {
+        state.add_contact_document(contact);
+    }
+    Ok(())
+}
+
+/// Checks the fields the fake's routes rely on; everything else is kept as given.
+fn check_contact(contact: &Map<String, Value>) -> Result<(), (String, String)> {
+    match contact.get("_id") {
+        Some(Value::String(id)) if !id.trim().is_empty() => {}
+        Some(_) => return Err(("._id".into(), "must be a non-empty string".into())),
+        None => return Err(("._id".into(), "is required".into())),
+    }
+    for key in ["name", "contactManager"] {
+        if let Some(value) = contact.get(key)
+            && !value.is_string()
+        {
+            return Err((format!(".{key}"), "must be a string".into()));
+        }
+    }
+    for key in ["emails", "phones", "channels"] {
+        if let Some(value) = contact.get(key)
+            && !value.is_array()
+        {
+            return Err((format!(".{key}"), "must be an array".into()));
+        }
+    }
+    if let Some(fields) = contact.get("customFields")
+        && !fields.is_object()
+    {
+        return Err((".customFields".into(), "must be an object".into()));
+    }
+    match contact.get("conflictingFields") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(entries)) => {
+            for (j, entry) in entries.iter().enumerate() {
+                if !entry.get("field").is_some_and(Value::is_string) {
+                    return Err((
+                        format!(".conflictingFields[{j}].field"),
+                        "must be a string such as \"name\", \"manager\" or \"customFields.<key>\"".into(),
+                    ));
+                }
+            }
+        }
+        Some(_) => return Err((".conflictingFields".into(), "must be an array".into())),
+    }
+    Ok(())
+}

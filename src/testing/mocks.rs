@@ -1,0 +1,253 @@
+//! Typed answers for a [`wiremock::MockServer`].
+//!
+//! Each function starts a mock for one endpoint; its `respond_with_*` methods return a
+//! [`wiremock::Mock`] to mount (and to add `.expect(n)` to). Bodies are serialized from the
+//! SDK's models and from the same error bodies the fake server sends, so a mock cannot
+//! answer something the SDK would not read.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use rocketchat_omnichannel::{Client, Credentials, ResolveConflictsError};
+//! use rocketchat_omnichannel::models::Contact;
+//! use rocketchat_omnichannel::testing::mocks;
+//!
+//! let server = wiremock::MockServer::start().await;
+//! mocks::resolve_conflicts().for_contact("c1").respond_with_contact(&Contact::new("c1"))
+//!     .expect(1).mount(&server).await;
+//! mocks::resolve_conflicts().for_contact("gone").respond_with_contact_not_found()
+//!     .mount(&server).await;
+//!
+//! let client = Client::builder(server.uri()).credentials(Credentials::token("u", "t")).build()?;
+//! assert_eq!(client.resolve_contact_conflicts("c1").wipe_conflicts(true).await?.id, "c1");
+//! let error = client.resolve_contact_conflicts("gone").wipe_conflicts(true).await.unwrap_err();
+//! assert!(matches!(error, ResolveConflictsError::ContactNotFound { .. }));
+//! # Ok(()) }
+//! ```
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_partial_json, method, path_regex};
+use wiremock::{Mock, MockBuilder, ResponseTemplate};
+
+use super::bodies;
+use crate::models::{Contact, ContactId, Me, UserId};
+
+fn json_answer(status: u16, body: Vec<u8>) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body, "application/json")
+}
+
+/// A success body: the value's fields next to `success: true`.
+fn success(key: &str, value: &impl Serialize) -> ResponseTemplate {
+    let body = json!({ key: value, "success": true });
+    json_answer(200, serde_json::to_vec(&body).unwrap_or_default())
+        .insert_header("cache-control", "no-store")
+        .insert_header("pragma", "no-cache")
+}
+
+/// Answers any endpoint can give: 401, 403, 429, and anything by hand.
+macro_rules! common_answers {
+    () => {
+        /// 401 with the server's "You must be logged in to do this." body.
+        pub fn respond_with_unauthorized(self) -> Mock {
+            self.respond(json_answer(401, bodies::unauthorized()))
+        }
+
+        /// 403 with the server's permission message.
+        pub fn respond_with_forbidden(self) -> Mock {
+            self.respond(json_answer(403, bodies::error(bodies::FORBIDDEN)))
+        }
+
+        /// 429 with the limiter's message and `X-RateLimit-*` headers that reset at `reset`.
+        pub fn respond_with_rate_limit(self, reset: SystemTime) -> Mock {
+            let reset_ms = reset.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            let wait = reset
+                .duration_since(SystemTime::now())
+                .map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+            self.respond(
+                json_answer(429, bodies::rate_limited(wait))
+                    .insert_header("x-ratelimit-limit", "10")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-reset", reset_ms.to_string().as_str()),
+            )
+        }
+
+        /// 400 `invalid-params` with the validator's message (e.g. `must be boolean`).
+        pub fn respond_with_invalid_params(self, message: &str) -> Mock {
+            self.respond(json_answer(400, bodies::invalid_params(message)))
+        }
+
+        /// Any status and raw body (an HTML 502 from a proxy, a truncated body …).
+        pub fn respond_with_raw(self, status: u16, body: impl Into<Vec<u8>>, content_type: &str) -> Mock {
+            self.respond(ResponseTemplate::new(status).set_body_raw(body.into(), content_type))
+        }
+
+        /// Escape hatch: a hand-made wiremock answer on this endpoint's matcher.
+        pub fn respond(self, template: ResponseTemplate) -> Mock {
+            self.given().respond_with(template)
+        }
+    };
+}
+
+/// Starts a mock of `POST omnichannel/contacts.conflicts`.
+///
+/// ```
+/// let mock = rocketchat_omnichannel::testing::mocks::resolve_conflicts().respond_with_no_conflicts();
+/// # let _ = mock;
+/// ```
+pub fn resolve_conflicts() -> ResolveConflictsMock {
+    ResolveConflictsMock { contact_id: None }
+}
+
+/// A mock of the resolve call; see [`resolve_conflicts`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct ResolveConflictsMock {
+    contact_id: Option<ContactId>,
+}
+
+impl ResolveConflictsMock {
+    /// Matches only calls for this contact id.
+    pub fn for_contact(mut self, contact_id: impl Into<ContactId>) -> Self {
+        self.contact_id = Some(contact_id.into());
+        self
+    }
+
+    fn given(&self) -> MockBuilder {
+        let mock = Mock::given(method("POST")).and(path_regex(r"/api/v1/omnichannel/contacts\.conflicts$"));
+        match &self.contact_id {
+            Some(id) => mock.and(body_partial_json(json!({ "contactId": id }))),
+            None => mock,
+        }
+    }
+
+    /// 200 with this contact as `result`.
+    pub fn respond_with_contact(self, contact: &Contact) -> Mock {
+        self.respond(success("result", contact))
+    }
+
+    /// 400 `error-contact-has-no-conflicts`.
+    pub fn respond_with_no_conflicts(self) -> Mock {
+        self.respond(json_answer(400, bodies::error("error-contact-has-no-conflicts")))
+    }
+
+    /// 400 `error-contact-not-found`.
+    pub fn respond_with_contact_not_found(self) -> Mock {
+        self.respond(json_answer(400, bodies::error("error-contact-not-found")))
+    }
+
+    /// 400 `error-contact-manager-not-found`.
+    pub fn respond_with_contact_manager_not_found(self) -> Mock {
+        self.respond(json_answer(400, bodies::error("error-contact-manager-not-found")))
+    }
+
+    common_answers!();
+}
+
+/// Starts a mock of `POST login`.
+///
+/// ```
+/// use rocketchat_omnichannel::testing::mocks;
+/// let mock = mocks::login().respond_with_two_factor_required();
+/// # let _ = mock;
+/// ```
+pub fn login() -> LoginMock {
+    LoginMock { _private: () }
+}
+
+/// A mock of the login call; see [`login`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct LoginMock {
+    _private: (),
+}
+
+impl LoginMock {
+    fn given(&self) -> MockBuilder {
+        Mock::given(method("POST")).and(path_regex(r"/api/v1/login$"))
+    }
+
+    /// 200 with a new session for `me`, using `auth_token`.
+    pub fn respond_with_session(self, me: &Me, auth_token: &str) -> Mock {
+        let body = json!({
+            "status": "success",
+            "data": {"userId": me.id, "authToken": auth_token, "me": me},
+            "success": true,
+        });
+        self.respond(json_answer(200, serde_json::to_vec(&body).unwrap_or_default()))
+    }
+
+    /// 401 for a wrong user name or password.
+    pub fn respond_with_bad_password(self) -> Mock {
+        self.respond(json_answer(401, bodies::login_failure("Unauthorized", "Unauthorized", None)))
+    }
+
+    /// 401 `totp-required`, offering TOTP and email codes.
+    pub fn respond_with_two_factor_required(self) -> Mock {
+        let details = json!({"method": "totp", "availableMethods": ["totp", "email"]});
+        self.respond(json_answer(
+            401,
+            bodies::login_failure("totp-required", "TOTP Required", Some(&details)),
+        ))
+    }
+
+    /// 401 `totp-invalid`.
+    pub fn respond_with_two_factor_invalid(self) -> Mock {
+        self.respond(json_answer(401, bodies::login_failure("totp-invalid", "TOTP Invalid", None)))
+    }
+
+    common_answers!();
+}
+
+/// Starts a mock of `GET me`.
+///
+/// ```
+/// use rocketchat_omnichannel::models::Me;
+/// let mut me = Me::default();
+/// me.id = "u1".into();
+/// let mock = rocketchat_omnichannel::testing::mocks::me().respond_with_user(&me);
+/// # let _ = mock;
+/// ```
+pub fn me() -> MeMock {
+    MeMock { _private: () }
+}
+
+/// A mock of the `me` call; see [`me`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct MeMock {
+    _private: (),
+}
+
+impl MeMock {
+    fn given(&self) -> MockBuilder {
+        Mock::given(method("GET")).and(path_regex(r"/api/v1/me$"))
+    }
+
+    /// 200 with the user's fields at the top level, as the server sends them.
+    pub fn respond_with_user(self, me: &Me) -> Mock {
+        let mut body = serde_json::to_value(me).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut body {
+            map.insert("success".into(), Value::Bool(true));
+        }
+        self.respond(json_answer(200, serde_json::to_vec(&body).unwrap_or_default()))
+    }
+
+    common_answers!();
+}
+
+/// A user id, for building [`Me`] values in mocks.
+///
+/// ```
+/// let me = rocketchat_omnichannel::testing::mocks::user("u1", "agent1");
+/// assert_eq!(me.username.as_deref(), Some("agent1"));
+/// ```
+pub fn user(id: impl Into<UserId>, username: &str) -> Me {
+    let mut me = Me::default();
+    me.id = id.into();
+    me.username = Some(username.to_owned());
+    me.roles = vec!["user".into(), "livechat-agent".into()];
+    me
+}
