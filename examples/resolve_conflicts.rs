@@ -29,7 +29,11 @@ struct Args {
 
 impl Args {
     fn has_decision(&self) -> bool {
-        self.name.is_some() || self.manager.is_some() || self.clear_manager || !self.fields.is_empty() || self.wipe
+        self.name.is_some()
+            || self.manager.is_some()
+            || self.clear_manager
+            || !self.fields.is_empty()
+            || self.wipe
     }
 }
 
@@ -81,18 +85,29 @@ fn show(title: &str, contact: &Contact) {
         println!("  conflicts: none");
     }
     for conflict in &contact.conflicting_fields {
-        println!("  conflict: {} could also be {}", conflict.field, conflict.value);
+        println!(
+            "  conflict: {} could also be {}",
+            conflict.field, conflict.value
+        );
     }
 }
 
 /// Connects to `ROCKETCHAT_URL`, or starts the fake and logs in as its demo agent.
-async fn connect(args: &mut Args) -> Result<(Client, Option<FakeRocketChat>), Box<dyn std::error::Error>> {
+async fn connect(
+    args: &mut Args,
+) -> Result<(Client, Option<FakeRocketChat>), Box<dyn std::error::Error>> {
     let Some(url) = env("ROCKETCHAT_URL") else {
         let fake = FakeRocketChat::builder().demo_data().start().await?;
-        println!("ROCKETCHAT_URL is not set: using the embedded fake server at {}", fake.uri());
+        println!(
+            "ROCKETCHAT_URL is not set: using the embedded fake server at {}",
+            fake.uri()
+        );
         let client = Client::builder(fake.uri()).build()?;
-        client.login(DemoData::AGENT_USERNAME, DemoData::AGENT_PASSWORD).await?;
-        args.contact_id.get_or_insert_with(|| DemoData::CONTACT_ID.to_owned());
+        client
+            .login(DemoData::AGENT_USERNAME, DemoData::AGENT_PASSWORD)
+            .await?;
+        args.contact_id
+            .get_or_insert_with(|| DemoData::CONTACT_ID.to_owned());
         if !args.has_decision() {
             println!("no decision flags given: keeping the current values (--wipe)");
             args.wipe = true;
@@ -100,11 +115,19 @@ async fn connect(args: &mut Args) -> Result<(Client, Option<FakeRocketChat>), Bo
         return Ok((client, Some(fake)));
     };
     if args.contact_id.is_none() || !args.has_decision() {
-        return Err(format!("a contact id and at least one decision flag are needed\n{USAGE}").into());
+        return Err(
+            format!("a contact id and at least one decision flag are needed\n{USAGE}").into(),
+        );
     }
     let builder = Client::builder(url);
-    if let (Some(user_id), Some(token)) = (env("ROCKETCHAT_USER_ID"), env("ROCKETCHAT_AUTH_TOKEN")) {
-        return Ok((builder.credentials(Credentials::token(user_id, token)).build()?, None));
+    if let (Some(user_id), Some(token)) = (env("ROCKETCHAT_USER_ID"), env("ROCKETCHAT_AUTH_TOKEN"))
+    {
+        return Ok((
+            builder
+                .credentials(Credentials::token(user_id, token))
+                .build()?,
+            None,
+        ));
     }
     let (Some(user), Some(password)) = (env("ROCKETCHAT_USER"), env("ROCKETCHAT_PASSWORD")) else {
         return Err("set ROCKETCHAT_USER and ROCKETCHAT_PASSWORD, or ROCKETCHAT_USER_ID and ROCKETCHAT_AUTH_TOKEN".into());
@@ -116,7 +139,10 @@ async fn connect(args: &mut Args) -> Result<(Client, Option<FakeRocketChat>), Bo
         None => login.await,
     };
     if let Err(error @ LoginError::TwoFactorRequired { .. }) = &outcome {
-        let methods = error.two_factor_challenge().map(|c| c.available_methods).unwrap_or_default();
+        let methods = error
+            .two_factor_challenge()
+            .map(|c| c.available_methods)
+            .unwrap_or_default();
         return Err(format!("{error}; set ROCKETCHAT_2FA_CODE (methods: {methods:?})").into());
     }
     outcome?;

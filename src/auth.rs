@@ -104,14 +104,20 @@ impl fmt::Debug for Session {
 impl Session {
     pub(crate) fn from_credentials(credentials: Credentials) -> Result<Self, Error> {
         if credentials.user_id.trim().is_empty() || credentials.token.expose().trim().is_empty() {
-            return Err(Error::configuration("the user id and the auth token must not be empty"));
+            return Err(Error::configuration(
+                "the user id and the auth token must not be empty",
+            ));
         }
         let user_id_header = HeaderValue::from_str(credentials.user_id.as_str()).map_err(|_| {
-            Error::configuration("the user id contains characters that cannot be sent in an HTTP header")
+            Error::configuration(
+                "the user id contains characters that cannot be sent in an HTTP header",
+            )
         })?;
         // The error must not echo the token, so the parse error is not kept as a source.
         let mut token_header = HeaderValue::from_str(credentials.token.expose()).map_err(|_| {
-            Error::configuration("the auth token contains characters that cannot be sent in an HTTP header")
+            Error::configuration(
+                "the auth token contains characters that cannot be sent in an HTTP header",
+            )
         })?;
         token_header.set_sensitive(true);
         Ok(Self {
@@ -282,15 +288,22 @@ pub struct Login<'a> {
 }
 
 enum LoginMethod {
-    Password { user: String, password: SecretString },
-    Resume { token: SecretString },
+    Password {
+        user: String,
+        password: SecretString,
+    },
+    Resume {
+        token: SecretString,
+    },
 }
 
 impl fmt::Debug for Login<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Login");
         match &self.method {
-            LoginMethod::Password { user, password } => s.field("user", user).field("password", password),
+            LoginMethod::Password { user, password } => {
+                s.field("user", user).field("password", password)
+            }
             LoginMethod::Resume { token } => s.field("resume", token),
         };
         s.field("code", &self.code).finish()
@@ -384,7 +397,12 @@ impl<'a> Login<'a> {
             }
         };
         let body = serde_json::to_vec(&body).map_err(|e| {
-            Error::with_source(ErrorKind::Validation { message: "the login body could not be encoded".into() }, e)
+            Error::with_source(
+                ErrorKind::Validation {
+                    message: "the login body could not be encoded".into(),
+                },
+                e,
+            )
         })?;
         let mut request = ApiRequest::post("login", body);
         request.authenticated = false;
@@ -395,7 +413,8 @@ impl<'a> Login<'a> {
             token: data.auth_token,
             origin: Origin::Login,
         };
-        self.client.set_session(Some(Session::from_credentials(credentials)?));
+        self.client
+            .set_session(Some(Session::from_credentials(credentials)?));
         Ok(LoggedIn {
             me: data.me.unwrap_or_else(|| Me {
                 id: data.user_id.clone(),

@@ -4,8 +4,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::Method;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use tracing::Instrument;
 use url::{Host, Url};
 
@@ -51,7 +51,14 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("api_base", &self.inner.api_base)
-            .field("session", &*self.inner.session.read().unwrap_or_else(PoisonError::into_inner))
+            .field(
+                "session",
+                &*self
+                    .inner
+                    .session
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner),
+            )
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
@@ -169,10 +176,12 @@ impl Client {
             let mut waited = Duration::ZERO;
             loop {
                 let outcome = self.send_once(&request).await;
-                let wait =
-                    self.inner
-                        .retry
-                        .wait_before_retry(&outcome, request.idempotent, attempt, waited);
+                let wait = self.inner.retry.wait_before_retry(
+                    &outcome,
+                    request.idempotent,
+                    attempt,
+                    waited,
+                );
                 match wait {
                     Some(wait) => {
                         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
@@ -198,7 +207,9 @@ impl Client {
 
     async fn send_once(&self, request: &ApiRequest) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
-        let mut url = String::with_capacity(inner.api_base.len() + request.path.len() + request.query.len() + 1);
+        let mut url = String::with_capacity(
+            inner.api_base.len() + request.path.len() + request.query.len() + 1,
+        );
         url.push_str(&inner.api_base);
         url.push_str(request.path);
         if !request.query.is_empty() {
@@ -210,7 +221,9 @@ impl Client {
             .request(request.method.clone(), url)
             .timeout(inner.timeout);
         if request.authenticated {
-            let session = self.session().ok_or_else(|| Error::new(crate::ErrorKind::NotAuthenticated))?;
+            let session = self
+                .session()
+                .ok_or_else(|| Error::new(crate::ErrorKind::NotAuthenticated))?;
             builder = session.apply(builder);
         }
         if let Some(body) = &request.body {
@@ -399,17 +412,28 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client, Error> {
         let api_base = api_base(&self.base_url, self.allow_insecure_http)?;
-        let session = self.credentials.map(Session::from_credentials).transpose()?;
+        let session = self
+            .credentials
+            .map(Session::from_credentials)
+            .transpose()?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .redirect(redirect_policy())
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("rocketchat-omnichannel/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!(
+                    "rocketchat-omnichannel/",
+                    env!("CARGO_PKG_VERSION")
+                ))
                 .build()
-                .map_err(|e| Error::with_source(crate::ErrorKind::Configuration {
-                    message: "the HTTP client could not be built".into(),
-                }, e))?,
+                .map_err(|e| {
+                    Error::with_source(
+                        crate::ErrorKind::Configuration {
+                            message: "the HTTP client could not be built".into(),
+                        },
+                        e,
+                    )
+                })?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -515,9 +539,18 @@ mod tests {
 
     #[test]
     fn api_base_keeps_a_path_prefix() {
-        assert_eq!(api_base("https://h.example/chat/", false).unwrap(), "https://h.example/chat/api/v1/");
-        assert_eq!(api_base("https://h.example", false).unwrap(), "https://h.example/api/v1/");
-        assert_eq!(api_base("https://h.example/api/v1", false).unwrap(), "https://h.example/api/v1/");
+        assert_eq!(
+            api_base("https://h.example/chat/", false).unwrap(),
+            "https://h.example/chat/api/v1/"
+        );
+        assert_eq!(
+            api_base("https://h.example", false).unwrap(),
+            "https://h.example/api/v1/"
+        );
+        assert_eq!(
+            api_base("https://h.example/api/v1", false).unwrap(),
+            "https://h.example/api/v1/"
+        );
     }
 
     #[test]

@@ -227,10 +227,12 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner.kind {
             ErrorKind::Validation { message } => write!(f, "invalid request: {message}"),
-            ErrorKind::Configuration { message } => write!(f, "invalid client configuration: {message}"),
-            ErrorKind::NotAuthenticated => f.write_str(
-                "the client has no session: log in or build it with credentials first",
-            ),
+            ErrorKind::Configuration { message } => {
+                write!(f, "invalid client configuration: {message}")
+            }
+            ErrorKind::NotAuthenticated => {
+                f.write_str("the client has no session: log in or build it with credentials first")
+            }
             ErrorKind::Timeout => f.write_str("the request timed out"),
             ErrorKind::Transport => f.write_str("the request could not be sent or its answer read"),
             ErrorKind::ResponseTooLarge { limit } => {
@@ -451,7 +453,10 @@ impl ApiError {
     /// `error`/`message` field), false for HTML pages and other foreign bodies.
     pub(crate) fn is_rocketchat_error(&self) -> bool {
         self.fields().is_some_and(|f| {
-            f.success == Some(false) || f.error.is_some() || f.message.is_some() || f.status.is_some()
+            f.success == Some(false)
+                || f.error.is_some()
+                || f.message.is_some()
+                || f.status.is_some()
         })
     }
 
@@ -710,8 +715,14 @@ mod tests {
 
     #[test]
     fn strips_code_suffix() {
-        assert_eq!(strip_code_suffix("must be object [invalid-params]"), "must be object");
-        assert_eq!(strip_code_suffix("error-contact-not-found"), "error-contact-not-found");
+        assert_eq!(
+            strip_code_suffix("must be object [invalid-params]"),
+            "must be object"
+        );
+        assert_eq!(
+            strip_code_suffix("error-contact-not-found"),
+            "error-contact-not-found"
+        );
     }
 
     #[test]

@@ -104,7 +104,10 @@ mod tests {
     fn reset_is_epoch_milliseconds() {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-reset", "1767225600123".parse().unwrap());
-        let at = RateLimit::from_headers(&headers).unwrap().reset_at().unwrap();
+        let at = RateLimit::from_headers(&headers)
+            .unwrap()
+            .reset_at()
+            .unwrap();
         assert_eq!(
             at.duration_since(UNIX_EPOCH).unwrap(),
             Duration::from_millis(1_767_225_600_123)

@@ -40,7 +40,10 @@ pub(crate) struct Envelope<T> {
 
 /// Reads the body chunk by chunk, failing as soon as it passes `limit` bytes: a lying or
 /// missing `Content-Length` cannot make it buffer more than the limit.
-pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, Error> {
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, Error> {
     let too_large = || Error::new(ErrorKind::ResponseTooLarge { limit });
     let declared = response.content_length();
     if declared.is_some_and(|len| len > limit as u64) {
@@ -119,10 +122,13 @@ pub(crate) fn decode_success<T: DeserializeOwned>(
             let kind = ErrorKind::Decode {
                 status: response.status,
                 path,
-                body: if keep_body { response.body } else { Bytes::new() },
+                body: if keep_body {
+                    response.body
+                } else {
+                    Bytes::new()
+                },
             };
             Err(Error::with_source(kind, error))
         }
     }
 }
-

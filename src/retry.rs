@@ -182,42 +182,73 @@ mod tests {
     #[test]
     fn none_never_retries() {
         let policy = RetryPolicy::none();
-        assert_eq!(policy.wait_before_retry(&answer(429, HeaderMap::new()), true, 0, Duration::ZERO), None);
+        assert_eq!(
+            policy.wait_before_retry(&answer(429, HeaderMap::new()), true, 0, Duration::ZERO),
+            None
+        );
     }
 
     #[test]
     fn waits_until_the_reset_for_429() {
         let reset = SystemTime::now() + Duration::from_secs(2);
-        let ms = reset.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis();
+        let ms = reset
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-reset", ms.to_string().parse().unwrap());
         let wait = RetryPolicy::standard()
             .wait_before_retry(&answer(429, headers), false, 0, Duration::ZERO)
             .unwrap();
-        assert!(wait > Duration::from_millis(1500) && wait < Duration::from_millis(2200), "{wait:?}");
+        assert!(
+            wait > Duration::from_millis(1500) && wait < Duration::from_millis(2200),
+            "{wait:?}"
+        );
     }
 
     #[test]
     fn gives_up_when_the_reset_is_beyond_the_cap() {
         let reset = SystemTime::now() + Duration::from_secs(600);
-        let ms = reset.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis();
+        let ms = reset
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-reset", ms.to_string().parse().unwrap());
         let policy = RetryPolicy::standard();
-        assert_eq!(policy.wait_before_retry(&answer(429, headers), false, 0, Duration::ZERO), None);
+        assert_eq!(
+            policy.wait_before_retry(&answer(429, headers), false, 0, Duration::ZERO),
+            None
+        );
     }
 
     #[test]
     fn server_errors_are_retried_only_for_reads() {
         let policy = RetryPolicy::standard();
-        assert!(policy.wait_before_retry(&answer(503, HeaderMap::new()), true, 0, Duration::ZERO).is_some());
-        assert!(policy.wait_before_retry(&answer(503, HeaderMap::new()), false, 0, Duration::ZERO).is_none());
-        assert!(policy.wait_before_retry(&answer(400, HeaderMap::new()), true, 0, Duration::ZERO).is_none());
+        assert!(
+            policy
+                .wait_before_retry(&answer(503, HeaderMap::new()), true, 0, Duration::ZERO)
+                .is_some()
+        );
+        assert!(
+            policy
+                .wait_before_retry(&answer(503, HeaderMap::new()), false, 0, Duration::ZERO)
+                .is_none()
+        );
+        assert!(
+            policy
+                .wait_before_retry(&answer(400, HeaderMap::new()), true, 0, Duration::ZERO)
+                .is_none()
+        );
     }
 
     #[test]
     fn stops_after_max_retries() {
         let policy = RetryPolicy::standard().max_retries(2);
-        assert!(policy.wait_before_retry(&answer(503, HeaderMap::new()), true, 2, Duration::ZERO).is_none());
+        assert!(
+            policy
+                .wait_before_retry(&answer(503, HeaderMap::new()), true, 2, Duration::ZERO)
+                .is_none()
+        );
     }
 }

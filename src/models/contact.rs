@@ -64,7 +64,11 @@ pub struct Contact {
     #[serde(default, deserialize_with = "null_as_default")]
     pub conflicting_fields: Vec<ConflictingField>,
     /// Workspace custom fields; values may be any JSON.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Map::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Map::is_empty"
+    )]
     pub custom_fields: Map<String, Value>,
     /// The channels (widget, email, SMS, apps) the contact used.
     #[serde(default, deserialize_with = "null_as_default")]

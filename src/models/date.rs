@@ -25,14 +25,22 @@ enum DateValue {
 fn parse<E: serde::de::Error>(wire: Wire) -> Result<Timestamp, E> {
     let from_ms = |ms: i64| Timestamp::from_millisecond(ms).map_err(E::custom);
     match wire {
-        Wire::Text(text) | Wire::Extended { date: DateValue::Text(text) } => text
+        Wire::Text(text)
+        | Wire::Extended {
+            date: DateValue::Text(text),
+        } => text
             .parse::<Timestamp>()
             .map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}"))),
-        Wire::Extended { date: DateValue::Millis(ms) } | Wire::Millis(ms) => from_ms(ms),
+        Wire::Extended {
+            date: DateValue::Millis(ms),
+        }
+        | Wire::Millis(ms) => from_ms(ms),
     }
 }
 
-pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Timestamp>, D::Error> {
     match Option::<Wire>::deserialize(d)? {
         Some(wire) => parse(wire).map(Some),
         None => Ok(None),
@@ -44,7 +52,10 @@ pub(crate) fn serialize<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S:
     s.collect_str(&format_args!("{}", ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")))
 }
 
-pub(crate) fn serialize_opt<S: Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_opt<S: Serializer>(
+    ts: &Option<Timestamp>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match ts {
         Some(ts) => serialize(ts, s),
         None => s.serialize_none(),
@@ -70,12 +81,17 @@ mod tests {
         let a: Holder = serde_json::from_str(r#"{"at":"2025-05-26T07:57:49.616Z"}"#).unwrap();
         let b: Holder = serde_json::from_str(r#"{"at":{"$date":1748246269616}}"#).unwrap();
         assert_eq!(a.at, b.at);
-        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"at":"2025-05-26T07:57:49.616Z"}"#);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"at":"2025-05-26T07:57:49.616Z"}"#
+        );
     }
 
     #[test]
     fn bad_date_names_the_text() {
-        let err = serde_json::from_str::<Holder>(r#"{"at":"yesterday"}"#).err().unwrap();
+        let err = serde_json::from_str::<Holder>(r#"{"at":"yesterday"}"#)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("yesterday"), "{err}");
     }
 }

@@ -1,14 +1,14 @@
 //! Serde types for what the server sends and receives. No I/O here.
 
-mod contact;
-mod id;
 mod conflict;
+mod contact;
 pub(crate) mod date;
+mod id;
 mod user;
 
+pub use conflict::{ConflictField, ConflictingField};
 pub use contact::{
     Channel, ChannelSource, ChannelVisitor, Contact, ContactEmail, ContactId, ContactPhone,
     LastChat, SourceType,
 };
-pub use conflict::{ConflictField, ConflictingField};
 pub use user::{Me, UserEmail, UserId};

@@ -62,7 +62,9 @@ macro_rules! common_answers {
 
         /// 429 with the limiter's message and `X-RateLimit-*` headers that reset at `reset`.
         pub fn respond_with_rate_limit(self, reset: SystemTime) -> Mock {
-            let reset_ms = reset.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            let reset_ms = reset
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
             let wait = reset
                 .duration_since(SystemTime::now())
                 .map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
@@ -80,7 +82,12 @@ macro_rules! common_answers {
         }
 
         /// Any status and raw body (an HTML 502 from a proxy, a truncated body …).
-        pub fn respond_with_raw(self, status: u16, body: impl Into<Vec<u8>>, content_type: &str) -> Mock {
+        pub fn respond_with_raw(
+            self,
+            status: u16,
+            body: impl Into<Vec<u8>>,
+            content_type: &str,
+        ) -> Mock {
             self.respond(ResponseTemplate::new(status).set_body_raw(body.into(), content_type))
         }
 
@@ -116,7 +123,8 @@ impl ResolveConflictsMock {
     }
 
     fn given(&self) -> MockBuilder {
-        let mock = Mock::given(method("POST")).and(path_regex(r"/api/v1/omnichannel/contacts\.conflicts$"));
+        let mock = Mock::given(method("POST"))
+            .and(path_regex(r"/api/v1/omnichannel/contacts\.conflicts$"));
         match &self.contact_id {
             Some(id) => mock.and(body_partial_json(json!({ "contactId": id }))),
             None => mock,
@@ -130,7 +138,10 @@ impl ResolveConflictsMock {
 
     /// 400 `error-contact-has-no-conflicts`.
     pub fn respond_with_no_conflicts(self) -> Mock {
-        self.respond(json_answer(400, bodies::error("error-contact-has-no-conflicts")))
+        self.respond(json_answer(
+            400,
+            bodies::error("error-contact-has-no-conflicts"),
+        ))
     }
 
     /// 400 `error-contact-not-found`.
@@ -140,7 +151,10 @@ impl ResolveConflictsMock {
 
     /// 400 `error-contact-manager-not-found`.
     pub fn respond_with_contact_manager_not_found(self) -> Mock {
-        self.respond(json_answer(400, bodies::error("error-contact-manager-not-found")))
+        self.respond(json_answer(
+            400,
+            bodies::error("error-contact-manager-not-found"),
+        ))
     }
 
     common_answers!();
@@ -176,12 +190,18 @@ impl LoginMock {
             "data": {"userId": me.id, "authToken": auth_token, "me": me},
             "success": true,
         });
-        self.respond(json_answer(200, serde_json::to_vec(&body).unwrap_or_default()))
+        self.respond(json_answer(
+            200,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ))
     }
 
     /// 401 for a wrong user name or password.
     pub fn respond_with_bad_password(self) -> Mock {
-        self.respond(json_answer(401, bodies::login_failure("Unauthorized", "Unauthorized", None)))
+        self.respond(json_answer(
+            401,
+            bodies::login_failure("Unauthorized", "Unauthorized", None),
+        ))
     }
 
     /// 401 `totp-required`, offering TOTP and email codes.
@@ -195,7 +215,10 @@ impl LoginMock {
 
     /// 401 `totp-invalid`.
     pub fn respond_with_two_factor_invalid(self) -> Mock {
-        self.respond(json_answer(401, bodies::login_failure("totp-invalid", "TOTP Invalid", None)))
+        self.respond(json_answer(
+            401,
+            bodies::login_failure("totp-invalid", "TOTP Invalid", None),
+        ))
     }
 
     common_answers!();
@@ -232,7 +255,10 @@ impl MeMock {
         if let Value::Object(map) = &mut body {
             map.insert("success".into(), Value::Bool(true));
         }
-        self.respond(json_answer(200, serde_json::to_vec(&body).unwrap_or_default()))
+        self.respond(json_answer(
+            200,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ))
     }
 
     common_answers!();
@@ -245,9 +271,10 @@ impl MeMock {
 /// assert_eq!(me.username.as_deref(), Some("agent1"));
 /// ```
 pub fn user(id: impl Into<UserId>, username: &str) -> Me {
-    let mut me = Me::default();
-    me.id = id.into();
-    me.username = Some(username.to_owned());
-    me.roles = vec!["user".into(), "livechat-agent".into()];
-    me
+    Me {
+        id: id.into(),
+        username: Some(username.to_owned()),
+        roles: vec!["user".into(), "livechat-agent".into()],
+        ..Me::default()
+    }
 }

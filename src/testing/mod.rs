@@ -10,6 +10,6 @@ mod fake;
 pub mod mocks;
 
 pub use fake::{
-    DemoData, FakeRocketChat, FakeRocketChatBuilder, Fault, FakeUser, RecordedRequest, SeedError,
+    DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest, SeedError,
     Visitor,
 };

@@ -98,7 +98,10 @@ impl Client {
     /// assert!(contact.conflicting_fields.is_empty());
     /// # Ok(()) }
     /// ```
-    pub fn resolve_contact_conflicts(&self, contact_id: impl Into<ContactId>) -> ResolveConflicts<'_> {
+    pub fn resolve_contact_conflicts(
+        &self,
+        contact_id: impl Into<ContactId>,
+    ) -> ResolveConflicts<'_> {
         let contact_id = contact_id.into();
         let body = if contact_id.trim().is_empty() {
             Err(Error::validation("the contact id is empty"))
@@ -117,7 +120,9 @@ impl Client {
 
 impl<'a> ResolveConflicts<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self.body.and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = self
+            .body
+            .and_then(|mut body| change(&mut body).map(|()| body));
         self
     }
 
@@ -135,7 +140,9 @@ impl<'a> ResolveConflicts<'a> {
         let name = name.into();
         self.update(|body| {
             if name.trim().is_empty() {
-                return Err(Error::validation("the name is empty; leave it out to keep the current name"));
+                return Err(Error::validation(
+                    "the name is empty; leave it out to keep the current name",
+                ));
             }
             body.name = Some(name);
             Ok(())
@@ -195,7 +202,9 @@ impl<'a> ResolveConflicts<'a> {
         let (key, value) = (key.into(), value.into());
         self.update(|body| {
             check_custom_field_key(&key)?;
-            body.custom_fields.get_or_insert_with(Map::new).insert(key, value);
+            body.custom_fields
+                .get_or_insert_with(Map::new)
+                .insert(key, value);
             Ok(())
         })
     }
@@ -218,9 +227,9 @@ impl<'a> ResolveConflicts<'a> {
         K: Into<String>,
         V: Into<Value>,
     {
-        fields
-            .into_iter()
-            .fold(self, |request, (key, value)| request.custom_field(key, value))
+        fields.into_iter().fold(self, |request, (key, value)| {
+            request.custom_field(key, value)
+        })
     }
 
     /// With `true`, removes **all** conflict entries, also those of fields not set here
@@ -251,7 +260,8 @@ impl<'a> ResolveConflicts<'a> {
     /// ```
     pub fn to_json(&self) -> Result<String, Error> {
         let body = self.body.as_ref().map_err(Error::clone_validation)?;
-        serde_json::to_string(body).map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))
+        serde_json::to_string(body)
+            .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))
     }
 
     /// Sends the request and returns the updated contact.

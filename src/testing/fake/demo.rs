@@ -56,7 +56,13 @@ impl DemoData {
     pub const CLEAN_CONTACT_ID: &'static str = "demoContactMaria";
 }
 
-fn contact(id: &str, name: &str, email: &str, manager: Option<&str>, fields: Value) -> Map<String, Value> {
+fn contact(
+    id: &str,
+    name: &str,
+    email: &str,
+    manager: Option<&str>,
+    fields: Value,
+) -> Map<String, Value> {
     let mut doc = json!({
         "_id": id,
         "name": name,
@@ -105,9 +111,10 @@ pub(super) fn seed(state: &mut State) {
             .id("demoViewer000001")
             .password(DemoData::VIEWER_PASSWORD),
     );
-    state
-        .tokens
-        .insert(DemoData::AGENT_TOKEN.into(), (DemoData::AGENT_ID.into(), TokenKind::PersonalAccess));
+    state.tokens.insert(
+        DemoData::AGENT_TOKEN.into(),
+        (DemoData::AGENT_ID.into(), TokenKind::PersonalAccess),
+    );
 
     state.add_contact_document(contact(
         DemoData::CONTACT_ID,
@@ -134,7 +141,9 @@ pub(super) fn seed(state: &mut State) {
     ));
     state.merge_visitor(
         DemoData::SECOND_CONTACT_ID,
-        Visitor::new().email("john.roe@example.com").custom_field("plan", "premium"),
+        Visitor::new()
+            .email("john.roe@example.com")
+            .custom_field("plan", "premium"),
     );
     state.add_contact_document(contact(
         DemoData::THIRD_CONTACT_ID,
@@ -143,7 +152,10 @@ pub(super) fn seed(state: &mut State) {
         None,
         json!({}),
     ));
-    state.merge_visitor(DemoData::THIRD_CONTACT_ID, Visitor::new().name("Ana Paula Lima"));
+    state.merge_visitor(
+        DemoData::THIRD_CONTACT_ID,
+        Visitor::new().name("Ana Paula Lima"),
+    );
     state.add_contact_document(contact(
         DemoData::CLEAN_CONTACT_ID,
         "Maria Silva",

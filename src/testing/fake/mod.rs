@@ -323,7 +323,9 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn personal_access_token(&self, user: &UserId) -> Credentials {
-        let token = self.state().issue_token(user.as_str(), TokenKind::PersonalAccess);
+        let token = self
+            .state()
+            .issue_token(user.as_str(), TokenKind::PersonalAccess);
         Credentials::token(user.clone(), token)
     }
 
@@ -400,7 +402,9 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn merge_visitor(&self, contact: &ContactId, visitor: Visitor) -> bool {
-        self.state().merge_visitor(contact.as_str(), visitor).is_some()
+        self.state()
+            .merge_visitor(contact.as_str(), visitor)
+            .is_some()
     }
 
     /// Turns the rate limiter on (`calls` per `window`) or, with `None`, off.
@@ -712,7 +716,11 @@ pub struct Fault {
 
 #[derive(Clone, Debug)]
 enum FaultKind {
-    Status { status: u16, body: Bytes, content_type: &'static str },
+    Status {
+        status: u16,
+        body: Bytes,
+        content_type: &'static str,
+    },
     Delay(Duration),
     Drop,
     Truncate,
@@ -821,9 +829,8 @@ async fn accept(listener: TcpListener, state: Arc<Mutex<State>>, log_requests: b
         };
         let state = Arc::clone(&state);
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                handle(Arc::clone(&state), peer, request, log_requests)
-            });
+            let service =
+                service_fn(move |request| handle(Arc::clone(&state), peer, request, log_requests));
             // A client that hangs up mid-request is not the fake's problem.
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -886,7 +893,11 @@ async fn handle(
     let mut truncate = false;
     match fault.map(|f| f.kind) {
         Some(FaultKind::Drop) => return Err(DroppedConnection),
-        Some(FaultKind::Status { status, body, content_type }) => {
+        Some(FaultKind::Status {
+            status,
+            body,
+            content_type,
+        }) => {
             let reply = routes::Reply::raw(status, body, content_type);
             return Ok(reply.into_response());
         }

@@ -138,14 +138,26 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
         ("POST", "login") => login(state, call),
         ("POST" | "GET", "logout") => authenticated(state, call, route, logout),
         ("GET", "me") => authenticated(state, call, route, me),
-        ("POST", "omnichannel/contacts.conflicts") => authenticated(state, call, route, resolve_conflicts),
+        ("POST", "omnichannel/contacts.conflicts") => {
+            authenticated(state, call, route, resolve_conflicts)
+        }
         ("GET", "omnichannel/contacts.get") => authenticated(state, call, route, get_contact),
-        ("GET", "omnichannel/contacts.search") => authenticated(state, call, route, search_contacts),
+        ("GET", "omnichannel/contacts.search") => {
+            authenticated(state, call, route, search_contacts)
+        }
         ("POST", "omnichannel/contacts") => authenticated(state, call, route, create_contact),
-        ("POST", "omnichannel/contacts.update") => authenticated(state, call, route, update_contact),
-        ("GET", "omnichannel/contacts.checkExistence") => authenticated(state, call, route, check_existence),
-        ("GET", "omnichannel/contacts.channels") => authenticated(state, call, route, contact_channels),
-        ("GET", "omnichannel/contacts.history") => authenticated(state, call, route, contact_history),
+        ("POST", "omnichannel/contacts.update") => {
+            authenticated(state, call, route, update_contact)
+        }
+        ("GET", "omnichannel/contacts.checkExistence") => {
+            authenticated(state, call, route, check_existence)
+        }
+        ("GET", "omnichannel/contacts.channels") => {
+            authenticated(state, call, route, contact_channels)
+        }
+        ("GET", "omnichannel/contacts.history") => {
+            authenticated(state, call, route, contact_history)
+        }
         _ => Reply::error(404, "Not found"),
     }
 }
@@ -174,10 +186,13 @@ fn authenticated(state: &mut State, call: &Call<'_>, route: &str, handler: Handl
     };
     if let Some((window, calls, _)) = limited {
         reply.headers.push(("x-ratelimit-limit", calls.to_string()));
+        reply.headers.push((
+            "x-ratelimit-remaining",
+            calls.saturating_sub(window.count).to_string(),
+        ));
         reply
             .headers
-            .push(("x-ratelimit-remaining", calls.saturating_sub(window.count).to_string()));
-        reply.headers.push(("x-ratelimit-reset", window.reset_ms.to_string()));
+            .push(("x-ratelimit-reset", window.reset_ms.to_string()));
     }
     reply
 }
@@ -202,7 +217,9 @@ fn login(state: &mut State, call: &Call<'_>) -> Reply {
     let code = text("code").or_else(|| call.header("x-2fa-code").map(str::to_owned));
     let Some(index) = state.users.iter().position(|u| {
         if by_email {
-            u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&login))
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&login))
         } else {
             u.username == login
         }
@@ -223,7 +240,11 @@ fn login(state: &mut State, call: &Call<'_>) -> Reply {
                 );
             }
             Some(_) if user.failed_codes >= 5 => {
-                return Reply::login_failure("totp-max-attempts", "TOTP Maximum Attempts Reached", None);
+                return Reply::login_failure(
+                    "totp-max-attempts",
+                    "TOTP Maximum Attempts Reached",
+                    None,
+                );
             }
             Some(code) if code != expected => {
                 user.failed_codes += 1;
@@ -238,7 +259,10 @@ fn login(state: &mut State, call: &Call<'_>) -> Reply {
 }
 
 fn login_success(state: &State, user_id: &str, token: String) -> Reply {
-    let me = state.user(user_id).map(UserRecord::me).unwrap_or(Value::Null);
+    let me = state
+        .user(user_id)
+        .map(UserRecord::me)
+        .unwrap_or(Value::Null);
     Reply::json(
         200,
         &json!({
@@ -272,7 +296,9 @@ fn enabled(contact: &Map<String, Value>) -> bool {
 }
 
 fn is_agent(state: &State, user_id: &str) -> bool {
-    state.user(user_id).is_some_and(|u| u.has_role("livechat-agent"))
+    state
+        .user(user_id)
+        .is_some_and(|u| u.has_role("livechat-agent"))
 }
 
 fn resolve_conflicts(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
@@ -289,7 +315,11 @@ fn resolve_conflicts(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         .contact_manager
         .as_deref()
         .is_none_or(|m| m.is_empty() || is_agent(state, m));
-    let Some(contact) = state.contacts.get_mut(&input.contact_id).filter(|c| enabled(c)) else {
+    let Some(contact) = state
+        .contacts
+        .get_mut(&input.contact_id)
+        .filter(|c| enabled(c))
+    else {
         return Reply::error(400, "error-contact-not-found");
     };
     let mut entries = match contact.get("conflictingFields") {
@@ -329,7 +359,10 @@ fn resolve_conflicts(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         entries.clear();
     } else {
         entries.retain(|entry| {
-            let field = entry.get("field").and_then(Value::as_str).unwrap_or_default();
+            let field = entry
+                .get("field")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             !cleared.iter().any(|c| c == field)
         });
     }
@@ -348,7 +381,9 @@ fn resolve_conflicts(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
 fn required_param(params: &Map<String, Value>, key: &str) -> Result<String, Reply> {
     match params.get(key) {
         Some(value) => coerce_string(value).map_err(|m| Reply::invalid_params(&m)),
-        None => Err(Reply::invalid_params(&format!("must have required property '{key}'"))),
+        None => Err(Reply::invalid_params(&format!(
+            "must have required property '{key}'"
+        ))),
     }
 }
 
@@ -475,12 +510,18 @@ fn string_list(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String
     }
 }
 
-fn object_body(call: &Call<'_>, allowed: &[&str], required: &[&str]) -> Result<Map<String, Value>, Reply> {
+fn object_body(
+    call: &Call<'_>,
+    allowed: &[&str],
+    required: &[&str],
+) -> Result<Map<String, Value>, Reply> {
     let Value::Object(body) = call.json_body() else {
         return Err(Reply::invalid_params("must be object"));
     };
     if let Some(missing) = required.iter().find(|key| !body.contains_key(**key)) {
-        return Err(Reply::invalid_params(&format!("must have required property '{missing}'")));
+        return Err(Reply::invalid_params(&format!(
+            "must have required property '{missing}'"
+        )));
     }
     if body.keys().any(|key| !allowed.contains(&key.as_str())) {
         return Err(Reply::invalid_params("must NOT have additional properties"));
@@ -527,8 +568,24 @@ fn create_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
     }
     let mut doc = Map::new();
     doc.insert("name".into(), json!(name));
-    doc.insert("emails".into(), json!(emails.iter().map(|a| json!({"address": a})).collect::<Vec<_>>()));
-    doc.insert("phones".into(), json!(phones.iter().map(|p| json!({"phoneNumber": p})).collect::<Vec<_>>()));
+    doc.insert(
+        "emails".into(),
+        json!(
+            emails
+                .iter()
+                .map(|a| json!({"address": a}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    doc.insert(
+        "phones".into(),
+        json!(
+            phones
+                .iter()
+                .map(|p| json!({"phoneNumber": p}))
+                .collect::<Vec<_>>()
+        ),
+    );
     if let Some(fields) = fields {
         doc.insert("customFields".into(), Value::Object(fields));
     }
@@ -545,7 +602,15 @@ fn create_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
 fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
     let body = match object_body(
         call,
-        &["contactId", "name", "emails", "phones", "customFields", "contactManager", "wipeConflicts"],
+        &[
+            "contactId",
+            "name",
+            "emails",
+            "phones",
+            "customFields",
+            "contactManager",
+            "wipeConflicts",
+        ],
         &["contactId"],
     ) {
         Ok(body) => body,
@@ -566,7 +631,9 @@ fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
         };
         let wipe = match body.get("wipeConflicts") {
             None => false,
-            Some(v) => coerce_bool(v).map_err(|m| Reply::invalid_params(&m))?.unwrap_or(false),
+            Some(v) => coerce_bool(v)
+                .map_err(|m| Reply::invalid_params(&m))?
+                .unwrap_or(false),
         };
         Ok::<_, Reply>((id, name, emails, phones, fields, manager, wipe))
     })();
@@ -589,10 +656,26 @@ fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
         contact.insert("name".into(), json!(name));
     }
     if let Some(emails) = emails {
-        contact.insert("emails".into(), json!(emails.iter().map(|a| json!({"address": a})).collect::<Vec<_>>()));
+        contact.insert(
+            "emails".into(),
+            json!(
+                emails
+                    .iter()
+                    .map(|a| json!({"address": a}))
+                    .collect::<Vec<_>>()
+            ),
+        );
     }
     if let Some(phones) = phones {
-        contact.insert("phones".into(), json!(phones.iter().map(|p| json!({"phoneNumber": p})).collect::<Vec<_>>()));
+        contact.insert(
+            "phones".into(),
+            json!(
+                phones
+                    .iter()
+                    .map(|p| json!({"phoneNumber": p}))
+                    .collect::<Vec<_>>()
+            ),
+        );
     }
     if let Some(fields) = fields {
         contact.insert("customFields".into(), Value::Object(fields));
@@ -626,11 +709,15 @@ fn check_existence(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Rep
         return Reply::forbidden();
     }
     let wanted = params[given[0]].as_str().unwrap_or_default().to_lowercase();
-    let exists = state.contacts.values().filter(|c| enabled(c)).any(|c| match given[0] {
-        "contactId" => c.get("_id").and_then(Value::as_str) == Some(wanted.as_str()),
-        "email" => list_has(c, "emails", "address", &wanted),
-        _ => list_has(c, "phones", "phoneNumber", &wanted),
-    });
+    let exists = state
+        .contacts
+        .values()
+        .filter(|c| enabled(c))
+        .any(|c| match given[0] {
+            "contactId" => c.get("_id").and_then(Value::as_str) == Some(wanted.as_str()),
+            "email" => list_has(c, "emails", "address", &wanted),
+            _ => list_has(c, "phones", "phoneNumber", &wanted),
+        });
     Reply::ok_with("exists", json!(exists))
 }
 
@@ -639,9 +726,11 @@ fn list_has(contact: &Map<String, Value>, list: &str, key: &str, wanted: &str) -
         .get(list)
         .and_then(Value::as_array)
         .is_some_and(|items| {
-            items
-                .iter()
-                .any(|item| item.get(key).and_then(Value::as_str).is_some_and(|v| v.to_lowercase() == wanted))
+            items.iter().any(|item| {
+                item.get(key)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| v.to_lowercase() == wanted)
+            })
         })
 }
 
@@ -695,12 +784,21 @@ fn contact_history(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Rep
         .map(|chats| {
             chats
                 .iter()
-                .filter(|chat| source.is_none_or(|s| chat.pointer("/source/type").and_then(Value::as_str) == Some(s)))
+                .filter(|chat| {
+                    source.is_none_or(|s| {
+                        chat.pointer("/source/type").and_then(Value::as_str) == Some(s)
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
     let total = chats.len();
-    let page: Vec<Value> = chats.into_iter().skip(offset).take(count).cloned().collect();
+    let page: Vec<Value> = chats
+        .into_iter()
+        .skip(offset)
+        .take(count)
+        .cloned()
+        .collect();
     let mut body = Map::new();
     body.insert("count".into(), json!(page.len()));
     body.insert("history".into(), Value::Array(page));

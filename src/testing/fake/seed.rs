@@ -100,10 +100,19 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
     })?;
     for (i, user) in seed.users.iter().enumerate() {
         if user.id.trim().is_empty() {
-            return Err(SeedError::at(format!("users[{i}]._id"), "must not be empty"));
+            return Err(SeedError::at(
+                format!("users[{i}]._id"),
+                "must not be empty",
+            ));
         }
-        if seed.users[..i].iter().any(|u| u.id == user.id || u.username == user.username) {
-            return Err(SeedError::at(format!("users[{i}]"), "duplicate _id or username"));
+        if seed.users[..i]
+            .iter()
+            .any(|u| u.id == user.id || u.username == user.username)
+        {
+            return Err(SeedError::at(
+                format!("users[{i}]"),
+                "duplicate _id or username",
+            ));
         }
     }
     for (i, token) in seed.personal_access_tokens.iter().enumerate() {
@@ -114,16 +123,20 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             ));
         }
         if token.token.trim().is_empty() {
-            return Err(SeedError::at(format!("personalAccessTokens[{i}].token"), "must not be empty"));
+            return Err(SeedError::at(
+                format!("personalAccessTokens[{i}].token"),
+                "must not be empty",
+            ));
         }
     }
     for (i, contact) in seed.contacts.iter().enumerate() {
-        check_contact(contact).map_err(|(field, message)| {
-            SeedError::at(format!("contacts[{i}]{field}"), message)
-        })?;
+        check_contact(contact)
+            .map_err(|(field, message)| SeedError::at(format!("contacts[{i}]{field}"), message))?;
     }
     for user in seed.users {
-        let mut fake = FakeUser::new(&user.username).id(&user.id).password(&user.password);
+        let mut fake = FakeUser::new(&user.username)
+            .id(&user.id)
+            .password(&user.password);
         fake.roles = user.roles;
         fake.name = user.name;
         fake.email = user.email;
@@ -131,7 +144,9 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
         state.add_user(fake);
     }
     for token in seed.personal_access_tokens {
-        state.tokens.insert(token.token, (token.user_id, TokenKind::PersonalAccess));
+        state
+            .tokens
+            .insert(token.token, (token.user_id, TokenKind::PersonalAccess));
     }
     for contact in seed.contacts {
         state.add_contact_document(contact);
@@ -172,7 +187,8 @@ fn check_contact(contact: &Map<String, Value>) -> Result<(), (String, String)> {
                 if !entry.get("field").is_some_and(Value::is_string) {
                     return Err((
                         format!(".conflictingFields[{j}].field"),
-                        "must be a string such as \"name\", \"manager\" or \"customFields.<key>\"".into(),
+                        "must be a string such as \"name\", \"manager\" or \"customFields.<key>\""
+                            .into(),
                     ));
                 }
             }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::{Fault, FakeUser, RecordedRequest, Visitor};
+use super::{FakeUser, Fault, RecordedRequest, Visitor};
 
 /// A user as the fake stores it.
 #[derive(Clone, Debug)]
@@ -35,9 +35,12 @@ impl UserRecord {
             "update-livechat-contact"
             | "view-livechat-contact"
             | "view-livechat-contact-history"
-            | "create-livechat-contact" => {
-                &["admin", "livechat-manager", "livechat-monitor", "livechat-agent"]
-            }
+            | "create-livechat-contact" => &[
+                "admin",
+                "livechat-manager",
+                "livechat-monitor",
+                "livechat-agent",
+            ],
             "delete-livechat-contact" => &["admin", "livechat-manager"],
             "api-bypass-rate-limit" => &["admin", "bot", "app"],
             _ => &["admin"],
@@ -149,12 +152,17 @@ impl State {
 
     pub(crate) fn issue_token(&mut self, user_id: &str, kind: TokenKind) -> String {
         let token = self.new_token();
-        self.tokens.insert(token.clone(), (user_id.to_owned(), kind));
+        self.tokens
+            .insert(token.clone(), (user_id.to_owned(), kind));
         token
     }
 
     /// The user a `X-User-Id`/`X-Auth-Token` pair authenticates, if the pair is valid.
-    pub(crate) fn authenticate(&self, user_id: Option<&str>, token: Option<&str>) -> Option<&UserRecord> {
+    pub(crate) fn authenticate(
+        &self,
+        user_id: Option<&str>,
+        token: Option<&str>,
+    ) -> Option<&UserRecord> {
         let (owner, _) = self.tokens.get(token?)?;
         (owner == user_id?).then(|| self.user(owner))?
     }
@@ -164,7 +172,10 @@ impl State {
     pub(crate) fn count_call(&mut self, key: String) -> Option<(RateWindow, u64, bool)> {
         let rule = self.rate_rule?;
         let now = Instant::now();
-        let window = self.rate_windows.entry(key).or_insert_with(|| new_window(now, rule.window));
+        let window = self
+            .rate_windows
+            .entry(key)
+            .or_insert_with(|| new_window(now, rule.window));
         if now.duration_since(window.started) >= rule.window {
             *window = new_window(now, rule.window);
         }
@@ -200,16 +211,20 @@ impl State {
         let visitor_id = self.new_id();
         let now = now_iso();
         let contact = self.contacts.get_mut(contact_id)?;
-        let unknown = contact.get("unknown").and_then(Value::as_bool).unwrap_or(false);
+        let unknown = contact
+            .get("unknown")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let mut conflicts: Vec<Value> = Vec::new();
-        let mut decide = |contact: &mut Map<String, Value>, field: &str, key: &str, value: Value| {
-            match contact.get(key) {
-                Some(current) if !current.is_null() && *current != value && !unknown => {
-                    conflicts.push(json!({"field": field, "value": value}));
-                }
-                _ => {
-                    contact.insert(key.to_owned(), value);
-                }
+        let mut decide = |contact: &mut Map<String, Value>,
+                          field: &str,
+                          key: &str,
+                          value: Value| match contact.get(key) {
+            Some(current) if !current.is_null() && *current != value && !unknown => {
+                conflicts.push(json!({"field": field, "value": value}));
+            }
+            _ => {
+                contact.insert(key.to_owned(), value);
             }
         };
         if let Some(name) = visitor.name {
@@ -229,7 +244,8 @@ impl State {
             for (key, value) in visitor.custom_fields {
                 match fields.get(&key) {
                     Some(current) if !current.is_null() && *current != value && !unknown => {
-                        conflicts.push(json!({"field": format!("customFields.{key}"), "value": value}));
+                        conflicts
+                            .push(json!({"field": format!("customFields.{key}"), "value": value}));
                     }
                     _ => {
                         fields.insert(key, value);
@@ -238,8 +254,16 @@ impl State {
             }
             contact.insert("customFields".into(), Value::Object(fields));
         }
-        append_unique(contact, "emails", visitor.email.map(|a| json!({"address": a})));
-        append_unique(contact, "phones", visitor.phone.map(|p| json!({"phoneNumber": p})));
+        append_unique(
+            contact,
+            "emails",
+            visitor.email.map(|a| json!({"address": a})),
+        );
+        append_unique(
+            contact,
+            "phones",
+            visitor.phone.map(|p| json!({"phoneNumber": p})),
+        );
         let channels = contact.entry("channels").or_insert_with(|| json!([]));
         if let Value::Array(channels) = channels {
             channels.push(json!({
@@ -252,7 +276,9 @@ impl State {
             }));
         }
         if !conflicts.is_empty() {
-            let entries = contact.entry("conflictingFields").or_insert_with(|| json!([]));
+            let entries = contact
+                .entry("conflictingFields")
+                .or_insert_with(|| json!([]));
             if !entries.is_array() {
                 *entries = json!([]);
             }
@@ -261,15 +287,21 @@ impl State {
             }
             contact.insert("hasConflicts".into(), json!(true));
         }
-        contact.insert("lastChat".into(), json!({"_id": format!("room-{visitor_id}"), "ts": now}));
+        contact.insert(
+            "lastChat".into(),
+            json!({"_id": format!("room-{visitor_id}"), "ts": now}),
+        );
         contact.insert("_updatedAt".into(), json!(now));
-        self.history.entry(contact_id.to_owned()).or_default().push(json!({
-            "_id": format!("room-{visitor_id}"),
-            "ts": now,
-            "closedAt": now,
-            "source": {"type": "widget"},
-            "v": {"_id": visitor_id},
-        }));
+        self.history
+            .entry(contact_id.to_owned())
+            .or_default()
+            .push(json!({
+                "_id": format!("room-{visitor_id}"),
+                "ts": now,
+                "closedAt": now,
+                "source": {"type": "widget"},
+                "v": {"_id": visitor_id},
+            }));
         Some(())
     }
 }
@@ -293,12 +325,15 @@ fn new_window(now: Instant, length: Duration) -> RateWindow {
 }
 
 pub(crate) fn epoch_ms(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The current time as the REST API writes it.
 pub(crate) fn now_iso() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// Redacts the secret values in a recorded JSON body (login passwords, codes, tokens).

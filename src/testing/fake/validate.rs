@@ -48,7 +48,13 @@ pub(crate) struct ConflictsInput {
     pub(crate) wipe_conflicts: bool,
 }
 
-const CONFLICTS_KEYS: [&str; 5] = ["contactId", "name", "customFields", "contactManager", "wipeConflicts"];
+const CONFLICTS_KEYS: [&str; 5] = [
+    "contactId",
+    "name",
+    "customFields",
+    "contactManager",
+    "wipeConflicts",
+];
 
 /// Validates a `contacts.conflicts` body. The error is the message without the
 /// ` [invalid-params]` suffix.
@@ -93,8 +99,16 @@ mod tests {
         let input = conflicts(&json!({"contactId": 123, "wipeConflicts": "true"})).unwrap();
         assert_eq!(input.contact_id, "123");
         assert!(input.wipe_conflicts);
-        assert_eq!(conflicts(&json!({"contactId": null})).unwrap().contact_id, "");
-        assert_eq!(conflicts(&json!({"contactId": "c", "name": null})).unwrap().name, None);
+        assert_eq!(
+            conflicts(&json!({"contactId": null})).unwrap().contact_id,
+            ""
+        );
+        assert_eq!(
+            conflicts(&json!({"contactId": "c", "name": null}))
+                .unwrap()
+                .name,
+            None
+        );
         for bad in [json!("yes"), json!("TRUE"), json!("1"), json!(2)] {
             let err = conflicts(&json!({"contactId": "c", "wipeConflicts": bad})).unwrap_err();
             assert_eq!(err, "must be boolean");
