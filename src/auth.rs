@@ -108,17 +108,22 @@ impl Session {
                 "the user id and the auth token must not be empty",
             ));
         }
-        let user_id_header = HeaderValue::from_str(credentials.user_id.as_str()).map_err(|_| {
-            Error::configuration(
-                "the user id contains characters that cannot be sent in an HTTP header",
-            )
-        })?;
-        // The error must not echo the token, so the parse error is not kept as a source.
-        let mut token_header = HeaderValue::from_str(credentials.token.expose()).map_err(|_| {
-            Error::configuration(
-                "the auth token contains characters that cannot be sent in an HTTP header",
-            )
-        })?;
+        // Ids and tokens are printable ASCII; anything else is a copy-paste accident (a line
+        // break, a smart quote). The error must not echo the token.
+        let header = |value: &str, what: &str| {
+            value
+                .bytes()
+                .all(|b| b.is_ascii_graphic())
+                .then(|| HeaderValue::from_str(value).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    Error::configuration(format!(
+                        "the {what} contains characters other than printable ASCII, which cannot be sent in an HTTP header"
+                    ))
+                })
+        };
+        let user_id_header = header(credentials.user_id.as_str(), "user id")?;
+        let mut token_header = header(credentials.token.expose(), "auth token")?;
         token_header.set_sensitive(true);
         Ok(Self {
             credentials,

@@ -481,13 +481,13 @@ pub fn redirect_policy() -> reqwest::redirect::Policy {
 
 /// Checks the base URL and derives `…/api/v1/` from it.
 fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let bad = |why: &str| Error::configuration(format!("base URL `{}` {why}", base_url.trim()));
+    let shown = without_user_info(base_url.trim());
+    let bad = |why: &str| Error::configuration(format!("base URL `{shown}` {why}"));
     let mut url = Url::parse(base_url.trim()).map_err(|e| {
         Error::with_source(
             crate::ErrorKind::Configuration {
                 message: format!(
-                    "base URL `{}` is not an absolute URL (expected e.g. https://chat.example.com)",
-                    base_url.trim()
+                    "base URL `{shown}` is not an absolute URL (expected e.g. https://chat.example.com)"
                 ),
             },
             e,
@@ -524,6 +524,18 @@ fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<String, Error> 
     Ok(url.into())
 }
 
+/// Hides a `user:password@` part so an error message never repeats a password.
+fn without_user_info(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
@@ -551,6 +563,19 @@ mod tests {
             api_base("https://h.example/api/v1", false).unwrap(),
             "https://h.example/api/v1/"
         );
+    }
+
+    #[test]
+    fn user_info_is_hidden() {
+        assert_eq!(
+            without_user_info("https://u:pw@h.example/x"),
+            "https://***@h.example/x"
+        );
+        assert_eq!(
+            without_user_info("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
+        assert_eq!(without_user_info("u:pw@host"), "***@host");
     }
 
     #[test]

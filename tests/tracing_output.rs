@@ -1,0 +1,95 @@
+//! Tracing output: one span per request with its fields, and no secret anywhere.
+//!
+//! Alone in its own test binary: tracing caches per-callsite interest process-wide, so a
+//! test running in parallel without a subscriber could hide this test's spans.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+use rocketchat_omnichannel::{Client, Credentials};
+
+/// Collects everything a tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tracing_output_has_spans_but_no_secrets() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let fake = FakeRocketChat::builder()
+        .demo_data()
+        .rate_limit(100, std::time::Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client_builder().build().unwrap();
+    client
+        .login(DemoData::SUPERVISOR_USERNAME, DemoData::SUPERVISOR_PASSWORD)
+        .two_factor_code(DemoData::SUPERVISOR_TOTP)
+        .await
+        .unwrap();
+    let token = client
+        .credentials()
+        .unwrap()
+        .auth_token()
+        .expose()
+        .to_owned();
+    client
+        .resolve_contact_conflicts(DemoData::CONTACT_ID)
+        .wipe_conflicts(true)
+        .await
+        .unwrap();
+    let _ = client
+        .resolve_contact_conflicts("nope")
+        .wipe_conflicts(true)
+        .await;
+    let pat = Client::builder(fake.uri())
+        .credentials(Credentials::token(
+            DemoData::AGENT_ID,
+            DemoData::AGENT_TOKEN,
+        ))
+        .build()
+        .unwrap();
+    pat.me().await.unwrap();
+    client.logout().await.unwrap();
+
+    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(output.contains("rocketchat.request"), "{output}");
+    assert!(
+        output.contains("omnichannel/contacts.conflicts"),
+        "{output}"
+    );
+    assert!(output.contains("status=400"), "{output}");
+    assert!(output.contains("retries=0"), "{output}");
+    assert!(output.contains("rate limit"), "{output}");
+    for secret in [
+        DemoData::SUPERVISOR_PASSWORD,
+        DemoData::SUPERVISOR_TOTP,
+        &token,
+        DemoData::AGENT_TOKEN,
+    ] {
+        assert!(
+            !output.contains(secret),
+            "`{secret}` leaked into:\n{output}"
+        );
+    }
+}
