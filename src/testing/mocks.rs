@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, method, path_regex};
+use wiremock::matchers::{body_partial_json, method, path_regex, query_param};
 use wiremock::{Mock, MockBuilder, ResponseTemplate};
 
 use super::bodies;
@@ -155,6 +155,55 @@ impl ResolveConflictsMock {
             400,
             bodies::error("error-contact-manager-not-found"),
         ))
+    }
+
+    common_answers!();
+}
+
+/// Starts a mock of `GET omnichannel/contacts.get`.
+///
+/// ```
+/// use rocketchat_omnichannel::models::Contact;
+/// let mock = rocketchat_omnichannel::testing::mocks::get_contact()
+///     .for_contact("c1")
+///     .respond_with_contact(&Contact::new("c1"));
+/// # let _ = mock;
+/// ```
+pub fn get_contact() -> GetContactMock {
+    GetContactMock { contact_id: None }
+}
+
+/// A mock of `contacts.get`; see [`get_contact`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct GetContactMock {
+    contact_id: Option<ContactId>,
+}
+
+impl GetContactMock {
+    /// Matches only calls for this contact id.
+    pub fn for_contact(mut self, contact_id: impl Into<ContactId>) -> Self {
+        self.contact_id = Some(contact_id.into());
+        self
+    }
+
+    fn given(&self) -> MockBuilder {
+        let mock =
+            Mock::given(method("GET")).and(path_regex(r"/api/v1/omnichannel/contacts\.get$"));
+        match &self.contact_id {
+            Some(id) => mock.and(query_param("contactId", id.as_str())),
+            None => mock,
+        }
+    }
+
+    /// 200 with this contact.
+    pub fn respond_with_contact(self, contact: &Contact) -> Mock {
+        self.respond(success("contact", contact))
+    }
+
+    /// 404 `Resource not found`, as the server answers an unknown id here.
+    pub fn respond_with_not_found(self) -> Mock {
+        self.respond(json_answer(404, bodies::error("Resource not found")))
     }
 
     common_answers!();

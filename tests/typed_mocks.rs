@@ -1,0 +1,173 @@
+//! Every typed mock answer decodes into the SDK result it promises.
+
+use std::time::{Duration, SystemTime};
+
+use rocketchat_omnichannel::models::Contact;
+use rocketchat_omnichannel::omnichannel::contacts::GetContactError;
+use rocketchat_omnichannel::testing::mocks;
+use rocketchat_omnichannel::{Client, Credentials, LoginError, ResolveConflictsError};
+use wiremock::{Mock, MockServer};
+
+async fn with(mock: Mock) -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    mock.mount(&server).await;
+    let client = Client::builder(server.uri())
+        .credentials(Credentials::token("u", "t"))
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+type Check = fn(&ResolveConflictsError) -> bool;
+
+async fn resolve(mock: Mock) -> Result<Contact, ResolveConflictsError> {
+    let (_server, client) = with(mock).await;
+    client
+        .resolve_contact_conflicts("c1")
+        .wipe_conflicts(true)
+        .await
+}
+
+#[tokio::test]
+async fn resolve_conflicts_answers() {
+    let mut contact = Contact::new("c1");
+    contact.name = Some("Jane".into());
+    contact.created_at = Some("2025-05-26T07:57:49.616Z".parse().unwrap());
+    assert_eq!(
+        resolve(mocks::resolve_conflicts().respond_with_contact(&contact))
+            .await
+            .unwrap(),
+        contact
+    );
+
+    let reset = SystemTime::now() + Duration::from_secs(10);
+    let cases: Vec<(Mock, Check)> = vec![
+        (
+            mocks::resolve_conflicts().respond_with_no_conflicts(),
+            |e| matches!(e, ResolveConflictsError::NoConflicts { .. }),
+        ),
+        (
+            mocks::resolve_conflicts().respond_with_contact_not_found(),
+            |e| matches!(e, ResolveConflictsError::ContactNotFound { .. }),
+        ),
+        (
+            mocks::resolve_conflicts().respond_with_contact_manager_not_found(),
+            |e| matches!(e, ResolveConflictsError::ContactManagerNotFound { .. }),
+        ),
+        (
+            mocks::resolve_conflicts().respond_with_invalid_params("must be boolean"),
+            |e| matches!(e, ResolveConflictsError::InvalidParams { response } if response.reason() == Some("must be boolean")),
+        ),
+        (
+            mocks::resolve_conflicts().respond_with_unauthorized(),
+            |e| matches!(e, ResolveConflictsError::Unauthorized { .. }),
+        ),
+        (mocks::resolve_conflicts().respond_with_forbidden(), |e| {
+            matches!(e, ResolveConflictsError::Forbidden { .. })
+        }),
+        (
+            mocks::resolve_conflicts().respond_with_rate_limit(reset),
+            |e| {
+                matches!(
+                    e,
+                    ResolveConflictsError::RateLimited {
+                        retry_at: Some(_),
+                        ..
+                    }
+                )
+            },
+        ),
+        (
+            mocks::resolve_conflicts().respond_with_raw(
+                502,
+                "<html>bad gateway</html>",
+                "text/html",
+            ),
+            |e| {
+                e.status().map(|s| s.as_u16()) == Some(502)
+                    && matches!(e, ResolveConflictsError::Other(_))
+            },
+        ),
+    ];
+    for (mock, check) in cases {
+        let error = resolve(mock).await.unwrap_err();
+        assert!(check(&error), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn for_contact_matches_only_that_contact() {
+    let (_server, client) = with(
+        mocks::resolve_conflicts()
+            .for_contact("other")
+            .respond_with_no_conflicts(),
+    )
+    .await;
+    let error = client
+        .resolve_contact_conflicts("c1")
+        .wipe_conflicts(true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.status().unwrap().as_u16(),
+        404,
+        "wiremock's own 404: the mock did not match"
+    );
+}
+
+#[tokio::test]
+async fn get_contact_answers() {
+    let (_s, client) = with(
+        mocks::get_contact()
+            .for_contact("c1")
+            .respond_with_contact(&Contact::new("c1")),
+    )
+    .await;
+    assert_eq!(client.get_contact("c1").await.unwrap().id, "c1");
+    let (_s, client) = with(mocks::get_contact().respond_with_not_found()).await;
+    assert!(matches!(
+        client.get_contact("c1").await.unwrap_err(),
+        GetContactError::NotFound { .. }
+    ));
+}
+
+#[tokio::test]
+async fn login_and_me_answers() {
+    let me = mocks::user("u1", "agent1");
+    let (_s, client) = with(mocks::login().respond_with_session(&me, "new-token")).await;
+    let logged_in = client.login("agent1", "pw").await.unwrap();
+    assert_eq!(logged_in.me, me);
+    assert_eq!(
+        client.credentials().unwrap().auth_token().expose(),
+        "new-token"
+    );
+
+    let (_s, client) = with(mocks::login().respond_with_two_factor_required()).await;
+    let error = client.login("agent1", "pw").await.unwrap_err();
+    assert_eq!(
+        error
+            .two_factor_challenge()
+            .unwrap()
+            .available_methods
+            .len(),
+        2
+    );
+    let (_s, client) = with(mocks::login().respond_with_two_factor_invalid()).await;
+    assert!(matches!(
+        client.login("a", "b").await.unwrap_err(),
+        LoginError::TwoFactorInvalid { .. }
+    ));
+    let (_s, client) = with(mocks::login().respond_with_bad_password()).await;
+    assert!(matches!(
+        client.login("a", "b").await.unwrap_err(),
+        LoginError::Unauthorized { .. }
+    ));
+
+    let (_s, client) = with(mocks::me().respond_with_user(&me)).await;
+    assert_eq!(client.me().await.unwrap(), me);
+    let (_s, client) = with(mocks::me().respond_with_unauthorized()).await;
+    assert_eq!(
+        client.me().await.unwrap_err().status().unwrap().as_u16(),
+        401
+    );
+}
