@@ -43,32 +43,40 @@ struct Inner {
     source: Option<BoxError>,
 }
 
-/// What went wrong, with the data needed to react to it.
-#[derive(Debug)]
+/// What went wrong, with the data needed to react to it. Its `Display` is the message of
+/// the [`Error`] that holds it.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The caller's input was rejected before anything was sent.
+    #[error("invalid request: {message}")]
     Validation {
         /// Which input was wrong and why.
         message: String,
     },
     /// The client could not be built from the given configuration (base URL, credentials).
+    #[error("invalid client configuration: {message}")]
     Configuration {
         /// What is wrong with the configuration.
         message: String,
     },
     /// The operation needs a session and the client has none: log in or pass credentials.
+    #[error("the client has no session: log in or build it with credentials first")]
     NotAuthenticated,
     /// The request or the connection attempt took longer than the configured timeout.
+    #[error("the request timed out")]
     Timeout,
     /// The request could not be sent or the response could not be read (DNS, TCP, TLS, reset).
+    #[error("the request could not be sent or its answer read")]
     Transport,
     /// The response body was larger than [`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size).
+    #[error("the response body is larger than the {limit}-byte limit")]
     ResponseTooLarge {
         /// The configured limit in bytes.
         limit: usize,
     },
     /// A successful (2xx) JSON answer did not have the expected shape.
+    #[error("the server's {status} answer could not be decoded at `{path}`")]
     Decode {
         /// HTTP status of the answer.
         status: StatusCode,
@@ -79,8 +87,15 @@ pub enum ErrorKind {
     },
     /// The server (or a proxy in front of it) answered with something that is not a
     /// Rocket.Chat JSON answer: an HTML error page, plain text, a redirect.
+    #[error(
+        "unexpected {} answer that is not a Rocket.Chat API response (check the base URL and \
+         any proxy in between): {}",
+        .0.status(),
+        .0.body_excerpt()
+    )]
     UnexpectedResponse(ApiError),
     /// The server answered with a Rocket.Chat error that this operation does not model.
+    #[error("{0}")]
     Api(ApiError),
 }
 
@@ -225,32 +240,7 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.kind {
-            ErrorKind::Validation { message } => write!(f, "invalid request: {message}"),
-            ErrorKind::Configuration { message } => {
-                write!(f, "invalid client configuration: {message}")
-            }
-            ErrorKind::NotAuthenticated => {
-                f.write_str("the client has no session: log in or build it with credentials first")
-            }
-            ErrorKind::Timeout => f.write_str("the request timed out"),
-            ErrorKind::Transport => f.write_str("the request could not be sent or its answer read"),
-            ErrorKind::ResponseTooLarge { limit } => {
-                write!(f, "the response body is larger than the {limit}-byte limit")
-            }
-            ErrorKind::Decode { status, path, .. } => write!(
-                f,
-                "the server's {status} answer could not be decoded at `{path}`",
-            ),
-            ErrorKind::UnexpectedResponse(api) => write!(
-                f,
-                "unexpected {} answer that is not a Rocket.Chat API response (check the base URL \
-                 and any proxy in between): {}",
-                api.status(),
-                api.body_excerpt()
-            ),
-            ErrorKind::Api(api) => fmt::Display::fmt(api, f),
-        }
+        fmt::Display::fmt(&self.inner.kind, f)
     }
 }
 

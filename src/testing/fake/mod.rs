@@ -840,16 +840,9 @@ async fn accept(listener: TcpListener, state: Arc<Mutex<State>>, log_requests: b
 }
 
 /// The error that makes hyper close a connection without answering.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped on purpose")]
 struct DroppedConnection;
-
-impl std::fmt::Display for DroppedConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped on purpose")
-    }
-}
-
-impl std::error::Error for DroppedConnection {}
 
 async fn handle(
     state: Arc<Mutex<State>>,

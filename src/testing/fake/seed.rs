@@ -13,7 +13,8 @@ use super::state::{State, TokenKind};
 /// let error = FakeRocketChat::builder().seed_json(r#"{"users": [{"username": 7}]}"#).unwrap_err();
 /// assert_eq!(error.path(), "users[0].username");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid seed at `{path}`: {message}")]
 pub struct SeedError {
     path: String,
     message: String,
@@ -37,14 +38,6 @@ impl SeedError {
         &self.message
     }
 }
-
-impl std::fmt::Display for SeedError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid seed at `{}`: {}", self.path, self.message)
-    }
-}
-
-impl std::error::Error for SeedError {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
