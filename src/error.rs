@@ -426,7 +426,7 @@ impl ApiError {
             return Some(reset);
         }
         let seconds = wait_seconds_in(self.error()?)?;
-        Some(SystemTime::now() + Duration::from_secs(seconds))
+        SystemTime::now().checked_add(Duration::from_secs(seconds))
     }
 
     /// Whether the same request may succeed later: 429 and 502–504.
@@ -721,6 +721,15 @@ mod tests {
                     trying this endpoint again. [error-too-many-requests]";
         assert_eq!(wait_seconds_in(text), Some(42));
         assert_eq!(wait_seconds_in("nothing here"), None);
+    }
+
+    #[test]
+    fn an_absurd_wait_does_not_overflow() {
+        let api = ApiError::from_parts(
+            429,
+            r#"{"error":"You must wait 18446744073709551615 seconds before trying again"}"#,
+        );
+        assert_eq!(api.retry_at(), None);
     }
 
     #[test]

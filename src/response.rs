@@ -132,3 +132,185 @@ pub(crate) fn decode_success<T: DeserializeOwned>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Property tests: whatever bytes, JSON, status or headers arrive, decoding ends in `Ok`
+    //! or a typed error, never a panic, and the error's messages render.
+
+    use super::*;
+    use crate::models::{Contact, Me};
+    use crate::omnichannel::contacts::{GetContactError, ResolveConflictsError};
+    use crate::{LoginError, RateLimit};
+    use http::{HeaderMap, HeaderName, HeaderValue};
+    use proptest::collection::{btree_map, vec};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn raw(status: u16, body: Vec<u8>, rate_limit: Option<RateLimit>) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            rate_limit,
+            body: Bytes::from(body),
+        }
+    }
+
+    /// Decodes as three operations would and renders every error.
+    fn exercise(status: u16, body: &[u8], rate_limit: Option<RateLimit>) {
+        let resolve = decode::<Envelope<Contact>, ResolveConflictsError>(raw(
+            status,
+            body.to_vec(),
+            rate_limit,
+        ));
+        if let Err(error) = resolve {
+            let _ = (
+                error.to_string(),
+                format!("{error:?}"),
+                error.status(),
+                error.is_retryable(),
+            );
+            let crate_error: Error = error.into();
+            let _ = (
+                crate_error.to_string(),
+                crate_error.api_error().map(|a| (a.reason(), a.retry_at())),
+            );
+        }
+        let get =
+            decode::<Envelope<Contact>, GetContactError>(raw(status, body.to_vec(), rate_limit));
+        if let Err(error) = get {
+            let _ = error.to_string();
+        }
+        if let Err(error) = decode::<Me, LoginError>(raw(status, body.to_vec(), rate_limit)) {
+            let _ = (error.to_string(), error.two_factor_challenge());
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "result",
+        "contact",
+        "success",
+        "error",
+        "errorType",
+        "message",
+        "status",
+        "details",
+        "_id",
+        "name",
+        "emails",
+        "phones",
+        "address",
+        "phoneNumber",
+        "contactManager",
+        "unknown",
+        "conflictingFields",
+        "field",
+        "value",
+        "customFields",
+        "channels",
+        "visitor",
+        "visitorId",
+        "source",
+        "type",
+        "details",
+        "lastChat",
+        "ts",
+        "createdAt",
+        "_updatedAt",
+        "$date",
+        "verified",
+        "verifiedAt",
+        "blocked",
+        "activity",
+        "importIds",
+        "method",
+        "availableMethods",
+    ];
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop_oneof![
+                ".*".prop_map(Value::String),
+                Just(Value::from("2025-05-26T07:57:49.616Z")),
+                Just(Value::from("customFields.cpf")),
+                Just(Value::from("widget")),
+                Just(Value::from("must be object [invalid-params]")),
+                Just(Value::from("error-contact-not-found")),
+            ],
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 0..6).prop_map(Value::Array),
+                btree_map(
+                    prop_oneof![
+                        proptest::sample::select(KEYS).prop_map(str::to_owned),
+                        ".{0,8}"
+                    ],
+                    inner,
+                    0..8
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn statuses() -> impl Strategy<Value = u16> {
+        prop_oneof![
+            Just(200u16),
+            Just(400),
+            Just(401),
+            Just(403),
+            Just(404),
+            Just(429),
+            Just(502),
+            100u16..600
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(status in statuses(), body in vec(any::<u8>(), 0..256)) {
+            exercise(status, &body, None);
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(status in statuses(), value in json()) {
+            exercise(status, &serde_json::to_vec(&value).unwrap(), None);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn contact_shaped_json_never_panics(result in json(), wrap in any::<bool>()) {
+            let body = if wrap { serde_json::json!({"result": result, "success": true}) } else { result };
+            exercise(200, &serde_json::to_vec(&body).unwrap(), None);
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(
+            status in statuses(),
+            values in vec(prop_oneof![".{0,24}", "[0-9]{0,25}", Just("-1".to_owned())], 4),
+            error in ".{0,60}",
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"].iter().zip(&values) {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(HeaderName::from_static(name), value);
+                }
+            }
+            let limit = RateLimit::from_headers(&headers);
+            if let Some(limit) = &limit {
+                let _ = (limit.reset_at(), limit.limit(), limit.remaining());
+            }
+            let body = serde_json::to_vec(&serde_json::json!({"success": false, "error": format!("You must wait {error} seconds")})).unwrap();
+            exercise(status, &body, limit);
+        }
+    }
+}

@@ -3,6 +3,8 @@
 
 use rocketchat_omnichannel::{Client, Credentials};
 
+pub mod raw_server;
+
 pub const USER_ID: &str = "agentUserId01";
 pub const TOKEN: &str = "tok-9HqLlyZOugoStsXCUfD";
 

@@ -319,7 +319,11 @@ fn append_unique(contact: &mut Map<String, Value>, key: &str, entry: Option<Valu
 fn new_window(now: Instant, length: Duration) -> RateWindow {
     RateWindow {
         started: now,
-        reset_ms: epoch_ms(SystemTime::now() + length),
+        reset_ms: epoch_ms(
+            SystemTime::now()
+                .checked_add(length)
+                .unwrap_or(UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX))),
+        ),
         count: 0,
     }
 }
