@@ -1,8 +1,20 @@
 //! `omnichannel/contacts.*`: one file per endpoint, each adding its method to
 //! [`Client`](crate::Client).
 
+mod channels;
+mod check_existence;
+mod create;
 mod get;
+mod history;
+mod page;
 mod resolve_conflicts;
+mod search;
 
+pub use channels::ContactChannelsError;
+pub use check_existence::{CheckExistenceError, ContactLookup};
+pub use create::{CreateContact, CreateContactError};
 pub use get::{GetContact, GetContactError};
+pub use history::{ClosedChat, ContactHistory, ContactHistoryError};
+pub use page::Page;
 pub use resolve_conflicts::{ResolveConflicts, ResolveConflictsError};
+pub use search::{SearchContacts, SearchContactsError, SortOrder};

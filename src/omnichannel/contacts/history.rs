@@ -1,0 +1,239 @@
+//! `GET /api/v1/omnichannel/contacts.history`: a contact's closed conversations.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use futures_core::Stream;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::page::{MAX_PAGE_SIZE, Page, paginate};
+use super::search::SortOrder;
+use crate::client::{ApiRequest, Client};
+use crate::error::{Error, Matcher, operation_error};
+use crate::models::{ChannelSource, ContactId, date};
+use crate::response;
+
+operation_error! {
+    /// Why reading a contact's history failed.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// use rocketchat_omnichannel::omnichannel::contacts::ContactHistoryError;
+    /// if let Err(ContactHistoryError::ContactNotFound { .. }) = client.contact_history("gone").await {
+    ///     println!("no such contact");
+    /// }
+    /// # }
+    /// ```
+    pub enum ContactHistoryError {
+        /// 400 `invalid-params`: the query broke the server's schema.
+        InvalidParams = Matcher::Code("invalid-params"),
+            "the server rejected the query";
+        /// 400 `error-contact-not-found`.
+        ContactNotFound = Matcher::Code("error-contact-not-found"),
+            "no contact has this id (it may have been deleted)";
+    }
+}
+
+/// A closed conversation of a contact. Only the fields common to every source are typed.
+///
+/// ```
+/// use rocketchat_omnichannel::omnichannel::contacts::ClosedChat;
+/// let chat: ClosedChat = serde_json::from_str(r#"{"_id":"room1","closedAt":"2025-05-26T08:00:00.000Z","source":{"type":"widget"}}"#)?;
+/// assert_eq!(chat.id, "room1");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ClosedChat {
+    /// The room id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// When the conversation started.
+    #[serde(
+        default,
+        deserialize_with = "date::deserialize_opt",
+        serialize_with = "date::serialize_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ts: Option<Timestamp>,
+    /// When it was closed.
+    #[serde(
+        default,
+        deserialize_with = "date::deserialize_opt",
+        serialize_with = "date::serialize_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub closed_at: Option<Timestamp>,
+    /// Where it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ChannelSource>,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    history: Vec<ClosedChat>,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default)]
+    total: usize,
+}
+
+/// Reads a contact's closed conversations. Made by [`Client::contact_history`]; `.await` one
+/// page or walk them all with [`ContactHistory::into_stream`].
+///
+/// ```no_run
+/// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+/// let page = client.contact_history("contact-id").source("widget").count(10).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a request does nothing until it is awaited or streamed"]
+pub struct ContactHistory<'a> {
+    client: &'a Client,
+    contact_id: ContactId,
+    source: Option<String>,
+    count: Option<usize>,
+    offset: usize,
+    sort: Option<(String, SortOrder)>,
+}
+
+impl Client {
+    /// Starts a `contacts.history` call. Needs the `view-livechat-contact-history` permission.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let page = client.contact_history("contact-id").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn contact_history(&self, contact_id: impl Into<ContactId>) -> ContactHistory<'_> {
+        ContactHistory {
+            client: self,
+            contact_id: contact_id.into(),
+            source: None,
+            count: None,
+            offset: 0,
+            sort: None,
+        }
+    }
+}
+
+impl<'a> ContactHistory<'a> {
+    /// Only conversations from this source type (`widget`, `email`, `sms`, `app`, …).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.contact_history("contact-id").source("email").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Page size, clamped to 1–100.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.contact_history("contact-id").count(100).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn count(mut self, count: usize) -> Self {
+        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+
+    /// Where the page starts.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.contact_history("contact-id").offset(20).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Sorts by a field (`closedAt`, `ts`, …).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
+    /// client.contact_history("contact-id").sort_by("closedAt", SortOrder::Descending).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
+        self.sort = Some((field.into(), order));
+        self
+    }
+
+    fn query(&self, offset: usize) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("contactId", &self.contact_id);
+        if let Some(source) = &self.source {
+            query.append_pair("source", source);
+        }
+        if let Some(count) = self.count {
+            query.append_pair("count", &count.to_string());
+        }
+        if offset > 0 {
+            query.append_pair("offset", &offset.to_string());
+        }
+        if let Some((field, order)) = &self.sort {
+            query.append_pair("sort", &serde_json::json!({ field.as_str(): order.as_number() }).to_string());
+        }
+        query.finish()
+    }
+
+    async fn page(&self, offset: usize) -> Result<Page<ClosedChat>, ContactHistoryError> {
+        if self.contact_id.trim().is_empty() {
+            return Err(Error::validation("the contact id is empty").into());
+        }
+        let request = ApiRequest::get("omnichannel/contacts.history", self.query(offset));
+        let answer = self.client.execute(request).await?;
+        let wire: Wire = response::decode::<_, ContactHistoryError>(answer)?;
+        Ok(Page::new(wire.history, wire.offset, wire.total))
+    }
+
+    /// Fetches one page.
+    ///
+    /// # Errors
+    /// See [`ContactHistoryError`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let page = client.contact_history("contact-id").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Page<ClosedChat>, ContactHistoryError> {
+        self.page(self.offset).await
+    }
+
+    /// Every closed conversation, page after page.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// use futures_util::TryStreamExt;
+    /// let chats: Vec<_> = client.contact_history("contact-id").into_stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(mut self) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'a {
+        self.count.get_or_insert(50);
+        let start = self.offset;
+        paginate(start, move |offset| {
+            let history = self.clone();
+            async move { history.page(offset).await }
+        })
+    }
+}
+
+impl<'a> IntoFuture for ContactHistory<'a> {
+    type Output = Result<Page<ClosedChat>, ContactHistoryError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

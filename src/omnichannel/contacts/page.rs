@@ -1,0 +1,129 @@
+//! Paginated answers (`contacts.search`, `contacts.history`) and the stream that walks them.
+
+use std::future::Future;
+
+use futures_core::Stream;
+use serde::{Deserialize, Serialize};
+
+/// One page of a paginated answer.
+///
+/// ```
+/// use rocketchat_omnichannel::omnichannel::contacts::Page;
+/// let page: Page<u32> = Page::new(vec![1, 2], 0, 5);
+/// assert!(page.has_more());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// How many items this page holds.
+    pub count: usize,
+    /// The offset of the first item.
+    pub offset: usize,
+    /// How many items match in all.
+    pub total: usize,
+}
+
+impl<T> Page<T> {
+    /// A page, for tests and mocks.
+    ///
+    /// ```
+    /// let page = rocketchat_omnichannel::omnichannel::contacts::Page::new(vec!["a"], 10, 11);
+    /// assert_eq!(page.count, 1);
+    /// ```
+    pub fn new(items: Vec<T>, offset: usize, total: usize) -> Self {
+        Self {
+            count: items.len(),
+            items,
+            offset,
+            total,
+        }
+    }
+
+    /// Whether items remain after this page.
+    ///
+    /// ```
+    /// let page = rocketchat_omnichannel::omnichannel::contacts::Page::new(vec!["a"], 0, 1);
+    /// assert!(!page.has_more());
+    /// ```
+    pub fn has_more(&self) -> bool {
+        !self.items.is_empty() && self.offset + self.items.len() < self.total
+    }
+}
+
+/// The largest page the SDK asks for; Rocket.Chat caps `count` at 100 by default.
+pub(crate) const MAX_PAGE_SIZE: usize = 100;
+
+/// Walks pages from `start` until `total` is reached or a page comes back empty, yielding
+/// items one by one; an error ends the stream after being yielded.
+pub(crate) fn paginate<T, E, F, Fut>(start: usize, fetch: F) -> impl Stream<Item = Result<T, E>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<Page<T>, E>>,
+{
+    struct Walk<T, F> {
+        fetch: F,
+        next_offset: usize,
+        buffered: std::vec::IntoIter<T>,
+        done: bool,
+    }
+    let walk = Walk {
+        fetch,
+        next_offset: start,
+        buffered: Vec::new().into_iter(),
+        done: false,
+    };
+    futures_util::stream::unfold(walk, |mut walk| async move {
+        loop {
+            if let Some(item) = walk.buffered.next() {
+                return Some((Ok(item), walk));
+            }
+            if walk.done {
+                return None;
+            }
+            match (walk.fetch)(walk.next_offset).await {
+                Ok(page) => {
+                    walk.done = !page.has_more();
+                    walk.next_offset = page.offset + page.items.len();
+                    walk.buffered = page.items.into_iter();
+                }
+                Err(error) => {
+                    walk.done = true;
+                    return Some((Err(error), walk));
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    #[tokio::test]
+    async fn walks_until_total_and_stops_on_error() {
+        let items: Vec<u32> = (0..7).collect();
+        let stream = paginate(0, |offset| {
+            let page = Page::new(items.iter().skip(offset).take(3).copied().collect(), offset, 7);
+            async move { Ok::<_, ()>(page) }
+        });
+        assert_eq!(stream.map(Result::unwrap).collect::<Vec<_>>().await, items);
+
+        let mut calls = 0;
+        let failing = paginate(0, |offset| {
+            calls += 1;
+            let outcome = if offset == 0 { Ok(Page::new(vec![1u32], 0, 5)) } else { Err("boom") };
+            async move { outcome }
+        });
+        let collected: Vec<_> = failing.collect().await;
+        assert_eq!(collected, [Ok(1), Err("boom")]);
+    }
+
+    #[tokio::test]
+    async fn an_empty_page_ends_the_walk_even_if_total_lies() {
+        let stream = paginate(0, |offset| async move { Ok::<_, ()>(Page::<u32>::new(Vec::new(), offset, 50)) });
+        assert_eq!(stream.collect::<Vec<_>>().await.len(), 0);
+    }
+}

@@ -1,0 +1,239 @@
+//! `GET /api/v1/omnichannel/contacts.search`: find contacts by name, email or phone.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use futures_core::Stream;
+use serde::Deserialize;
+
+use super::page::{MAX_PAGE_SIZE, Page, paginate};
+use crate::client::{ApiRequest, Client};
+use crate::error::{Matcher, operation_error};
+use crate::models::Contact;
+use crate::response;
+
+operation_error! {
+    /// Why a contact search failed.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// if let Err(error) = client.search_contacts().search_text("jane").await {
+    ///     eprintln!("{error}");
+    /// }
+    /// # }
+    /// ```
+    pub enum SearchContactsError {
+        /// 400 `invalid-params`: the query broke the server's schema.
+        InvalidParams = Matcher::Code("invalid-params"),
+            "the server rejected the search parameters";
+    }
+}
+
+/// Sort direction.
+///
+/// ```
+/// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
+/// let order = SortOrder::Descending;
+/// # let _ = order;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    /// A to Z, oldest first.
+    Ascending,
+    /// Z to A, newest first.
+    Descending,
+}
+
+impl SortOrder {
+    pub(crate) fn as_number(self) -> i8 {
+        match self {
+            Self::Ascending => 1,
+            Self::Descending => -1,
+        }
+    }
+}
+
+/// A contact search. Made by [`Client::search_contacts`]; `.await` one page, or walk all of
+/// them with [`SearchContacts::into_stream`].
+///
+/// ```no_run
+/// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+/// let page = client.search_contacts().search_text("example.com").count(20).await?;
+/// println!("{} of {} contacts", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a request does nothing until it is awaited or streamed"]
+pub struct SearchContacts<'a> {
+    client: &'a Client,
+    search_text: Option<String>,
+    unknown: Option<bool>,
+    count: Option<usize>,
+    offset: usize,
+    sort: Option<(String, SortOrder)>,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default)]
+    total: usize,
+}
+
+impl Client {
+    /// Starts a `contacts.search` call. Needs the `view-livechat-contact` permission.
+    /// Without options it lists known, enabled contacts by name.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let first_page = client.search_contacts().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search_contacts(&self) -> SearchContacts<'_> {
+        SearchContacts {
+            client: self,
+            search_text: None,
+            unknown: None,
+            count: None,
+            offset: 0,
+            sort: None,
+        }
+    }
+}
+
+impl<'a> SearchContacts<'a> {
+    /// Case-insensitive text matched against name, email and phone.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.search_contacts().search_text("+55 81").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search_text(mut self, text: impl Into<String>) -> Self {
+        self.search_text = Some(text.into());
+        self
+    }
+
+    /// `true` lists the contacts created automatically from visitors instead of the known
+    /// ones (the server's default is `false`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.search_contacts().unknown(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn unknown(mut self, unknown: bool) -> Self {
+        self.unknown = Some(unknown);
+        self
+    }
+
+    /// Page size, clamped to 1–100 (the server's default cap).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.search_contacts().count(100).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn count(mut self, count: usize) -> Self {
+        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+
+    /// Where the page starts.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// client.search_contacts().offset(50).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Sorts by a contact field (`name`, `_updatedAt`, …); the server defaults to `name`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
+    /// client.search_contacts().sort_by("_updatedAt", SortOrder::Descending).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
+        self.sort = Some((field.into(), order));
+        self
+    }
+
+    fn query(&self, offset: usize) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(text) = &self.search_text {
+            query.append_pair("searchText", text);
+        }
+        if let Some(unknown) = self.unknown {
+            query.append_pair("unknown", if unknown { "true" } else { "false" });
+        }
+        if let Some(count) = self.count {
+            query.append_pair("count", &count.to_string());
+        }
+        if offset > 0 {
+            query.append_pair("offset", &offset.to_string());
+        }
+        if let Some((field, order)) = &self.sort {
+            let sort = serde_json::json!({ field.as_str(): order.as_number() });
+            query.append_pair("sort", &sort.to_string());
+        }
+        query.finish()
+    }
+
+    async fn page(&self, offset: usize) -> Result<Page<Contact>, SearchContactsError> {
+        let request = ApiRequest::get("omnichannel/contacts.search", self.query(offset));
+        let answer = self.client.execute(request).await?;
+        let wire: Wire = response::decode::<_, SearchContactsError>(answer)?;
+        Ok(Page::new(wire.contacts, wire.offset, wire.total))
+    }
+
+    /// Fetches one page.
+    ///
+    /// # Errors
+    /// [`SearchContactsError`]: invalid parameters, auth, permission, rate limit, and
+    /// `Other` for transport and unexpected answers.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// let page = client.search_contacts().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Page<Contact>, SearchContactsError> {
+        self.page(self.offset).await
+    }
+
+    /// Every matching contact, page after page (50 per page unless [`SearchContacts::count`]
+    /// says otherwise), until the server's `total` is reached. An error is yielded once and
+    /// ends the stream.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// use futures_util::TryStreamExt;
+    /// let all: Vec<_> = client.search_contacts().into_stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(mut self) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'a {
+        self.count.get_or_insert(50);
+        let start = self.offset;
+        paginate(start, move |offset| {
+            let search = self.clone();
+            async move { search.page(offset).await }
+        })
+    }
+}
+
+impl<'a> IntoFuture for SearchContacts<'a> {
+    type Output = Result<Page<Contact>, SearchContactsError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
