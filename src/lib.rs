@@ -13,6 +13,7 @@ mod retry;
 mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod workflow;
 
 pub use auth::{Credentials, LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
 pub use client::{Client, ClientBuilder, redirect_policy};

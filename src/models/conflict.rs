@@ -3,6 +3,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::Contact;
+
 /// Which contact field an entry competes for, parsed from the wire's `field` string.
 ///
 /// ```
@@ -98,6 +100,78 @@ impl ConflictingField {
         Self {
             field,
             value: value.into(),
+        }
+    }
+}
+
+/// The conflicts of one field, grouped: the value the contact has now and the competing
+/// values in the order they arrived (the last is the most recent).
+///
+/// ```
+/// use rocketchat_omnichannel::models::{ConflictField, Contact};
+///
+/// let contact: Contact = serde_json::from_str(r#"{
+///   "_id": "c1", "name": "Jane Doe",
+///   "conflictingFields": [{"field":"name","value":"Jane D."}, {"field":"name","value":"J. Doe"}]
+/// }"#)?;
+/// let conflicts = contact.conflicts();
+/// assert_eq!(conflicts[0].field, ConflictField::Name);
+/// assert_eq!(conflicts[0].current.as_ref().unwrap(), "Jane Doe");
+/// assert_eq!(conflicts[0].latest().unwrap(), "J. Doe");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FieldConflict {
+    /// The field.
+    pub field: ConflictField,
+    /// Its current value (`None` when the contact has none).
+    pub current: Option<Value>,
+    /// Competing values, oldest first.
+    pub candidates: Vec<Value>,
+}
+
+impl FieldConflict {
+    /// The most recent competing value.
+    pub fn latest(&self) -> Option<&Value> {
+        self.candidates.last()
+    }
+}
+
+impl Contact {
+    /// The contact's conflicts grouped by field, in the order the fields first conflicted.
+    /// Repeated competing values are listed once.
+    pub fn conflicts(&self) -> Vec<FieldConflict> {
+        let mut grouped: Vec<FieldConflict> = Vec::new();
+        for entry in &self.conflicting_fields {
+            let index = match grouped.iter().position(|g| g.field == entry.field) {
+                Some(index) => index,
+                None => {
+                    grouped.push(FieldConflict {
+                        current: self.current_value(&entry.field),
+                        field: entry.field.clone(),
+                        candidates: Vec::new(),
+                    });
+                    grouped.len() - 1
+                }
+            };
+            let candidates = &mut grouped[index].candidates;
+            candidates.retain(|v| *v != entry.value);
+            candidates.push(entry.value.clone());
+        }
+        grouped
+    }
+
+    /// The value a field has now.
+    pub fn current_value(&self, field: &ConflictField) -> Option<Value> {
+        match field {
+            ConflictField::Name => self.name.clone().map(Value::String),
+            ConflictField::Manager => self
+                .contact_manager
+                .as_ref()
+                .map(|m| Value::String(m.to_string())),
+            ConflictField::CustomField(key) => self.custom_fields.get(key).cloned(),
+            ConflictField::Unknown(_) => None,
         }
     }
 }

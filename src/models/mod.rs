@@ -6,7 +6,7 @@ pub(crate) mod date;
 mod id;
 mod user;
 
-pub use conflict::{ConflictField, ConflictingField};
+pub use conflict::{ConflictField, ConflictingField, FieldConflict};
 pub use contact::{
     Channel, ChannelSource, ChannelVisitor, Contact, ContactEmail, ContactId, ContactPhone,
     LastChat, SourceType,

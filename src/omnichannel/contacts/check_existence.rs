@@ -97,7 +97,10 @@ impl Client {
             .append_pair(key, value)
             .finish();
         let answer = self
-            .execute(ApiRequest::get("omnichannel/contacts.checkExistence", query))
+            .execute(ApiRequest::get(
+                "omnichannel/contacts.checkExistence",
+                query,
+            ))
             .await?;
         response::decode::<Exists, _>(answer).map(|e| e.exists)
     }

@@ -101,7 +101,9 @@ impl Client {
 
 impl<'a> CreateContact<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self.body.and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = self
+            .body
+            .and_then(|mut body| change(&mut body).map(|()| body));
         self
     }
 
@@ -149,7 +151,9 @@ impl<'a> CreateContact<'a> {
         let (key, value) = (key.into(), value.into());
         self.update(|body| {
             check_custom_field_key(&key)?;
-            body.custom_fields.get_or_insert_with(Map::new).insert(key, value);
+            body.custom_fields
+                .get_or_insert_with(Map::new)
+                .insert(key, value);
             Ok(())
         })
     }

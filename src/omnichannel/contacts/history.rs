@@ -182,7 +182,10 @@ impl<'a> ContactHistory<'a> {
             query.append_pair("offset", &offset.to_string());
         }
         if let Some((field, order)) = &self.sort {
-            query.append_pair("sort", &serde_json::json!({ field.as_str(): order.as_number() }).to_string());
+            query.append_pair(
+                "sort",
+                &serde_json::json!({ field.as_str(): order.as_number() }).to_string(),
+            );
         }
         query.finish()
     }
@@ -219,7 +222,9 @@ impl<'a> ContactHistory<'a> {
     /// let chats: Vec<_> = client.contact_history("contact-id").into_stream().try_collect().await?;
     /// # Ok(()) }
     /// ```
-    pub fn into_stream(mut self) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'a {
+    pub fn into_stream(
+        mut self,
+    ) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'a {
         self.count.get_or_insert(50);
         let start = self.offset;
         paginate(start, move |offset| {

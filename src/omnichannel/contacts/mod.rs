@@ -9,6 +9,7 @@ mod history;
 mod page;
 mod resolve_conflicts;
 mod search;
+mod update;
 
 pub use channels::ContactChannelsError;
 pub use check_existence::{CheckExistenceError, ContactLookup};
@@ -18,3 +19,4 @@ pub use history::{ClosedChat, ContactHistory, ContactHistoryError};
 pub use page::Page;
 pub use resolve_conflicts::{ResolveConflicts, ResolveConflictsError};
 pub use search::{SearchContacts, SearchContactsError, SortOrder};
+pub use update::{UpdateContact, UpdateContactError};

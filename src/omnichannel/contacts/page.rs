@@ -106,7 +106,11 @@ mod tests {
     async fn walks_until_total_and_stops_on_error() {
         let items: Vec<u32> = (0..7).collect();
         let stream = paginate(0, |offset| {
-            let page = Page::new(items.iter().skip(offset).take(3).copied().collect(), offset, 7);
+            let page = Page::new(
+                items.iter().skip(offset).take(3).copied().collect(),
+                offset,
+                7,
+            );
             async move { Ok::<_, ()>(page) }
         });
         assert_eq!(stream.map(Result::unwrap).collect::<Vec<_>>().await, items);
@@ -114,7 +118,11 @@ mod tests {
         let mut calls = 0;
         let failing = paginate(0, |offset| {
             calls += 1;
-            let outcome = if offset == 0 { Ok(Page::new(vec![1u32], 0, 5)) } else { Err("boom") };
+            let outcome = if offset == 0 {
+                Ok(Page::new(vec![1u32], 0, 5))
+            } else {
+                Err("boom")
+            };
             async move { outcome }
         });
         let collected: Vec<_> = failing.collect().await;
@@ -123,7 +131,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_page_ends_the_walk_even_if_total_lies() {
-        let stream = paginate(0, |offset| async move { Ok::<_, ()>(Page::<u32>::new(Vec::new(), offset, 50)) });
+        let stream = paginate(0, |offset| async move {
+            Ok::<_, ()>(Page::<u32>::new(Vec::new(), offset, 50))
+        });
         assert_eq!(stream.collect::<Vec<_>>().await.len(), 0);
     }
 }

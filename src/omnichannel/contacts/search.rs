@@ -219,7 +219,9 @@ impl<'a> SearchContacts<'a> {
     /// let all: Vec<_> = client.search_contacts().into_stream().try_collect().await?;
     /// # Ok(()) }
     /// ```
-    pub fn into_stream(mut self) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'a {
+    pub fn into_stream(
+        mut self,
+    ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'a {
         self.count.get_or_insert(50);
         let start = self.offset;
         paginate(start, move |offset| {

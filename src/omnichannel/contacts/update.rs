@@ -102,7 +102,9 @@ impl Client {
 
 impl<'a> UpdateContact<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self.body.and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = self
+            .body
+            .and_then(|mut body| change(&mut body).map(|()| body));
         self
     }
 
@@ -171,7 +173,9 @@ impl<'a> UpdateContact<'a> {
         let (key, value) = (key.into(), value.into());
         self.update(|body| {
             check_custom_field_key(&key)?;
-            body.custom_fields.get_or_insert_with(Map::new).insert(key, value);
+            body.custom_fields
+                .get_or_insert_with(Map::new)
+                .insert(key, value);
             Ok(())
         })
     }
