@@ -39,8 +39,8 @@ pub enum Outcome {
     Resolved {
         /// What was decided.
         plan: Plan,
-        /// The contact after resolving.
-        contact: Contact,
+        /// The contact after resolving (boxed: it is by far the largest outcome).
+        contact: Box<Contact>,
     },
     /// Dry run: what would be sent.
     Planned {
@@ -183,7 +183,12 @@ async fn resolve(client: &Client, plan: Plan) -> Outcome {
     let mut attempt = 0;
     loop {
         match plan.request(client).await {
-            Ok(contact) => return Outcome::Resolved { plan, contact },
+            Ok(contact) => {
+                return Outcome::Resolved {
+                    plan,
+                    contact: Box::new(contact),
+                };
+            }
             Err(ResolveConflictsError::NoConflicts { .. }) => {
                 return Outcome::Skipped {
                     contact_id: plan.contact_id,
