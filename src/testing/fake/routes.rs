@@ -708,29 +708,33 @@ fn check_existence(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Rep
     if !user.has_permission("view-livechat-contact") {
         return Reply::forbidden();
     }
-    let wanted = params[given[0]].as_str().unwrap_or_default().to_lowercase();
+    let wanted = params[given[0]].as_str().unwrap_or_default();
     let exists = state
         .contacts
         .values()
         .filter(|c| enabled(c))
         .any(|c| match given[0] {
-            "contactId" => c.get("_id").and_then(Value::as_str) == Some(wanted.as_str()),
-            "email" => list_has(c, "emails", "address", &wanted),
-            _ => list_has(c, "phones", "phoneNumber", &wanted),
+            "contactId" => c.get("_id").and_then(Value::as_str) == Some(wanted),
+            // Emails are matched case-insensitively, phones exactly.
+            "email" => list_has(c, "emails", "address", |v| v.eq_ignore_ascii_case(wanted)),
+            _ => list_has(c, "phones", "phoneNumber", |v| v == wanted),
         });
     Reply::ok_with("exists", json!(exists))
 }
 
-fn list_has(contact: &Map<String, Value>, list: &str, key: &str, wanted: &str) -> bool {
+fn list_has(
+    contact: &Map<String, Value>,
+    list: &str,
+    key: &str,
+    matches: impl Fn(&str) -> bool,
+) -> bool {
     contact
         .get(list)
         .and_then(Value::as_array)
         .is_some_and(|items| {
-            items.iter().any(|item| {
-                item.get(key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| v.to_lowercase() == wanted)
-            })
+            items
+                .iter()
+                .any(|item| item.get(key).and_then(Value::as_str).is_some_and(&matches))
         })
 }
 
