@@ -1,0 +1,171 @@
+//! `rocketchat-contacts` end to end against the fake server: output and exit codes.
+#![cfg(feature = "cli")]
+
+use std::process::{Command, Output};
+
+use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat, Visitor};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rocketchat-contacts");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(BIN);
+    command.args(args).env_remove("ROCKETCHAT_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+/// Runs the CLI in a thread, so the fake server keeps serving on this test's runtime.
+async fn run_against(
+    fake: &FakeRocketChat,
+    args: &'static [&'static str],
+) -> (i32, String, String) {
+    let url = fake.uri();
+    tokio::task::spawn_blocking(move || {
+        run(
+            args,
+            &[
+                ("ROCKETCHAT_URL", url.as_str()),
+                ("ROCKETCHAT_USER_ID", DemoData::AGENT_ID),
+                ("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN),
+            ],
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn demo_list_shows_a_table_and_json() {
+    let (code, out, _) = run(&["--demo", "conflicts", "list"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("demoContactJane1") && out.contains("customFields.cpf"),
+        "{out}"
+    );
+    assert!(out.contains("3 contact(s) with conflicts"), "{out}");
+    assert!(!out.contains("demoContactMaria"), "{out}");
+
+    let (code, out, _) = run(&["--demo", "conflicts", "list", "--json"], &[]);
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    let jane = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == DemoData::CONTACT_ID)
+        .unwrap();
+    assert_eq!(
+        jane["conflicts"][0],
+        serde_json::json!({"field": "name", "current": "Jane Doe", "candidates": ["Jane D."]})
+    );
+}
+
+#[test]
+fn demo_dry_run_prints_plans_and_a_summary() {
+    let (code, out, _) = run(
+        &[
+            "--demo",
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("would resolve demoContactJane1: set name=Jane D., manager=demoAgent0000002"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("dry run: 3 contact(s) would be resolved"),
+        "{out}"
+    );
+}
+
+#[test]
+fn contact_get_prints_json_or_fails() {
+    let (code, out, _) = run(
+        &["--demo", "contact", "get", DemoData::CLEAN_CONTACT_ID],
+        &[],
+    );
+    assert_eq!(code, 0);
+    let contact: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(contact["name"], "Maria Silva");
+    let (code, _, err) = run(&["--demo", "contact", "get", "nope"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no contact has this id"), "{err}");
+}
+
+#[test]
+fn missing_connection_settings_are_explained() {
+    let (code, _, err) = run(&["conflicts", "list"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("ROCKETCHAT_URL"), "{err}");
+    let (code, _, err) = run(&["conflicts", "resolve", "--policy", "sometimes"], &[]);
+    assert_eq!(code, 2, "usage error");
+    assert!(err.contains("keep-current"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_against_a_server_then_nothing_is_left() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "keep-current",
+            "--concurrency",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 resolved, 0 skipped, 0 failed"), "{out}");
+    assert!(
+        out.lines().filter(|l| l.starts_with("resolved ")).count() == 3,
+        "plain lines when not a terminal: {out}"
+    );
+    let (code, out, _) = run_against(&fake, &["conflicts", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("no contact has conflicts"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_contact_makes_the_exit_code_non_zero() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let id = fake.add_contact_named("Zed");
+    let mut zed = fake.contact_json(&id).unwrap();
+    zed.insert(
+        "contactManager".into(),
+        serde_json::json!(DemoData::AGENT_ID),
+    );
+    fake.add_contact_json(zed);
+    fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
+    let (code, out, _) =
+        run_against(&fake, &["conflicts", "resolve", "--policy", "take-latest"]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "failed {id}: the contact manager must be the user id of a livechat agent"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("3 resolved, 0 skipped, 1 failed"), "{out}");
+}
