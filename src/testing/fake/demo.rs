@@ -116,13 +116,16 @@ pub(super) fn seed(state: &mut State) {
         (DemoData::AGENT_ID.into(), TokenKind::PersonalAccess),
     );
 
-    state.add_contact_document(contact(
-        DemoData::CONTACT_ID,
-        "Jane Doe",
-        "jane.doe@example.com",
-        Some(DemoData::AGENT_ID),
-        json!({"cpf": "123.456.789-00", "city": "Recife"}),
-    ));
+    state.add_contact_document(
+        contact(
+            DemoData::CONTACT_ID,
+            "Jane Doe",
+            "jane.doe@example.com",
+            Some(DemoData::AGENT_ID),
+            json!({"cpf": "123.456.789-00", "city": "Recife"}),
+        ),
+        true,
+    );
     state.merge_visitor(
         DemoData::CONTACT_ID,
         Visitor::new()
@@ -132,35 +135,44 @@ pub(super) fn seed(state: &mut State) {
             .contact_manager(DemoData::SECOND_AGENT_ID)
             .custom_field("cpf", "123.456.789-99"),
     );
-    state.add_contact_document(contact(
-        DemoData::SECOND_CONTACT_ID,
-        "John Roe",
-        "john.roe@example.com",
-        None,
-        json!({"plan": "basic"}),
-    ));
+    state.add_contact_document(
+        contact(
+            DemoData::SECOND_CONTACT_ID,
+            "John Roe",
+            "john.roe@example.com",
+            None,
+            json!({"plan": "basic"}),
+        ),
+        true,
+    );
     state.merge_visitor(
         DemoData::SECOND_CONTACT_ID,
         Visitor::new()
             .email("john.roe@example.com")
             .custom_field("plan", "premium"),
     );
-    state.add_contact_document(contact(
-        DemoData::THIRD_CONTACT_ID,
-        "Ana Lima",
-        "ana.lima@example.com",
-        None,
-        json!({}),
-    ));
+    state.add_contact_document(
+        contact(
+            DemoData::THIRD_CONTACT_ID,
+            "Ana Lima",
+            "ana.lima@example.com",
+            None,
+            json!({}),
+        ),
+        true,
+    );
     state.merge_visitor(
         DemoData::THIRD_CONTACT_ID,
         Visitor::new().name("Ana Paula Lima"),
     );
-    state.add_contact_document(contact(
-        DemoData::CLEAN_CONTACT_ID,
-        "Maria Silva",
-        "maria.silva@example.com",
-        Some(DemoData::AGENT_ID),
-        json!({}),
-    ));
+    state.add_contact_document(
+        contact(
+            DemoData::CLEAN_CONTACT_ID,
+            "Maria Silva",
+            "maria.silva@example.com",
+            Some(DemoData::AGENT_ID),
+            json!({}),
+        ),
+        true,
+    );
 }

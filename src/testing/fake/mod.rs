@@ -349,7 +349,7 @@ impl FakeRocketChat {
         if contact.id.is_empty() {
             doc.remove("_id");
         }
-        self.add_contact_json(doc)
+        ContactId::from(self.state().add_contact_document(doc, true))
     }
 
     /// Adds a known contact with a name and nothing else, as `POST omnichannel/contacts`
@@ -368,11 +368,11 @@ impl FakeRocketChat {
         doc.insert("unknown".into(), Value::Bool(false));
         doc.insert("preRegistration".into(), Value::Bool(true));
         doc.insert("conflictingFields".into(), Value::Array(Vec::new()));
-        self.add_contact_json(doc)
+        ContactId::from(self.state().add_contact_document(doc, true))
     }
 
-    /// Adds a contact document exactly as given, unknown fields included; they are returned
-    /// unchanged by the API.
+    /// Adds a contact document exactly as given (an `_id` is generated when missing), unknown
+    /// fields included; the API returns it unchanged until a route writes to it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -383,7 +383,7 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn add_contact_json(&self, doc: Map<String, Value>) -> ContactId {
-        ContactId::from(self.state().add_contact_document(doc))
+        ContactId::from(self.state().add_contact_document(doc, false))
     }
 
     /// Links a visitor to a contact as Rocket.Chat does when a known contact writes from a

@@ -595,7 +595,7 @@ fn create_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
     doc.insert("unknown".into(), json!(false));
     doc.insert("preRegistration".into(), json!(true));
     doc.insert("conflictingFields".into(), json!([]));
-    let id = state.add_contact_document(doc);
+    let id = state.add_contact_document(doc, true);
     Reply::ok_with("contactId", json!(id))
 }
 

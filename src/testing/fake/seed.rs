@@ -142,7 +142,7 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             .insert(token.token, (token.user_id, TokenKind::PersonalAccess));
     }
     for contact in seed.contacts {
-        state.add_contact_document(contact);
+        state.add_contact_document(contact, false);
     }
     Ok(())
 }

@@ -184,7 +184,14 @@ impl State {
         Some((*window, rule.calls, over))
     }
 
-    pub(crate) fn add_contact_document(&mut self, mut doc: Map<String, Value>) -> String {
+    /// Stores a contact. With `fill_defaults`, missing dates and lists are added as the
+    /// server would when creating one; without, the document is kept exactly as given (seeds
+    /// and `add_contact_json`), apart from a generated `_id` when it has none.
+    pub(crate) fn add_contact_document(
+        &mut self,
+        mut doc: Map<String, Value>,
+        fill_defaults: bool,
+    ) -> String {
         let id = match doc.get("_id").and_then(Value::as_str) {
             Some(id) => id.to_owned(),
             None => {
@@ -193,12 +200,14 @@ impl State {
                 id
             }
         };
-        let now = now_iso();
-        for key in ["createdAt", "_updatedAt"] {
-            doc.entry(key).or_insert_with(|| json!(now));
-        }
-        for key in ["channels", "emails", "phones"] {
-            doc.entry(key).or_insert_with(|| json!([]));
+        if fill_defaults {
+            let now = now_iso();
+            for key in ["createdAt", "_updatedAt"] {
+                doc.entry(key).or_insert_with(|| json!(now));
+            }
+            for key in ["channels", "emails", "phones"] {
+                doc.entry(key).or_insert_with(|| json!([]));
+            }
         }
         self.contacts.insert(id.clone(), doc);
         id

@@ -1,0 +1,148 @@
+//! `rocketchat-fake`: the fake Rocket.Chat server as a program, for tests written in any
+//! language. See the README, "Use the fake from any language".
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use rocketchat_omnichannel::testing::FakeRocketChat;
+
+const USAGE: &str = "usage: rocketchat-fake [--host 127.0.0.1] [--port 0] [--seed FILE] \
+[--rate-limit N --rate-limit-window-ms MS] [--quiet] [--allow-remote]";
+
+struct Options {
+    host: IpAddr,
+    port: u16,
+    seed: Option<String>,
+    rate_limit: Option<u64>,
+    window_ms: u64,
+    quiet: bool,
+    allow_remote: bool,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        host: IpAddr::from([127, 0, 0, 1]),
+        port: 0,
+        seed: None,
+        rate_limit: None,
+        window_ms: 60_000,
+        quiet: false,
+        allow_remote: false,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--host" => {
+                let host = value("--host")?;
+                options.host = host
+                    .parse()
+                    .map_err(|_| format!("--host `{host}` is not an IP address"))?;
+            }
+            "--port" => {
+                let port = value("--port")?;
+                options.port = port
+                    .parse()
+                    .map_err(|_| format!("--port `{port}` is not a port number"))?;
+            }
+            "--seed" => options.seed = Some(value("--seed")?),
+            "--rate-limit" => {
+                let calls = value("--rate-limit")?;
+                options.rate_limit = Some(
+                    calls
+                        .parse()
+                        .map_err(|_| format!("--rate-limit `{calls}` is not a number"))?,
+                );
+            }
+            "--rate-limit-window-ms" => {
+                let ms = value("--rate-limit-window-ms")?;
+                options.window_ms = ms
+                    .parse()
+                    .map_err(|_| format!("--rate-limit-window-ms `{ms}` is not a number"))?;
+            }
+            "--quiet" => options.quiet = true,
+            "--allow-remote" => options.allow_remote = true,
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    if !options.host.is_loopback() && !options.allow_remote {
+        return Err(format!(
+            "refusing to listen on {}: this test server has known passwords; pass --allow-remote to do it anyway",
+            options.host
+        ));
+    }
+    Ok(options)
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(options: Options) -> Result<(), String> {
+    let mut builder = FakeRocketChat::builder()
+        .address(SocketAddr::new(options.host, options.port))
+        .log_requests(!options.quiet);
+    builder = match &options.seed {
+        Some(path) => {
+            let json = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read seed file {path}: {e}"))?;
+            builder
+                .seed_json(&json)
+                .map_err(|e| format!("{path}: {e}"))?
+        }
+        None => builder.demo_data(),
+    };
+    if let Some(calls) = options.rate_limit {
+        builder = builder.rate_limit(calls, Duration::from_millis(options.window_ms));
+    }
+    let fake = builder
+        .start()
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", options.host, options.port))?;
+    // The one line a driving program waits for.
+    println!("listening {}", fake.uri());
+    shutdown_signal().await;
+    if !options.quiet {
+        eprintln!("shutting down");
+    }
+    drop(fake);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

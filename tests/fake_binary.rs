@@ -1,0 +1,362 @@
+//! `rocketchat-fake` as a child process, judged with raw HTTP: startup line, login, personal
+//! access tokens, two-factor, `contacts.conflicts` and its errors, seed fidelity, the request
+//! log, bad seeds and clean shutdown.
+#![cfg(feature = "test-util")]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rocketchat-fake");
+
+fn seed(name: &str) -> String {
+    format!("{}/tests/fixtures/seed/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Server {
+    child: Child,
+    uri: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let uri = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("first line: {line:?}"))
+            .to_owned();
+        Self { child, uri }
+    }
+
+    /// Sends SIGTERM and returns the exit code and everything written to stderr.
+    fn stop(mut self) -> (i32, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        let mut log = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        (exit.code().unwrap_or(-1), log)
+    }
+}
+
+async fn call(
+    server: &Server,
+    method: &str,
+    route: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/{route}", server.uri);
+    let mut request = if method == "GET" {
+        http.get(url)
+    } else {
+        http.post(url)
+    };
+    if let Some((user, token)) = auth {
+        request = request
+            .header("X-User-Id", user)
+            .header("X-Auth-Token", token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn serves_a_seed_over_http_and_stops_cleanly() {
+    let server = Server::start(&["--seed", &seed("seed.json"), "--port", "0"]);
+    assert!(server.uri.starts_with("http://127.0.0.1:"));
+    let agent = Some(("agentA", "pat-agent-a"));
+
+    // Logins: password, wrong password, two-factor.
+    let (status, body) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent.a", "password": "a-pass"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let session_token = body["data"]["authToken"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent.a", "password": "nope"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent.b", "password": "b-pass"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("totp-required"))
+    );
+    let (status, _) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent.b", "password": "b-pass", "code": "654321"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // The session and the personal access token both work.
+    let (status, me) = call(&server, "GET", "me", Some(("agentA", &session_token)), None).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("agent.a")));
+    let (status, _) = call(&server, "GET", "me", agent, None).await;
+    assert_eq!(status, 200);
+
+    // The seed contact comes back exactly as given, unknown fields included.
+    let seed_doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(seed("seed.json")).unwrap()).unwrap();
+    let (status, got) = call(
+        &server,
+        "GET",
+        "omnichannel/contacts.get?contactId=seedContact1",
+        agent,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(got["contact"], seed_doc["contacts"][0]);
+
+    // contacts.conflicts: every error, then success.
+    let cases = [
+        (
+            None,
+            json!({"contactId": "seedContact1"}),
+            401,
+            "You must be logged in to do this.",
+        ),
+        (
+            agent,
+            json!({}),
+            400,
+            "must have required property 'contactId' [invalid-params]",
+        ),
+        (
+            agent,
+            json!({"contactId": "seedContact1", "x": 1}),
+            400,
+            "must NOT have additional properties [invalid-params]",
+        ),
+        (
+            Some(("plainC", "pat-plain-c")),
+            json!({"contactId": "seedContact1"}),
+            403,
+            "User does not have the permissions required for this action [error-unauthorized]",
+        ),
+        (
+            agent,
+            json!({"contactId": "nope"}),
+            400,
+            "error-contact-not-found",
+        ),
+        (
+            agent,
+            json!({"contactId": "seedContact2"}),
+            400,
+            "error-contact-has-no-conflicts",
+        ),
+        (
+            agent,
+            json!({"contactId": "seedContact1", "contactManager": "plainC"}),
+            400,
+            "error-contact-manager-not-found",
+        ),
+    ];
+    for (auth, body, status, error) in cases {
+        let (got_status, got) = call(
+            &server,
+            "POST",
+            "omnichannel/contacts.conflicts",
+            auth,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (got_status, got["error"].as_str()),
+            (status, Some(error)),
+            "{body}"
+        );
+        assert_eq!(got["success"], false);
+    }
+    let (status, resolved) = call(
+        &server,
+        "POST",
+        "omnichannel/contacts.conflicts",
+        agent,
+        Some(json!({"contactId": "seedContact1", "contactManager": "agentB", "customFields": {"tier": "silver"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        resolved["result"]["conflictingFields"],
+        json!([{"field": "name", "value": "Carla M."}])
+    );
+    assert_eq!(
+        resolved["result"]["customFields"],
+        json!({"tier": "silver", "score": 7.5, "tags": ["vip"]})
+    );
+    assert_eq!(
+        resolved["result"]["crmSync"], seed_doc["contacts"][0]["crmSync"],
+        "unknown fields survive writes"
+    );
+
+    let (code, log) = server.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("POST /api/v1/omnichannel/contacts.conflicts 400"),
+        "{log}"
+    );
+    assert!(log.contains("GET /api/v1/me 200"), "{log}");
+    for secret in [
+        "a-pass",
+        "b-pass",
+        "654321",
+        "pat-agent-a",
+        session_token.as_str(),
+    ] {
+        assert!(!log.contains(secret), "`{secret}` in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_flags_and_quiet_mode() {
+    let server = Server::start(&[
+        "--seed",
+        &seed("seed.json"),
+        "--rate-limit",
+        "1",
+        "--rate-limit-window-ms",
+        "60000",
+        "--quiet",
+    ]);
+    let agent = Some(("agentA", "pat-agent-a"));
+    let (first, _) = call(
+        &server,
+        "POST",
+        "omnichannel/contacts.conflicts",
+        agent,
+        Some(json!({"contactId": "seedContact2"})),
+    )
+    .await;
+    let (second, body) = call(
+        &server,
+        "POST",
+        "omnichannel/contacts.conflicts",
+        agent,
+        Some(json!({"contactId": "seedContact2"})),
+    )
+    .await;
+    assert_eq!((first, second), (400, 429));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("[error-too-many-requests]")
+    );
+    let (code, log) = server.stop();
+    assert_eq!(code, 0);
+    assert!(log.is_empty(), "quiet: {log}");
+}
+
+#[tokio::test]
+async fn without_a_seed_it_serves_the_demo_data() {
+    let server = Server::start(&[]);
+    let (status, _) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent1", "password": "agent1-password"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(server.stop().0, 0);
+}
+
+#[test]
+fn bad_seeds_name_the_path_and_exit_non_zero() {
+    for (file, path) in [
+        ("bad_roles.json", "users[0].roles"),
+        (
+            "bad_conflict.json",
+            "contacts[0].conflictingFields[0].field",
+        ),
+        ("bad_token_owner.json", "personalAccessTokens[0].userId"),
+        ("bad_key.json", "contacs"),
+    ] {
+        let output = Command::new(BIN)
+            .args(["--seed", &seed(file)])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{file}: {stderr}");
+        assert!(stderr.contains(path), "{file}: {stderr}");
+        assert!(output.stdout.is_empty(), "no listening line");
+    }
+}
+
+#[test]
+fn remote_hosts_need_allow_remote() {
+    let output = Command::new(BIN)
+        .args(["--host", "0.0.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--allow-remote")
+    );
+    let output = Command::new(BIN)
+        .args(["--port", "seventy"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    // With the flag it starts; stop it at once.
+    let server = Server::start(&["--host", "0.0.0.0", "--allow-remote", "--quiet"]);
+    assert!(server.uri.starts_with("http://0.0.0.0:"));
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(server.stop().0, 0);
+}
