@@ -23,3 +23,17 @@ pub use omnichannel::contacts::{ResolveConflicts, ResolveConflictsError};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
+
+/// Entry points for the benchmarks in `benches/`; not part of the API.
+#[doc(hidden)]
+pub mod __bench {
+    /// Decodes a `contacts.conflicts` answer through the SDK's own decode step.
+    pub fn decode_contact(body: &bytes::Bytes) -> Result<crate::Contact, crate::ResolveConflictsError> {
+        let answer = crate::response::RawResponse {
+            status: http::StatusCode::OK,
+            rate_limit: None,
+            body: body.clone(),
+        };
+        crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer).map(|e| e.result)
+    }
+}

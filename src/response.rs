@@ -95,42 +95,51 @@ pub(crate) fn decode_success<T: DeserializeOwned>(
     response: RawResponse,
     keep_body: bool,
 ) -> Result<T, Error> {
+    // The fast path is plain serde_json, exactly what a hand-written call does; the
+    // path-tracking decoder runs only to explain a failure.
+    if let Ok(value) = serde_json::from_slice(&response.body) {
+        return Ok(value);
+    }
+    Err(explain_failure::<T>(response, keep_body))
+}
+
+/// Decodes again, tracking the JSON path, to build the error for a body that failed.
+#[cold]
+fn explain_failure<T: DeserializeOwned>(response: RawResponse, keep_body: bool) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
-    let result = serde_path_to_error::deserialize(&mut deserializer)
+    let outcome = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
-        .and_then(|value| {
+        .and_then(|_| {
             deserializer
                 .end()
-                .map(|()| value)
                 .map_err(|e| ("(after the value)".to_owned(), e))
         });
-    match result {
-        Ok(value) => Ok(value),
-        Err((path, error)) => {
-            let looks_like_json = response
-                .body
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|b| *b == b'{' || *b == b'[');
-            if !looks_like_json && keep_body {
-                return Err(Error::new(ErrorKind::UnexpectedResponse(ApiError::new(
-                    response.status,
-                    response.rate_limit,
-                    response.body,
-                ))));
-            }
-            let kind = ErrorKind::Decode {
-                status: response.status,
-                path,
-                body: if keep_body {
-                    response.body
-                } else {
-                    Bytes::new()
-                },
-            };
-            Err(Error::with_source(kind, error))
-        }
+    let (path, error) = match outcome {
+        Err(failure) => failure,
+        // Both decoders accept the body: cannot happen, but report it rather than panic.
+        Ok(()) => (
+            String::new(),
+            serde::de::Error::custom("the body decoded only on the second try"),
+        ),
+    };
+    let looks_like_json = response
+        .body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[');
+    if !looks_like_json && keep_body {
+        return Error::new(ErrorKind::UnexpectedResponse(ApiError::new(
+            response.status,
+            response.rate_limit,
+            response.body,
+        )));
     }
+    let kind = ErrorKind::Decode {
+        status: response.status,
+        path,
+        body: if keep_body { response.body } else { Bytes::new() },
+    };
+    Error::with_source(kind, error)
 }
 
 #[cfg(test)]

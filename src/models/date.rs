@@ -2,49 +2,92 @@
 //! `{"$date": <epoch ms>}` form of the realtime API, which some proxies and exports pass on.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer, Serializer};
+use std::fmt;
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Wire {
-    Text(String),
-    Extended {
-        #[serde(rename = "$date")]
-        date: DateValue,
-    },
-    Millis(i64),
-}
+use serde::de::{self, Visitor};
+use serde::{Deserializer, Serializer};
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DateValue {
-    Millis(i64),
-    Text(String),
-}
+/// Reads a date without buffering: a string, `{"$date": ms | string}`, or bare
+/// milliseconds.
+struct DateVisitor;
 
-fn parse<E: serde::de::Error>(wire: Wire) -> Result<Timestamp, E> {
-    let from_ms = |ms: i64| Timestamp::from_millisecond(ms).map_err(E::custom);
-    match wire {
-        Wire::Text(text)
-        | Wire::Extended {
-            date: DateValue::Text(text),
-        } => text
-            .parse::<Timestamp>()
-            .map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}"))),
-        Wire::Extended {
-            date: DateValue::Millis(ms),
+impl<'de> Visitor<'de> for DateVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an ISO-8601 date string, {\"$date\": milliseconds} or milliseconds")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
+        text.parse::<Timestamp>()
+            .map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}")))
+    }
+
+    fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Timestamp, E> {
+        Timestamp::from_millisecond(ms).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, ms: u64) -> Result<Timestamp, E> {
+        let ms = i64::try_from(ms).map_err(|_| E::custom("date out of range"))?;
+        self.visit_i64(ms)
+    }
+
+    fn visit_f64<E: de::Error>(self, ms: f64) -> Result<Timestamp, E> {
+        if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e15 {
+            self.visit_i64(ms as i64)
+        } else {
+            Err(E::custom("date out of range"))
         }
-        | Wire::Millis(ms) => from_ms(ms),
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "$date" && found.is_none() {
+                found = Some(map.next_value_seed(DateSeed)?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        found.ok_or_else(|| de::Error::missing_field("$date"))
     }
 }
 
-pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Timestamp>, D::Error> {
-    match Option::<Wire>::deserialize(d)? {
-        Some(wire) => parse(wire).map(Some),
-        None => Ok(None),
+struct DateSeed;
+
+impl<'de> de::DeserializeSeed<'de> for DateSeed {
+    type Value = Timestamp;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Timestamp, D::Error> {
+        d.deserialize_any(DateVisitor)
     }
+}
+
+/// An optional date: `null` or absent reads as `None`.
+struct OptionalDate;
+
+impl<'de> Visitor<'de> for OptionalDate {
+    type Value = Option<Timestamp>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        DateVisitor.expecting(f)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(DateVisitor).map(Some)
+    }
+}
+
+pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    d.deserialize_option(OptionalDate)
 }
 
 /// Writes milliseconds, as Rocket.Chat does, so a written date reads back equal.
@@ -67,10 +110,10 @@ mod tests {
     use super::*;
 
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        parse(Wire::deserialize(d)?)
+        d.deserialize_any(DateVisitor)
     }
 
-    #[derive(Deserialize, serde::Serialize)]
+    #[derive(serde::Deserialize, serde::Serialize)]
     struct Holder {
         #[serde(deserialize_with = "deserialize", serialize_with = "serialize")]
         at: Timestamp,
@@ -80,11 +123,29 @@ mod tests {
     fn reads_both_forms_and_writes_milliseconds() {
         let a: Holder = serde_json::from_str(r#"{"at":"2025-05-26T07:57:49.616Z"}"#).unwrap();
         let b: Holder = serde_json::from_str(r#"{"at":{"$date":1748246269616}}"#).unwrap();
+        let c: Holder = serde_json::from_str(r#"{"at":{"$date":"2025-05-26T07:57:49.616Z"}}"#).unwrap();
+        let d: Holder = serde_json::from_str(r#"{"at":1748246269616}"#).unwrap();
         assert_eq!(a.at, b.at);
+        assert_eq!(a.at, c.at);
+        assert_eq!(a.at, d.at);
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
             r#"{"at":"2025-05-26T07:57:49.616Z"}"#
         );
+    }
+
+    #[test]
+    fn optional_dates_accept_null_and_reject_garbage() {
+        #[derive(serde::Deserialize)]
+        struct Maybe {
+            #[serde(default, deserialize_with = "deserialize_opt")]
+            at: Option<Timestamp>,
+        }
+        assert!(serde_json::from_str::<Maybe>(r#"{"at":null}"#).unwrap().at.is_none());
+        assert!(serde_json::from_str::<Maybe>(r#"{}"#).unwrap().at.is_none());
+        assert!(serde_json::from_str::<Maybe>(r#"{"at":true}"#).is_err());
+        assert!(serde_json::from_str::<Maybe>(r#"{"at":{"other":1}}"#).is_err());
+        assert!(serde_json::from_str::<Maybe>(r#"{"at":1e300}"#).is_err());
     }
 
     #[test]
