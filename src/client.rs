@@ -421,10 +421,6 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .redirect(redirect_policy())
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!(
-                    "rocketchat-omnichannel/",
-                    env!("CARGO_PKG_VERSION")
-                ))
                 .build()
                 .map_err(|e| {
                     Error::with_source(
