@@ -74,7 +74,9 @@ async fn serve(body: Bytes) -> SocketAddr {
                         )
                     }
                 });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
         }
     });
@@ -103,7 +105,12 @@ struct Baseline {
 
 impl Baseline {
     async fn call(&self) -> Contact {
-        let body = serde_json::to_vec(&Body { contact_id: "68341efdd387e3d7509267fb", name: "Jane Doe", wipe_conflicts: true }).unwrap();
+        let body = serde_json::to_vec(&Body {
+            contact_id: "68341efdd387e3d7509267fb",
+            name: "Jane Doe",
+            wipe_conflicts: true,
+        })
+        .unwrap();
         let response = self
             .http
             .post(&self.url)
@@ -131,7 +138,10 @@ async fn sdk_call(client: &Client) -> Contact {
 fn setup(runtime: &Runtime, body: Bytes) -> (Client, Baseline) {
     let address = runtime.block_on(serve(body));
     let base = format!("http://{address}");
-    let client = Client::builder(&base).credentials(Credentials::token(USER_ID, TOKEN)).build().unwrap();
+    let client = Client::builder(&base)
+        .credentials(Credentials::token(USER_ID, TOKEN))
+        .build()
+        .unwrap();
     let baseline = Baseline {
         http: reqwest::Client::new(),
         url: format!("{base}/api/v1/omnichannel/contacts.conflicts"),
@@ -140,8 +150,16 @@ fn setup(runtime: &Runtime, body: Bytes) -> (Client, Baseline) {
 }
 
 fn round_trips(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let scenarios = [("small", Bytes::from_static(SMALL.as_bytes()), 1usize), ("small_x32", Bytes::from_static(SMALL.as_bytes()), 32), ("large_x4", large_body(), 4)];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let scenarios = [
+        ("small", Bytes::from_static(SMALL.as_bytes()), 1usize),
+        ("small_x32", Bytes::from_static(SMALL.as_bytes()), 32),
+        ("large_x4", large_body(), 4),
+    ];
     for (name, body, in_flight) in scenarios {
         let (client, baseline) = setup(&runtime, body.clone());
         let mut group = c.benchmark_group(format!("round_trip/{name}"));
@@ -166,14 +184,27 @@ fn round_trips(c: &mut Criterion) {
 }
 
 fn decode_only(c: &mut Criterion) {
-    for (name, body) in [("small", Bytes::from_static(SMALL.as_bytes())), ("large", large_body())] {
+    for (name, body) in [
+        ("small", Bytes::from_static(SMALL.as_bytes())),
+        ("large", large_body()),
+    ] {
         let mut group = c.benchmark_group(format!("decode/{name}"));
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function("sdk", |b| {
-            b.iter(|| black_box(rocketchat_omnichannel::__bench::decode_contact(black_box(&body)).unwrap()))
+            b.iter(|| {
+                black_box(
+                    rocketchat_omnichannel::__bench::decode_contact(black_box(&body)).unwrap(),
+                )
+            })
         });
         group.bench_function("serde_json", |b| {
-            b.iter(|| black_box(serde_json::from_slice::<Answer>(black_box(&body)).unwrap().result))
+            b.iter(|| {
+                black_box(
+                    serde_json::from_slice::<Answer>(black_box(&body))
+                        .unwrap()
+                        .result,
+                )
+            })
         });
         group.finish();
     }

@@ -28,12 +28,15 @@ pub use secret::SecretString;
 #[doc(hidden)]
 pub mod __bench {
     /// Decodes a `contacts.conflicts` answer through the SDK's own decode step.
-    pub fn decode_contact(body: &bytes::Bytes) -> Result<crate::Contact, crate::ResolveConflictsError> {
+    pub fn decode_contact(
+        body: &bytes::Bytes,
+    ) -> Result<crate::Contact, crate::ResolveConflictsError> {
         let answer = crate::response::RawResponse {
             status: http::StatusCode::OK,
             rate_limit: None,
             body: body.clone(),
         };
-        crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer).map(|e| e.result)
+        crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer)
+            .map(|e| e.result)
     }
 }

@@ -137,7 +137,11 @@ fn explain_failure<T: DeserializeOwned>(response: RawResponse, keep_body: bool) 
     let kind = ErrorKind::Decode {
         status: response.status,
         path,
-        body: if keep_body { response.body } else { Bytes::new() },
+        body: if keep_body {
+            response.body
+        } else {
+            Bytes::new()
+        },
     };
     Error::with_source(kind, error)
 }

@@ -94,8 +94,7 @@ pub struct Contact {
     /// Creation time.
     #[serde(
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub created_at: Option<Timestamp>,
@@ -103,8 +102,7 @@ pub struct Contact {
     #[serde(
         rename = "_updatedAt",
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub updated_at: Option<Timestamp>,
@@ -213,8 +211,7 @@ pub struct LastChat {
     /// When the conversation happened.
     #[serde(
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub ts: Option<Timestamp>,
@@ -244,8 +241,7 @@ pub struct Channel {
     /// When it was verified.
     #[serde(
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub verified_at: Option<Timestamp>,

@@ -86,8 +86,16 @@ impl<'de> Visitor<'de> for OptionalDate {
     }
 }
 
-pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Timestamp>, D::Error> {
     d.deserialize_option(OptionalDate)
+}
+
+/// `#[serde(with = "date::option")]` for `Option<Timestamp>` fields.
+pub(crate) mod option {
+    pub(crate) use super::deserialize_opt as deserialize;
+    pub(crate) use super::serialize_opt as serialize;
 }
 
 /// Writes milliseconds, as Rocket.Chat does, so a written date reads back equal.
@@ -123,7 +131,8 @@ mod tests {
     fn reads_both_forms_and_writes_milliseconds() {
         let a: Holder = serde_json::from_str(r#"{"at":"2025-05-26T07:57:49.616Z"}"#).unwrap();
         let b: Holder = serde_json::from_str(r#"{"at":{"$date":1748246269616}}"#).unwrap();
-        let c: Holder = serde_json::from_str(r#"{"at":{"$date":"2025-05-26T07:57:49.616Z"}}"#).unwrap();
+        let c: Holder =
+            serde_json::from_str(r#"{"at":{"$date":"2025-05-26T07:57:49.616Z"}}"#).unwrap();
         let d: Holder = serde_json::from_str(r#"{"at":1748246269616}"#).unwrap();
         assert_eq!(a.at, b.at);
         assert_eq!(a.at, c.at);
@@ -141,7 +150,12 @@ mod tests {
             #[serde(default, deserialize_with = "deserialize_opt")]
             at: Option<Timestamp>,
         }
-        assert!(serde_json::from_str::<Maybe>(r#"{"at":null}"#).unwrap().at.is_none());
+        assert!(
+            serde_json::from_str::<Maybe>(r#"{"at":null}"#)
+                .unwrap()
+                .at
+                .is_none()
+        );
         assert!(serde_json::from_str::<Maybe>(r#"{}"#).unwrap().at.is_none());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":true}"#).is_err());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":{"other":1}}"#).is_err());

@@ -6,11 +6,10 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::resolve_conflicts::check_custom_field_key;
-use crate::client::{ApiRequest, Client};
+use super::body::{amend, post, set_custom_field};
+use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ContactId, UserId};
-use crate::response;
 
 operation_error! {
     /// Why creating a contact failed.
@@ -101,9 +100,7 @@ impl Client {
 
 impl<'a> CreateContact<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self
-            .body
-            .and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = amend(self.body, change);
         self
     }
 
@@ -149,13 +146,7 @@ impl<'a> CreateContact<'a> {
     /// ```
     pub fn custom_field(self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         let (key, value) = (key.into(), value.into());
-        self.update(|body| {
-            check_custom_field_key(&key)?;
-            body.custom_fields
-                .get_or_insert_with(Map::new)
-                .insert(key, value);
-            Ok(())
-        })
+        self.update(|body| set_custom_field(&mut body.custom_fields, key, value))
     }
 
     /// Sets the contact manager, by the agent's user id.
@@ -185,13 +176,9 @@ impl<'a> CreateContact<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<ContactId, CreateContactError> {
-        let body = serde_json::to_vec(&self.body?)
-            .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))?;
-        let answer = self
-            .client
-            .execute(ApiRequest::post("omnichannel/contacts", body))
-            .await?;
-        response::decode::<Created, _>(answer).map(|created| created.contact_id)
+        post::<_, Created, _>(self.client, "omnichannel/contacts", self.body)
+            .await
+            .map(|created| created.contact_id)
     }
 }
 

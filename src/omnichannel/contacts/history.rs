@@ -53,16 +53,14 @@ pub struct ClosedChat {
     /// When the conversation started.
     #[serde(
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub ts: Option<Timestamp>,
     /// When it was closed.
     #[serde(
         default,
-        deserialize_with = "date::deserialize_opt",
-        serialize_with = "date::serialize_opt",
+        with = "date::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub closed_at: Option<Timestamp>,

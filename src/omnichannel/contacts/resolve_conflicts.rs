@@ -7,10 +7,11 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::{ApiRequest, Client};
+use super::body::{amend, encode, post, required_id, set_custom_field};
+use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
-use crate::response::{self, Envelope};
+use crate::response::Envelope;
 
 operation_error! {
     /// Why resolving a contact's conflicts failed.
@@ -102,27 +103,20 @@ impl Client {
         &self,
         contact_id: impl Into<ContactId>,
     ) -> ResolveConflicts<'_> {
-        let contact_id = contact_id.into();
-        let body = if contact_id.trim().is_empty() {
-            Err(Error::validation("the contact id is empty"))
-        } else {
-            Ok(Body {
-                contact_id,
-                name: None,
-                contact_manager: None,
-                custom_fields: None,
-                wipe_conflicts: None,
-            })
-        };
+        let body = required_id(contact_id.into()).map(|contact_id| Body {
+            contact_id,
+            name: None,
+            contact_manager: None,
+            custom_fields: None,
+            wipe_conflicts: None,
+        });
         ResolveConflicts { client: self, body }
     }
 }
 
 impl<'a> ResolveConflicts<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self
-            .body
-            .and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = amend(self.body, change);
         self
     }
 
@@ -200,13 +194,7 @@ impl<'a> ResolveConflicts<'a> {
     /// ```
     pub fn custom_field(self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         let (key, value) = (key.into(), value.into());
-        self.update(|body| {
-            check_custom_field_key(&key)?;
-            body.custom_fields
-                .get_or_insert_with(Map::new)
-                .insert(key, value);
-            Ok(())
-        })
+        self.update(|body| set_custom_field(&mut body.custom_fields, key, value))
     }
 
     /// Sets several custom fields at once, adding to any set before.
@@ -259,9 +247,7 @@ impl<'a> ResolveConflicts<'a> {
     /// # Ok::<(), rocketchat_omnichannel::Error>(())
     /// ```
     pub fn to_json(&self) -> Result<String, Error> {
-        let body = self.body.as_ref().map_err(Error::clone_validation)?;
-        serde_json::to_string(body)
-            .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))
+        encode(&self.body).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Sends the request and returns the updated contact.
@@ -277,13 +263,9 @@ impl<'a> ResolveConflicts<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, ResolveConflictsError> {
-        let body = serde_json::to_vec(&self.body?)
-            .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))?;
-        let answer = self
-            .client
-            .execute(ApiRequest::post("omnichannel/contacts.conflicts", body))
-            .await?;
-        response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result)
+        post::<_, Envelope<Contact>, _>(self.client, "omnichannel/contacts.conflicts", self.body)
+            .await
+            .map(|envelope| envelope.result)
     }
 }
 
@@ -293,19 +275,5 @@ impl<'a> IntoFuture for ResolveConflicts<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
-    }
-}
-
-/// Keys become `customFields.<key>` paths on the server: a dot would nest, a `$` is an
-/// operator, and an empty key names nothing.
-pub(crate) fn check_custom_field_key(key: &str) -> Result<(), Error> {
-    if key.trim().is_empty() {
-        Err(Error::validation("a custom field key is empty"))
-    } else if key.contains(['.', '$']) {
-        Err(Error::validation(format!(
-            "custom field key `{key}` contains `.` or `$`, which the server would read as a path or an operator"
-        )))
-    } else {
-        Ok(())
     }
 }

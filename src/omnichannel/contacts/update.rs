@@ -6,11 +6,11 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::resolve_conflicts::check_custom_field_key;
-use crate::client::{ApiRequest, Client};
+use super::body::{amend, post, required_id, set_custom_field};
+use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
-use crate::response::{self, Envelope};
+use crate::response::Envelope;
 
 operation_error! {
     /// Why updating a contact failed.
@@ -82,29 +82,22 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn update_contact(&self, contact_id: impl Into<ContactId>) -> UpdateContact<'_> {
-        let contact_id = contact_id.into();
-        let body = if contact_id.trim().is_empty() {
-            Err(Error::validation("the contact id is empty"))
-        } else {
-            Ok(Body {
-                contact_id,
-                name: None,
-                emails: None,
-                phones: None,
-                custom_fields: None,
-                contact_manager: None,
-                wipe_conflicts: None,
-            })
-        };
+        let body = required_id(contact_id.into()).map(|contact_id| Body {
+            contact_id,
+            name: None,
+            emails: None,
+            phones: None,
+            custom_fields: None,
+            contact_manager: None,
+            wipe_conflicts: None,
+        });
         UpdateContact { client: self, body }
     }
 }
 
 impl<'a> UpdateContact<'a> {
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
-        self.body = self
-            .body
-            .and_then(|mut body| change(&mut body).map(|()| body));
+        self.body = amend(self.body, change);
         self
     }
 
@@ -171,13 +164,7 @@ impl<'a> UpdateContact<'a> {
     /// ```
     pub fn custom_field(self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         let (key, value) = (key.into(), value.into());
-        self.update(|body| {
-            check_custom_field_key(&key)?;
-            body.custom_fields
-                .get_or_insert_with(Map::new)
-                .insert(key, value);
-            Ok(())
-        })
+        self.update(|body| set_custom_field(&mut body.custom_fields, key, value))
     }
 
     /// Sets the contact manager by user id; an empty id clears it.
@@ -221,13 +208,9 @@ impl<'a> UpdateContact<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, UpdateContactError> {
-        let body = serde_json::to_vec(&self.body?)
-            .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))?;
-        let answer = self
-            .client
-            .execute(ApiRequest::post("omnichannel/contacts.update", body))
-            .await?;
-        response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result)
+        post::<_, Envelope<Contact>, _>(self.client, "omnichannel/contacts.update", self.body)
+            .await
+            .map(|envelope| envelope.result)
     }
 }
 

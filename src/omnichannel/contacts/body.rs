@@ -1,0 +1,70 @@
+//! What the write endpoints share: a body that keeps the first invalid input until the
+//! request is sent, the custom-field key rules, and the encode → send → decode step.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::client::{ApiRequest, Client};
+use crate::error::Error;
+use crate::models::ContactId;
+use crate::response::{self, FromApiError};
+
+/// Applies a setter's change unless an earlier setter already failed.
+pub(crate) fn amend<B>(
+    body: Result<B, Error>,
+    change: impl FnOnce(&mut B) -> Result<(), Error>,
+) -> Result<B, Error> {
+    body.and_then(|mut body| change(&mut body).map(|()| body))
+}
+
+/// A required contact id, refused when empty.
+pub(crate) fn required_id(id: ContactId) -> Result<ContactId, Error> {
+    if id.trim().is_empty() {
+        Err(Error::validation("the contact id is empty"))
+    } else {
+        Ok(id)
+    }
+}
+
+/// Adds one custom field. Keys become `customFields.<key>` paths on the server: a dot
+/// would nest, a `$` is an operator, and an empty key names nothing.
+pub(crate) fn set_custom_field(
+    fields: &mut Option<Map<String, Value>>,
+    key: String,
+    value: Value,
+) -> Result<(), Error> {
+    if key.trim().is_empty() {
+        return Err(Error::validation("a custom field key is empty"));
+    }
+    if key.contains(['.', '$']) {
+        return Err(Error::validation(format!(
+            "custom field key `{key}` contains `.` or `$`, which the server would read as a path or an operator"
+        )));
+    }
+    fields.get_or_insert_with(Map::new).insert(key, value);
+    Ok(())
+}
+
+/// The JSON a kept body encodes to.
+pub(crate) fn encode<B: Serialize>(body: &Result<B, Error>) -> Result<Vec<u8>, Error> {
+    let body = body.as_ref().map_err(Error::clone_validation)?;
+    serde_json::to_vec(body)
+        .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))
+}
+
+/// Encodes the body, POSTs it to `path` and decodes the answer.
+pub(crate) async fn post<B, T, E>(
+    client: &Client,
+    path: &'static str,
+    body: Result<B, Error>,
+) -> Result<T, E>
+where
+    B: Serialize,
+    T: DeserializeOwned,
+    E: FromApiError,
+{
+    let body = body.and_then(|body| encode(&Ok(body)))?;
+    let answer = client.execute(ApiRequest::post(path, body)).await?;
+    response::decode(answer)
+}
