@@ -166,7 +166,9 @@ fn round_trips(c: &mut Criterion) {
         group.throughput(Throughput::Elements(in_flight as u64));
         if body.len() > 100_000 {
             // Few, slow iterations: measure longer so run-to-run noise stays under the 5 % target.
-            group.sample_size(30).measurement_time(std::time::Duration::from_secs(15));
+            group
+                .sample_size(30)
+                .measurement_time(std::time::Duration::from_secs(15));
         }
         group.bench_function(BenchmarkId::new("sdk", in_flight), |b| {
             b.to_async(&runtime).iter(|| async {
