@@ -171,3 +171,63 @@ async fn login_and_me_answers() {
         401
     );
 }
+
+#[tokio::test]
+async fn search_create_and_update_answers() {
+    use futures_util::TryStreamExt;
+    use rocketchat_omnichannel::omnichannel::contacts::{CreateContactError, UpdateContactError};
+
+    let server = MockServer::start().await;
+    mocks::search_contacts()
+        .respond_with_page(&[Contact::new("a"), Contact::new("b")], 0, 3)
+        .mount(&server)
+        .await;
+    mocks::search_contacts()
+        .respond_with_page(&[Contact::new("c")], 2, 3)
+        .mount(&server)
+        .await;
+    let client = Client::builder(server.uri())
+        .credentials(Credentials::token("u", "t"))
+        .build()
+        .unwrap();
+    let ids: Vec<String> = client
+        .search_contacts()
+        .count(2)
+        .into_stream()
+        .map_ok(|c| c.id.into_string())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["a", "b", "c"]);
+
+    let (_s, client) =
+        with(mocks::search_contacts().respond_with_contacts(&[Contact::new("x")])).await;
+    assert_eq!(client.search_contacts().await.unwrap().total, 1);
+
+    let (_s, client) = with(mocks::create_contact().respond_with_id("new-id")).await;
+    assert_eq!(client.create_contact("Jane").await.unwrap(), "new-id");
+    let (_s, client) = with(mocks::create_contact().respond_with_contact_manager_not_found()).await;
+    let error = client
+        .create_contact("Jane")
+        .contact_manager("x")
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        CreateContactError::ContactManagerNotFound { .. }
+    ));
+
+    let (_s, client) = with(
+        mocks::update_contact()
+            .for_contact("c1")
+            .respond_with_contact(&Contact::new("c1")),
+    )
+    .await;
+    assert_eq!(
+        client.update_contact("c1").name("J").await.unwrap().id,
+        "c1"
+    );
+    let (_s, client) = with(mocks::update_contact().respond_with_contact_not_found()).await;
+    let error = client.update_contact("c1").name("J").await.unwrap_err();
+    assert!(matches!(error, UpdateContactError::ContactNotFound { .. }));
+}

@@ -209,6 +209,150 @@ impl GetContactMock {
     common_answers!();
 }
 
+/// Starts a mock of `GET omnichannel/contacts.search`.
+///
+/// ```
+/// use rocketchat_omnichannel::models::Contact;
+/// let mock = rocketchat_omnichannel::testing::mocks::search_contacts()
+///     .respond_with_contacts(&[Contact::new("c1"), Contact::new("c2")]);
+/// # let _ = mock;
+/// ```
+pub fn search_contacts() -> SearchContactsMock {
+    SearchContactsMock { _private: () }
+}
+
+/// A mock of `contacts.search`; see [`search_contacts`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct SearchContactsMock {
+    _private: (),
+}
+
+impl SearchContactsMock {
+    fn given(&self) -> MockBuilder {
+        Mock::given(method("GET")).and(path_regex(r"/api/v1/omnichannel/contacts\.search$"))
+    }
+
+    /// 200 with every contact on one page (`offset` 0, `total` = their number). For several
+    /// pages, mount [`SearchContactsMock::respond_with_page`] once per `offset`.
+    pub fn respond_with_contacts(self, contacts: &[Contact]) -> Mock {
+        self.respond(page(contacts, 0, contacts.len()))
+    }
+
+    /// 200 with one page; matches only calls asking for this `offset` (0 also matches calls
+    /// without one).
+    pub fn respond_with_page(self, contacts: &[Contact], offset: usize, total: usize) -> Mock {
+        let matcher = move |request: &wiremock::Request| {
+            let asked = request
+                .url
+                .query_pairs()
+                .find(|(key, _)| key == "offset")
+                .and_then(|(_, value)| value.parse::<usize>().ok())
+                .unwrap_or(0);
+            asked == offset
+        };
+        self.given()
+            .and(matcher)
+            .respond_with(page(contacts, offset, total))
+    }
+
+    common_answers!();
+}
+
+fn page(contacts: &[Contact], offset: usize, total: usize) -> ResponseTemplate {
+    let body = json!({
+        "contacts": contacts, "count": contacts.len(), "offset": offset, "total": total, "success": true,
+    });
+    json_answer(200, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// Starts a mock of `POST omnichannel/contacts.update`.
+///
+/// ```
+/// use rocketchat_omnichannel::models::Contact;
+/// let mock = rocketchat_omnichannel::testing::mocks::update_contact()
+///     .for_contact("c1")
+///     .respond_with_contact(&Contact::new("c1"));
+/// # let _ = mock;
+/// ```
+pub fn update_contact() -> UpdateContactMock {
+    UpdateContactMock { contact_id: None }
+}
+
+/// A mock of `contacts.update`; see [`update_contact`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct UpdateContactMock {
+    contact_id: Option<ContactId>,
+}
+
+impl UpdateContactMock {
+    /// Matches only calls for this contact id.
+    pub fn for_contact(mut self, contact_id: impl Into<ContactId>) -> Self {
+        self.contact_id = Some(contact_id.into());
+        self
+    }
+
+    fn given(&self) -> MockBuilder {
+        let mock =
+            Mock::given(method("POST")).and(path_regex(r"/api/v1/omnichannel/contacts\.update$"));
+        match &self.contact_id {
+            Some(id) => mock.and(body_partial_json(json!({ "contactId": id }))),
+            None => mock,
+        }
+    }
+
+    /// 200 with this contact under `contact` (this route's key).
+    pub fn respond_with_contact(self, contact: &Contact) -> Mock {
+        self.respond(success("contact", contact))
+    }
+
+    /// 400 `error-contact-not-found`.
+    pub fn respond_with_contact_not_found(self) -> Mock {
+        self.respond(json_answer(400, bodies::error("error-contact-not-found")))
+    }
+
+    common_answers!();
+}
+
+/// Starts a mock of `POST omnichannel/contacts` (create).
+///
+/// ```
+/// let mock = rocketchat_omnichannel::testing::mocks::create_contact().respond_with_id("c1");
+/// # let _ = mock;
+/// ```
+pub fn create_contact() -> CreateContactMock {
+    CreateContactMock { _private: () }
+}
+
+/// A mock of the contact creation; see [`create_contact`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct CreateContactMock {
+    _private: (),
+}
+
+impl CreateContactMock {
+    fn given(&self) -> MockBuilder {
+        Mock::given(method("POST")).and(path_regex(r"/api/v1/omnichannel/contacts$"))
+    }
+
+    /// 200 with the new contact's id.
+    pub fn respond_with_id(self, contact_id: impl Into<ContactId>) -> Mock {
+        self.respond(success("contactId", &contact_id.into()))
+    }
+
+    /// 400 `error-contact-manager-not-found`.
+    pub fn respond_with_contact_manager_not_found(self) -> Mock {
+        self.respond(json_answer(
+            400,
+            bodies::error("error-contact-manager-not-found"),
+        ))
+    }
+
+    common_answers!();
+}
+
 /// Starts a mock of `POST login`.
 ///
 /// ```
