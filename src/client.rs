@@ -231,9 +231,6 @@ impl Client {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        for (name, value) in &request.headers {
-            builder = builder.header(*name, value.clone());
-        }
         let response = builder.send().await.map_err(Error::transport)?;
         let status = response.status();
         // Only the rate-limit figures are kept, not the header map: nothing else in the
@@ -263,7 +260,6 @@ pub(crate) struct ApiRequest {
     /// Already-encoded query string, empty for none.
     pub(crate) query: String,
     pub(crate) body: Option<Bytes>,
-    pub(crate) headers: Vec<(&'static str, HeaderValue)>,
     pub(crate) authenticated: bool,
     /// Safe to send twice (reads); decides which failures may be retried.
     pub(crate) idempotent: bool,
@@ -276,7 +272,6 @@ impl ApiRequest {
             path,
             query,
             body: None,
-            headers: Vec::new(),
             authenticated: true,
             idempotent: true,
         }
@@ -288,7 +283,6 @@ impl ApiRequest {
             path,
             query: String::new(),
             body: Some(Bytes::from(body)),
-            headers: Vec::new(),
             authenticated: true,
             idempotent: false,
         }

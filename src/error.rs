@@ -592,7 +592,6 @@ macro_rules! operation_error {
         }
 
         impl $name {
-            #[allow(dead_code)]
             pub(crate) fn from_api(response: $crate::ApiError) -> Self {
                 $(
                     if $crate::error::Matcher::matches($matcher, &response) {
