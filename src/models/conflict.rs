@@ -31,6 +31,11 @@ pub enum ConflictField {
 
 impl ConflictField {
     /// Parses the wire form; never fails, unknown forms are kept.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::models::ConflictField;
+    /// assert_eq!(ConflictField::parse("customFields.a.b"), ConflictField::CustomField("a.b".into()));
+    /// ```
     pub fn parse(field: &str) -> Self {
         match field {
             "name" => Self::Name,
@@ -133,6 +138,13 @@ pub struct FieldConflict {
 
 impl FieldConflict {
     /// The most recent competing value.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::models::Contact;
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","conflictingFields":[{"field":"name","value":"A"},{"field":"name","value":"B"}]}"#)?;
+    /// assert_eq!(contact.conflicts()[0].latest().unwrap(), "B");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn latest(&self) -> Option<&Value> {
         self.candidates.last()
     }
@@ -141,6 +153,16 @@ impl FieldConflict {
 impl Contact {
     /// The contact's conflicts grouped by field, in the order the fields first conflicted.
     /// Repeated competing values are listed once.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::models::{ConflictField, Contact};
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","customFields":{"cpf":"1"},
+    ///   "conflictingFields":[{"field":"customFields.cpf","value":"2"}]}"#)?;
+    /// let cpf = &contact.conflicts()[0];
+    /// assert_eq!(cpf.field, ConflictField::CustomField("cpf".into()));
+    /// assert_eq!((cpf.current.as_ref().unwrap(), &cpf.candidates[0]), (&"1".into(), &"2".into()));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn conflicts(&self) -> Vec<FieldConflict> {
         let mut grouped: Vec<FieldConflict> = Vec::new();
         for entry in &self.conflicting_fields {
@@ -163,6 +185,13 @@ impl Contact {
     }
 
     /// The value a field has now.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::models::{ConflictField, Contact};
+    /// let mut contact = Contact::new("c1");
+    /// contact.name = Some("Jane".into());
+    /// assert_eq!(contact.current_value(&ConflictField::Name).unwrap(), "Jane");
+    /// ```
     pub fn current_value(&self, field: &ConflictField) -> Option<Value> {
         match field {
             ConflictField::Name => self.name.clone().map(Value::String),

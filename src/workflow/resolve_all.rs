@@ -66,6 +66,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether this outcome counts as a failure (for exit codes and summaries).
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::workflow::Outcome;
+    /// let skipped = Outcome::Skipped { contact_id: "c1".into() };
+    /// assert!(!skipped.is_failure());
+    /// ```
     pub fn is_failure(&self) -> bool {
         matches!(self, Self::Failed { .. } | Self::ListingFailed(_))
     }
@@ -124,18 +130,39 @@ impl Client {
 
 impl<'a> ResolveAll<'a> {
     /// How many resolve calls may be in flight at once (1–32, default 4).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// # use rocketchat_omnichannel::workflow::Policy;
+    /// let run = client.resolve_all(Policy::keep_current()).concurrency(8);
+    /// # let _ = run; }
+    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.clamp(1, 32);
         self
     }
 
     /// Decide but send nothing; outcomes are [`Outcome::Planned`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// # use rocketchat_omnichannel::workflow::Policy;
+    /// let run = client.resolve_all(Policy::take_latest()).dry_run(true);
+    /// # let _ = run; }
+    /// ```
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
     }
 
     /// Only contacts matching this text (name, email or phone).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// # use rocketchat_omnichannel::workflow::Policy;
+    /// let run = client.resolve_all(Policy::keep_current()).search_text("@example.com");
+    /// # let _ = run; }
+    /// ```
     pub fn search_text(mut self, text: impl Into<String>) -> Self {
         self.search_text = Some(text.into());
         self
@@ -143,6 +170,20 @@ impl<'a> ResolveAll<'a> {
 
     /// Runs: pages through the contacts, plans each conflicted one and resolves it, yielding
     /// outcomes as they complete (not in listing order).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::StreamExt;
+    /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+    /// use rocketchat_omnichannel::workflow::Policy;
+    ///
+    /// let fake = FakeRocketChat::builder().demo_data().start().await?;
+    /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
+    /// let outcomes: Vec<_> = client.resolve_all(Policy::keep_current()).into_stream().collect().await;
+    /// assert_eq!(outcomes.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn into_stream(self) -> impl Stream<Item = Outcome> + Send + 'a {
         let Self {
             client,

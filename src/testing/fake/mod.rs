@@ -728,6 +728,11 @@ enum FaultKind {
 
 impl Fault {
     /// Answers with this status and JSON body.
+    ///
+    /// ```
+    /// let fault = rocketchat_omnichannel::testing::Fault::status(500, r#"{"success":false,"error":"Internal server error"}"#);
+    /// # let _ = fault;
+    /// ```
     pub fn status(status: u16, body: impl Into<Bytes>) -> Self {
         Self {
             kind: FaultKind::Status {
@@ -739,6 +744,11 @@ impl Fault {
     }
 
     /// Answers with this status and an HTML page, like a proxy in front of the server.
+    ///
+    /// ```
+    /// let fault = rocketchat_omnichannel::testing::Fault::html(504);
+    /// # let _ = fault;
+    /// ```
     pub fn html(status: u16) -> Self {
         let body = format!(
             "<html><head><title>{status}</title></head><body><h1>{status} Proxy Error</h1></body></html>"
@@ -753,6 +763,11 @@ impl Fault {
     }
 
     /// Waits this long, then answers normally.
+    ///
+    /// ```
+    /// let fault = rocketchat_omnichannel::testing::Fault::delay(std::time::Duration::from_secs(3));
+    /// # let _ = fault;
+    /// ```
     pub fn delay(delay: Duration) -> Self {
         Self {
             kind: FaultKind::Delay(delay),
@@ -760,6 +775,11 @@ impl Fault {
     }
 
     /// Closes the connection without answering.
+    ///
+    /// ```
+    /// let fault = rocketchat_omnichannel::testing::Fault::drop_connection();
+    /// # let _ = fault;
+    /// ```
     pub fn drop_connection() -> Self {
         Self {
             kind: FaultKind::Drop,
@@ -767,6 +787,11 @@ impl Fault {
     }
 
     /// Answers normally but sends only the first half of the body.
+    ///
+    /// ```
+    /// let fault = rocketchat_omnichannel::testing::Fault::truncated_body();
+    /// # let _ = fault;
+    /// ```
     pub fn truncated_body() -> Self {
         Self {
             kind: FaultKind::Truncate,
@@ -806,7 +831,7 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
-    /// The first value of a header (name in any case).
+    /// The first value of a header (name in any case). See the type's example.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -815,6 +840,17 @@ impl RecordedRequest {
     }
 
     /// The body as JSON, if it is JSON.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
+    /// let fake = FakeRocketChat::start().await;
+    /// let agent = fake.add_agent("agent1", "pw");
+    /// let _ = fake.client_for(&agent)?.resolve_contact_conflicts("c1").wipe_conflicts(true).await;
+    /// assert_eq!(fake.requests()[0].json().unwrap()["wipeConflicts"], true);
+    /// # Ok(()) }
+    /// ```
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
