@@ -7,8 +7,7 @@ use futures_core::Stream;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::page::{MAX_PAGE_SIZE, Page, paginate};
-use super::search::SortOrder;
+use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ChannelSource, ContactId, date};
@@ -92,9 +91,7 @@ pub struct ContactHistory<'a> {
     client: &'a Client,
     contact_id: ContactId,
     source: Option<String>,
-    count: Option<usize>,
-    offset: usize,
-    sort: Option<(String, SortOrder)>,
+    paging: Paging,
 }
 
 impl Client {
@@ -110,9 +107,7 @@ impl Client {
             client: self,
             contact_id: contact_id.into(),
             source: None,
-            count: None,
-            offset: 0,
-            sort: None,
+            paging: Paging::default(),
         }
     }
 }
@@ -138,7 +133,7 @@ impl<'a> ContactHistory<'a> {
     /// # Ok(()) }
     /// ```
     pub fn count(mut self, count: usize) -> Self {
-        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self.paging.set_count(count);
         self
     }
 
@@ -150,7 +145,7 @@ impl<'a> ContactHistory<'a> {
     /// # Ok(()) }
     /// ```
     pub fn offset(mut self, offset: usize) -> Self {
-        self.offset = offset;
+        self.paging.offset = offset;
         self
     }
 
@@ -163,7 +158,7 @@ impl<'a> ContactHistory<'a> {
     /// # Ok(()) }
     /// ```
     pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-        self.sort = Some((field.into(), order));
+        self.paging.sort = Some((field.into(), order));
         self
     }
 
@@ -173,18 +168,7 @@ impl<'a> ContactHistory<'a> {
         if let Some(source) = &self.source {
             query.append_pair("source", source);
         }
-        if let Some(count) = self.count {
-            query.append_pair("count", &count.to_string());
-        }
-        if offset > 0 {
-            query.append_pair("offset", &offset.to_string());
-        }
-        if let Some((field, order)) = &self.sort {
-            query.append_pair(
-                "sort",
-                &serde_json::json!({ field.as_str(): order.as_number() }).to_string(),
-            );
-        }
+        self.paging.append(&mut query, offset);
         query.finish()
     }
 
@@ -209,7 +193,7 @@ impl<'a> ContactHistory<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Page<ClosedChat>, ContactHistoryError> {
-        self.page(self.offset).await
+        self.page(self.paging.offset).await
     }
 
     /// Every closed conversation, page after page.
@@ -223,8 +207,8 @@ impl<'a> ContactHistory<'a> {
     pub fn into_stream(
         mut self,
     ) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'a {
-        self.count.get_or_insert(50);
-        let start = self.offset;
+        self.paging.count.get_or_insert(DEFAULT_STREAM_PAGE);
+        let start = self.paging.offset;
         paginate(start, move |offset| {
             let history = self.clone();
             async move { history.page(offset).await }

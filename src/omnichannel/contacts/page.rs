@@ -55,6 +55,66 @@ impl<T> Page<T> {
 /// The largest page the SDK asks for; Rocket.Chat caps `count` at 100 by default.
 pub(crate) const MAX_PAGE_SIZE: usize = 100;
 
+/// The page size of streams when the caller did not choose one.
+pub(crate) const DEFAULT_STREAM_PAGE: usize = 50;
+
+/// Sort direction.
+///
+/// ```
+/// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
+/// let order = SortOrder::Descending;
+/// # let _ = order;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    /// A to Z, oldest first.
+    Ascending,
+    /// Z to A, newest first.
+    Descending,
+}
+
+impl SortOrder {
+    pub(crate) fn as_number(self) -> i8 {
+        match self {
+            Self::Ascending => 1,
+            Self::Descending => -1,
+        }
+    }
+}
+
+/// The paging options of the paginated routes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Paging {
+    pub(crate) count: Option<usize>,
+    pub(crate) offset: usize,
+    pub(crate) sort: Option<(String, SortOrder)>,
+}
+
+impl Paging {
+    /// A page size within what the server accepts.
+    pub(crate) fn set_count(&mut self, count: usize) {
+        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+    }
+
+    /// Adds `count`, `offset` (when not 0) and `sort` (a JSON object, as the server wants it).
+    pub(crate) fn append(
+        &self,
+        query: &mut url::form_urlencoded::Serializer<'_, String>,
+        offset: usize,
+    ) {
+        if let Some(count) = self.count {
+            query.append_pair("count", &count.to_string());
+        }
+        if offset > 0 {
+            query.append_pair("offset", &offset.to_string());
+        }
+        if let Some((field, order)) = &self.sort {
+            let sort = serde_json::json!({ field.as_str(): order.as_number() });
+            query.append_pair("sort", &sort.to_string());
+        }
+    }
+}
+
 /// Walks pages from `start` until `total` is reached or a page comes back empty, yielding
 /// items one by one; an error ends the stream after being yielded.
 pub(crate) fn paginate<T, E, F, Fut>(start: usize, fetch: F) -> impl Stream<Item = Result<T, E>>

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use futures_core::Stream;
 use serde::Deserialize;
 
-use super::page::{MAX_PAGE_SIZE, Page, paginate};
+use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
 use crate::client::{ApiRequest, Client};
 use crate::error::{Matcher, operation_error};
 use crate::models::Contact;
@@ -29,30 +29,6 @@ operation_error! {
     }
 }
 
-/// Sort direction.
-///
-/// ```
-/// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
-/// let order = SortOrder::Descending;
-/// # let _ = order;
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortOrder {
-    /// A to Z, oldest first.
-    Ascending,
-    /// Z to A, newest first.
-    Descending,
-}
-
-impl SortOrder {
-    pub(crate) fn as_number(self) -> i8 {
-        match self {
-            Self::Ascending => 1,
-            Self::Descending => -1,
-        }
-    }
-}
-
 /// A contact search. Made by [`Client::search_contacts`]; `.await` one page, or walk all of
 /// them with [`SearchContacts::into_stream`].
 ///
@@ -68,9 +44,7 @@ pub struct SearchContacts<'a> {
     client: &'a Client,
     search_text: Option<String>,
     unknown: Option<bool>,
-    count: Option<usize>,
-    offset: usize,
-    sort: Option<(String, SortOrder)>,
+    paging: Paging,
 }
 
 #[derive(Deserialize)]
@@ -96,9 +70,7 @@ impl Client {
             client: self,
             search_text: None,
             unknown: None,
-            count: None,
-            offset: 0,
-            sort: None,
+            paging: Paging::default(),
         }
     }
 }
@@ -137,7 +109,7 @@ impl<'a> SearchContacts<'a> {
     /// # Ok(()) }
     /// ```
     pub fn count(mut self, count: usize) -> Self {
-        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self.paging.set_count(count);
         self
     }
 
@@ -149,7 +121,7 @@ impl<'a> SearchContacts<'a> {
     /// # Ok(()) }
     /// ```
     pub fn offset(mut self, offset: usize) -> Self {
-        self.offset = offset;
+        self.paging.offset = offset;
         self
     }
 
@@ -162,7 +134,7 @@ impl<'a> SearchContacts<'a> {
     /// # Ok(()) }
     /// ```
     pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-        self.sort = Some((field.into(), order));
+        self.paging.sort = Some((field.into(), order));
         self
     }
 
@@ -174,16 +146,7 @@ impl<'a> SearchContacts<'a> {
         if let Some(unknown) = self.unknown {
             query.append_pair("unknown", if unknown { "true" } else { "false" });
         }
-        if let Some(count) = self.count {
-            query.append_pair("count", &count.to_string());
-        }
-        if offset > 0 {
-            query.append_pair("offset", &offset.to_string());
-        }
-        if let Some((field, order)) = &self.sort {
-            let sort = serde_json::json!({ field.as_str(): order.as_number() });
-            query.append_pair("sort", &sort.to_string());
-        }
+        self.paging.append(&mut query, offset);
         query.finish()
     }
 
@@ -206,7 +169,7 @@ impl<'a> SearchContacts<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Page<Contact>, SearchContactsError> {
-        self.page(self.offset).await
+        self.page(self.paging.offset).await
     }
 
     /// Every matching contact, page after page (50 per page unless [`SearchContacts::count`]
@@ -222,8 +185,8 @@ impl<'a> SearchContacts<'a> {
     pub fn into_stream(
         mut self,
     ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'a {
-        self.count.get_or_insert(50);
-        let start = self.offset;
+        self.paging.count.get_or_insert(DEFAULT_STREAM_PAGE);
+        let start = self.paging.offset;
         paginate(start, move |offset| {
             let search = self.clone();
             async move { search.page(offset).await }
