@@ -30,11 +30,21 @@ impl Call<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The body as the server reads it: JSON, or a form whose values are all strings;
+    /// anything else (or malformed JSON) is `{}`.
     fn json_body(&self) -> Value {
-        let json = self
+        let content_type = self
             .header("content-type")
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
-        parse_body(self.body, json)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            return Value::Object(
+                url::form_urlencoded::parse(self.body)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect(),
+            );
+        }
+        parse_body(self.body, content_type.starts_with("application/json"))
     }
 
     fn query_params(&self) -> Map<String, Value> {
