@@ -38,6 +38,9 @@ pub(crate) struct Envelope<T> {
     pub(crate) result: T,
 }
 
+/// The largest buffer allocated up front from a `Content-Length`; bigger bodies grow it.
+const PREALLOCATE_AT_MOST: usize = 8 * 1024 * 1024;
+
 /// Reads the body chunk by chunk, failing as soon as it passes `limit` bytes: a lying or
 /// missing `Content-Length` cannot make it buffer more than the limit.
 pub(crate) async fn read_body(
@@ -60,7 +63,9 @@ pub(crate) async fn read_body(
         return Ok(first);
     };
     let hint = declared.map_or(first.len() + second.len(), |len| len as usize);
-    let mut buffer = BytesMut::with_capacity(hint.min(limit));
+    // Trust the declared length for the first allocation only up to a point: a server may
+    // lie, and the limit may be set very high.
+    let mut buffer = BytesMut::with_capacity(hint.min(limit).min(PREALLOCATE_AT_MOST));
     buffer.extend_from_slice(&first);
     buffer.extend_from_slice(&second);
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
