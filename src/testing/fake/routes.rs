@@ -539,6 +539,34 @@ fn object_body(
     Ok(body)
 }
 
+/// An optional string property: absent or `null` is `None`, scalars are coerced.
+fn optional_string(body: &Map<String, Value>, key: &str) -> Result<Option<String>, Reply> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => coerce_string(value)
+            .map(Some)
+            .map_err(|m| Reply::invalid_params(&m)),
+    }
+}
+
+/// A non-empty manager must be the `_id` of a livechat agent.
+fn check_manager(state: &State, manager: Option<&str>) -> Result<(), Reply> {
+    match manager.filter(|m| !m.is_empty()) {
+        Some(manager) if !is_agent(state, manager) => {
+            Err(Reply::error(400, "error-contact-manager-not-found"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn email_list(emails: &[String]) -> Value {
+    emails.iter().map(|a| json!({"address": a})).collect()
+}
+
+fn phone_list(phones: &[String]) -> Value {
+    phones.iter().map(|p| json!({"phoneNumber": p})).collect()
+}
+
 fn custom_fields_param(body: &Map<String, Value>) -> Result<Option<Map<String, Value>>, Reply> {
     match body.get("customFields") {
         None => Ok(None),
@@ -558,10 +586,7 @@ fn create_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
         let emails = string_list(&body, "emails")?.unwrap_or_default();
         let phones = string_list(&body, "phones")?.unwrap_or_default();
         let fields = custom_fields_param(&body)?;
-        let manager = match body.get("contactManager") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(coerce_string(value).map_err(|m| Reply::invalid_params(&m))?),
-        };
+        let manager = optional_string(&body, "contactManager")?;
         Ok((name, emails, phones, fields, manager))
     });
     let (name, emails, phones, fields, manager) = match parsed {
@@ -571,31 +596,13 @@ fn create_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
     if !user.has_permission("create-livechat-contact") {
         return Reply::forbidden();
     }
-    if let Some(manager) = manager.as_deref().filter(|m| !m.is_empty())
-        && !is_agent(state, manager)
-    {
-        return Reply::error(400, "error-contact-manager-not-found");
+    if let Err(reply) = check_manager(state, manager.as_deref()) {
+        return reply;
     }
     let mut doc = Map::new();
     doc.insert("name".into(), json!(name));
-    doc.insert(
-        "emails".into(),
-        json!(
-            emails
-                .iter()
-                .map(|a| json!({"address": a}))
-                .collect::<Vec<_>>()
-        ),
-    );
-    doc.insert(
-        "phones".into(),
-        json!(
-            phones
-                .iter()
-                .map(|p| json!({"phoneNumber": p}))
-                .collect::<Vec<_>>()
-        ),
-    );
+    doc.insert("emails".into(), email_list(&emails));
+    doc.insert("phones".into(), phone_list(&phones));
     if let Some(fields) = fields {
         doc.insert("customFields".into(), Value::Object(fields));
     }
@@ -628,17 +635,11 @@ fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
     };
     let parsed = (|| {
         let id = coerce_string(&body["contactId"]).map_err(|m| Reply::invalid_params(&m))?;
-        let name = match body.get("name") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(coerce_string(v).map_err(|m| Reply::invalid_params(&m))?),
-        };
+        let name = optional_string(&body, "name")?;
         let emails = string_list(&body, "emails")?;
         let phones = string_list(&body, "phones")?;
         let fields = custom_fields_param(&body)?;
-        let manager = match body.get("contactManager") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(coerce_string(v).map_err(|m| Reply::invalid_params(&m))?),
-        };
+        let manager = optional_string(&body, "contactManager")?;
         let wipe = match body.get("wipeConflicts") {
             None => false,
             Some(v) => coerce_bool(v)
@@ -654,10 +655,8 @@ fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
     if !user.has_permission("update-livechat-contact") {
         return Reply::forbidden();
     }
-    if let Some(manager) = manager.as_deref().filter(|m| !m.is_empty())
-        && !is_agent(state, manager)
-    {
-        return Reply::error(400, "error-contact-manager-not-found");
+    if let Err(reply) = check_manager(state, manager.as_deref()) {
+        return reply;
     }
     let Some(contact) = state.contacts.get_mut(&id).filter(|c| enabled(c)) else {
         return Reply::error(400, "error-contact-not-found");
@@ -666,26 +665,10 @@ fn update_contact(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Repl
         contact.insert("name".into(), json!(name));
     }
     if let Some(emails) = emails {
-        contact.insert(
-            "emails".into(),
-            json!(
-                emails
-                    .iter()
-                    .map(|a| json!({"address": a}))
-                    .collect::<Vec<_>>()
-            ),
-        );
+        contact.insert("emails".into(), email_list(&emails));
     }
     if let Some(phones) = phones {
-        contact.insert(
-            "phones".into(),
-            json!(
-                phones
-                    .iter()
-                    .map(|p| json!({"phoneNumber": p}))
-                    .collect::<Vec<_>>()
-            ),
-        );
+        contact.insert("phones".into(), phone_list(&phones));
     }
     if let Some(fields) = fields {
         contact.insert("customFields".into(), Value::Object(fields));
