@@ -201,7 +201,7 @@ mod tests {
             .wait_before_retry(&answer(429, headers), false, 0, Duration::ZERO)
             .unwrap();
         assert!(
-            wait > Duration::from_millis(1500) && wait < Duration::from_millis(2200),
+            wait > Duration::from_millis(500) && wait < Duration::from_millis(2200),
             "{wait:?}"
         );
     }

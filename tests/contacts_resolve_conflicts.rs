@@ -360,7 +360,8 @@ async fn rate_limit_without_headers_falls_back_to_the_message() {
         .duration_since(std::time::SystemTime::now())
         .unwrap();
     assert!(
-        wait > Duration::from_secs(35) && wait <= Duration::from_secs(37),
+        // 36 s from when the answer arrived; the lower bound leaves room for a slow machine.
+        wait > Duration::from_secs(26) && wait <= Duration::from_secs(37),
         "{wait:?}"
     );
 }

@@ -9,6 +9,9 @@ use common::raw_server::{answer, start, write};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, ResolveConflictsError};
 use tokio::io::AsyncWriteExt;
 
+/// How long a stalling server holds its connection: far beyond the client's timeout.
+const STALL: Duration = Duration::from_secs(120);
+
 fn client(uri: &str) -> Client {
     Client::builder(uri)
         .credentials(Credentials::token("u", "t"))
@@ -25,9 +28,12 @@ async fn kind_of(uri: &str) -> ErrorKind {
         .wipe_conflicts(true)
         .await
         .unwrap_err();
+    // The timeout is 500 ms and every stalling server below waits two minutes: ending far
+    // sooner proves the timeout fired, with room for a slow timer on a loaded machine.
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "ended within its timeout"
+        started.elapsed() < Duration::from_secs(30),
+        "ended within its timeout: {:?}",
+        started.elapsed()
     );
     match error {
         ResolveConflictsError::Other(error) => error.into_parts().0,
@@ -57,7 +63,7 @@ async fn an_endless_chunked_body_stops_at_the_cap() {
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     let uri = start(|mut stream| async move {
         write(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 999999999\r\n\r\n{").await;
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(STALL).await;
     })
     .await;
     assert!(matches!(
@@ -112,7 +118,7 @@ async fn an_empty_200_is_a_decode_error() {
 #[tokio::test]
 async fn a_server_that_accepts_and_stalls_times_out() {
     let uri = start(|stream| async move {
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        tokio::time::sleep(STALL).await;
         drop(stream);
     })
     .await;
@@ -123,7 +129,7 @@ async fn a_server_that_accepts_and_stalls_times_out() {
 async fn a_body_that_stalls_halfway_times_out() {
     let uri = start(|mut stream| async move {
         write(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"result\":").await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        tokio::time::sleep(STALL).await;
     })
     .await;
     assert!(matches!(kind_of(&uri).await, ErrorKind::Timeout));

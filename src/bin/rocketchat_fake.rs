@@ -78,23 +78,36 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     Ok(options)
 }
 
-/// Waits for SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Registers SIGINT and SIGTERM handlers now and returns a future that ends on either.
+///
+/// The handlers must exist before the `listening` line is printed: a driving program may send
+/// SIGTERM the moment it reads that line, and a signal that arrives before registration would
+/// kill the process with the default action instead of shutting it down cleanly.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -119,9 +132,10 @@ async fn run(options: Options) -> Result<(), String> {
         .start()
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", options.host, options.port))?;
+    let shutdown = shutdown_signal();
     // The one line a driving program waits for.
     println!("listening {}", fake.uri());
-    shutdown_signal().await;
+    shutdown.await;
     if !options.quiet {
         eprintln!("shutting down");
     }
