@@ -11,7 +11,7 @@ mod rate_limit;
 mod response;
 mod retry;
 mod secret;
-#[cfg(feature = "test-util")]
+#[cfg(any(feature = "fake", feature = "mocks"))]
 pub mod testing;
 pub mod workflow;
 
