@@ -5,24 +5,28 @@
 mod auth;
 mod client;
 mod error;
+mod info;
 pub mod models;
 pub mod omnichannel;
 mod rate_limit;
 mod response;
 mod retry;
 mod secret;
+mod session;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod workflow;
 
-pub use auth::{Credentials, LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
+pub use auth::{LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
 pub use client::{Client, ClientBuilder, redirect_policy};
 pub use error::{ApiError, Error, ErrorKind};
+pub use info::ServerInfo;
 pub use models::{Contact, ContactId, UserId};
 pub use omnichannel::contacts::{ResolveConflicts, ResolveConflictsError};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
+pub use session::{Credentials, ExpiredSession, FreshLogin};
 
 /// Entry points for the benchmarks in `benches/`; not part of the API.
 #[doc(hidden)]
@@ -35,6 +39,7 @@ pub mod __bench {
             status: http::StatusCode::OK,
             rate_limit: None,
             body: body.clone(),
+            endpoint: None,
         };
         crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer)
             .map(|e| e.result)

@@ -141,7 +141,9 @@ impl RetryPolicy {
                 self.backoff(attempt)
             }
             Ok(_) => return None,
-            Err(error) if error.is_connect() => self.backoff(attempt),
+            // Refused: the server never saw the request, so any method may go again. DNS and
+            // TLS failures are not retryable at all (see `Error::is_retryable`).
+            Err(error) if error.is_refused() => self.backoff(attempt),
             Err(error) if idempotent && error.is_retryable() => self.backoff(attempt),
             Err(_) => return None,
         };
@@ -176,6 +178,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             rate_limit: crate::RateLimit::from_headers(&headers),
             body: Bytes::new(),
+            endpoint: None,
         })
     }
 
