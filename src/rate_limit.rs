@@ -73,8 +73,14 @@ impl RateLimit {
     }
 
     /// The reset on this machine's clock: the server's reset moved by the difference
-    /// between the server's `Date` and `now`, or taken as is without a `Date`.
+    /// between the server's `Date` and `now`, or taken as is without a `Date`. `Date` has
+    /// whole seconds, so a difference within [`SKEW_TOLERANCE`] is resolution, not skew,
+    /// and the server's millisecond reset is kept as it is.
     fn local_reset(&self, now: SystemTime, server_now: Option<SystemTime>) -> Option<SystemTime> {
+        let server_now = server_now.filter(|server| {
+            let skew = server.duration_since(now).unwrap_or_else(|e| e.duration());
+            skew > SKEW_TOLERANCE
+        });
         let reset = self.reset_ms.and_then(|ms| {
             let server_reset = UNIX_EPOCH.checked_add(Duration::from_millis(ms))?;
             match server_now {
@@ -127,6 +133,10 @@ impl RateLimit {
         self.reset_at
     }
 }
+
+/// Clock differences up to this are put down to `Date`'s one-second resolution and the
+/// answer's time in flight.
+const SKEW_TOLERANCE: Duration = Duration::from_secs(2);
 
 /// Reads an HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate, which is
 /// also valid RFC 2822).
