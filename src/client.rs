@@ -235,12 +235,13 @@ impl Client {
         .await
     }
 
-    fn attempts_owned(
+    /// [`Client::attempts`] for a request it owns (the re-login body), without a session.
+    async fn attempts_owned(
         &self,
         request: ApiRequest,
         deadline: Instant,
-    ) -> impl Future<Output = Result<RawResponse, Error>> + '_ {
-        async move { self.attempts(&request, None, deadline).await }
+    ) -> Result<RawResponse, Error> {
+        self.attempts(&request, None, deadline).await
     }
 
     /// One call's attempts: sends, and sends again while the retry policy allows and the
