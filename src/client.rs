@@ -473,7 +473,9 @@ impl ClientBuilder {
     /// when a call gets a 401 (token expired after `Accounts_LoginExpiration`, 90 days by
     /// default, or revoked by an admin). On by default. The call is replayed once with the
     /// new session; all calls that saw the same 401 share one login. A second 401 right
-    /// after is returned. Token and resume sessions never log in again.
+    /// after is returned. Token and resume sessions never log in again. Replaying a write
+    /// is safe: Rocket.Chat checks the token before anything else, so a 401 means the route
+    /// did not run.
     ///
     /// ```
     /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")

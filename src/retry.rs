@@ -17,11 +17,15 @@ use crate::response::RawResponse;
 /// operation is safe to repeat:
 /// - 429 (the limiter refuses before the route runs): wait until `X-RateLimit-Reset`
 ///   (epoch milliseconds) or `Retry-After`, plus jitter;
-/// - a connection that could not be opened;
-/// - for reads (`GET`) only: timeouts and 502/503/504.
+/// - a refused connection (the server never saw the request);
+/// - for reads (`GET`) only: timeouts, connections reset or closed mid-answer, and
+///   502/503/504.
 ///
 /// A resolve or update that timed out is never repeated, because it may have been applied.
-/// All waits together stay under [`RetryPolicy::max_total_wait`].
+/// A host name that does not resolve (DNS) and a TLS or certificate failure are never
+/// retried: they do not fix themselves, and their errors say so. All waits together stay
+/// under [`RetryPolicy::max_total_wait`], and no wait is started that would end after the
+/// client's [`timeout`](crate::ClientBuilder::timeout), which bounds the whole call.
 ///
 /// ```
 /// use std::time::Duration;
