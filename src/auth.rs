@@ -28,7 +28,7 @@ operation_error! {
     /// match client.login("agent1", "secret").await {
     ///     Ok(_) => {}
     ///     Err(error @ LoginError::TwoFactorRequired { .. }) => {
-    ///         let challenge = error.two_factor_challenge().unwrap();
+    ///         let challenge = error.two_factor_challenge().unwrap()?;
     ///         println!("send a code by {:?}", challenge.method);
     ///         client.login("agent1", "secret").two_factor_code("123456").await?;
     ///     }
