@@ -3,12 +3,14 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod auth;
+mod base_url;
 mod client;
 mod error;
 mod info;
 pub mod models;
 pub mod omnichannel;
 mod rate_limit;
+mod redirect;
 mod response;
 mod retry;
 mod secret;
@@ -18,12 +20,13 @@ pub mod testing;
 pub mod workflow;
 
 pub use auth::{LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
-pub use client::{Client, ClientBuilder, redirect_policy};
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, ErrorKind};
 pub use info::ServerInfo;
 pub use models::{Contact, ContactId, UserId};
 pub use omnichannel::contacts::{ResolveConflicts, ResolveConflictsError};
 pub use rate_limit::RateLimit;
+pub use redirect::redirect_policy;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use session::{Credentials, ExpiredSession, FreshLogin};
