@@ -177,3 +177,54 @@ async fn an_injected_http_client_keeps_its_own_user_agent() {
         .unwrap();
     client.server_info().await.unwrap();
 }
+
+/// A 429 from a server whose clock is `skew_secs` off ours and whose window resets 2 s
+/// from its own now.
+async fn skewed_rate_limit(skew_secs: i64) -> MockServer {
+    let server_now = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(skew_secs);
+    let reset = server_now + jiff::SignedDuration::from_secs(2);
+    let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&server_now)
+        .unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_raw(
+                    r#"{"success":false,"error":"Error, too many requests. Please slow down. You must wait 2 seconds before trying this endpoint again. [error-too-many-requests]"}"#,
+                    "application/json",
+                )
+                .insert_header("date", date.as_str())
+                .insert_header("x-ratelimit-limit", "10")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.as_millisecond().to_string().as_str()),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn rate_limit_waits_follow_the_servers_clock_a_minute_either_way() {
+    for skew in [60, -60] {
+        let server = skewed_rate_limit(skew).await;
+        let client = common::client(&server.uri());
+        let before = std::time::SystemTime::now();
+        let error = client
+            .resolve_contact_conflicts("c1")
+            .wipe_conflicts(true)
+            .await
+            .unwrap_err();
+        let rocketchat_omnichannel::ResolveConflictsError::RateLimited { retry_at, .. } = &error
+        else {
+            panic!("{error:?}");
+        };
+        let wait = retry_at.unwrap().duration_since(before).unwrap_or_default();
+        // 2 s on the server's clock; `Date` has whole seconds, and the call itself takes a
+        // moment on a loaded machine.
+        assert!(
+            wait <= Duration::from_secs(10) && wait >= Duration::from_millis(500),
+            "skew {skew}: {wait:?}"
+        );
+    }
+}
