@@ -491,7 +491,9 @@ impl ClientBuilder {
     /// for all waiting calls) when such a session expires, it returns a [`FreshLogin`]
     /// (a new code, or other credentials) or `None` to give up. Without a hook, or when it
     /// gives up or the new login is refused, calls fail with
-    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired).
+    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired). The hook runs within
+    /// the [`timeout`](ClientBuilder::timeout) of the call that found the session expired,
+    /// so a hook that waits for a person needs a generous timeout.
     ///
     /// ```
     /// use rocketchat_omnichannel::{Client, FreshLogin};
