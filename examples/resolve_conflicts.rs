@@ -141,6 +141,7 @@ async fn connect(
     if let Err(error @ LoginError::TwoFactorRequired { .. }) = &outcome {
         let methods = error
             .two_factor_challenge()
+            .and_then(Result::ok)
             .map(|c| c.available_methods)
             .unwrap_or_default();
         return Err(format!("{error}; set ROCKETCHAT_2FA_CODE (methods: {methods:?})").into());

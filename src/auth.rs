@@ -1,147 +1,20 @@
-//! Sessions: credentials, password and resume logins with two-factor, `me` and logout.
+//! `POST /api/v1/login` (password or resume, with two-factor), `GET /api/v1/me` and
+//! `POST /api/v1/logout`, as endpoint code like the contact routes. The session they
+//! install lives in [`crate::session`].
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 
-use http::HeaderValue;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, ErrorKind, operation_error};
 use crate::models::{Me, UserId};
-use crate::response::{self, RawResponse};
+use crate::response;
 use crate::secret::SecretString;
-
-/// A user id and auth token: a personal access token, or the token of a session created
-/// elsewhere. `Debug` never shows the token.
-///
-/// ```
-/// use rocketchat_omnichannel::Credentials;
-///
-/// let credentials = Credentials::token("user-id", "auth-token");
-/// assert_eq!(credentials.user_id(), "user-id");
-/// assert!(!format!("{credentials:?}").contains("auth-token"));
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    user_id: UserId,
-    token: SecretString,
-    origin: Origin,
-}
-
-/// Where a token came from decides what logout does with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Origin {
-    /// Given by the caller: may be a personal access token, which a server logout would
-    /// revoke, so logout only forgets it.
-    Provided,
-    /// Created by this client's login or resume: logout revokes it on the server.
-    Login,
-}
-
-impl Credentials {
-    /// Credentials from a user id and a token (a personal access token or a session's
-    /// `authToken`). Logging out a client built with these only forgets them locally, so a
-    /// personal access token is never revoked by accident; use [`Client::resume`] to adopt
-    /// a session token that logout should end.
-    ///
-    /// ```
-    /// let credentials = rocketchat_omnichannel::Credentials::token("user-id", "token");
-    /// # let _ = credentials;
-    /// ```
-    pub fn token(user_id: impl Into<UserId>, token: impl Into<SecretString>) -> Self {
-        Self {
-            user_id: user_id.into(),
-            token: token.into(),
-            origin: Origin::Provided,
-        }
-    }
-
-    /// The user id the token belongs to.
-    ///
-    /// ```
-    /// # let credentials = rocketchat_omnichannel::Credentials::token("user-id", "token");
-    /// assert_eq!(credentials.user_id(), "user-id");
-    /// ```
-    pub fn user_id(&self) -> &UserId {
-        &self.user_id
-    }
-
-    /// The token, redacted unless you call [`SecretString::expose`].
-    ///
-    /// ```
-    /// # let credentials = rocketchat_omnichannel::Credentials::token("user-id", "token");
-    /// assert_eq!(credentials.auth_token().expose(), "token");
-    /// ```
-    pub fn auth_token(&self) -> &SecretString {
-        &self.token
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user_id", &self.user_id)
-            .field("token", &self.token)
-            .finish()
-    }
-}
-
-/// The session a client holds, with its headers built once so no request rebuilds them.
-pub(crate) struct Session {
-    credentials: Credentials,
-    user_id_header: HeaderValue,
-    token_header: HeaderValue,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.credentials, f)
-    }
-}
-
-impl Session {
-    pub(crate) fn from_credentials(credentials: Credentials) -> Result<Self, Error> {
-        if credentials.user_id.trim().is_empty() || credentials.token.expose().trim().is_empty() {
-            return Err(Error::configuration(
-                "the user id and the auth token must not be empty",
-            ));
-        }
-        // Ids and tokens are printable ASCII; anything else is a copy-paste accident (a line
-        // break, a smart quote). The error must not echo the token.
-        let header = |value: &str, what: &str| {
-            value
-                .bytes()
-                .all(|b| b.is_ascii_graphic())
-                .then(|| HeaderValue::from_str(value).ok())
-                .flatten()
-                .ok_or_else(|| {
-                    Error::configuration(format!(
-                        "the {what} contains characters other than printable ASCII, which cannot be sent in an HTTP header"
-                    ))
-                })
-        };
-        let user_id_header = header(credentials.user_id.as_str(), "user id")?;
-        let mut token_header = header(credentials.token.expose(), "auth token")?;
-        token_header.set_sensitive(true);
-        Ok(Self {
-            credentials,
-            user_id_header,
-            token_header,
-        })
-    }
-
-    pub(crate) fn credentials(&self) -> Credentials {
-        self.credentials.clone()
-    }
-
-    pub(crate) fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        request
-            .header("x-user-id", self.user_id_header.clone())
-            .header("x-auth-token", self.token_header.clone())
-    }
-}
+use crate::session::{Credentials, LoginBody, Origin, PasswordLogin, Session, decode_login};
 
 operation_error! {
     /// Why a login failed.
@@ -155,7 +28,7 @@ operation_error! {
     /// match client.login("agent1", "secret").await {
     ///     Ok(_) => {}
     ///     Err(error @ LoginError::TwoFactorRequired { .. }) => {
-    ///         let challenge = error.two_factor_challenge().unwrap();
+    ///         let challenge = error.two_factor_challenge().unwrap()?;
     ///         println!("send a code by {:?}", challenge.method);
     ///         client.login("agent1", "secret").two_factor_code("123456").await?;
     ///     }
@@ -179,26 +52,40 @@ operation_error! {
 }
 
 impl LoginError {
-    /// What the server asks for when the error is [`LoginError::TwoFactorRequired`].
+    /// What the server asks for when the error is [`LoginError::TwoFactorRequired`];
+    /// `None` for other errors.
+    ///
+    /// # Errors
+    /// When the challenge's `details` are missing or do not decode (no `method`, an
+    /// unexpected shape), the error says so: the SDK does not guess a method.
     ///
     /// ```
     /// # use rocketchat_omnichannel::{ApiError, LoginError, TwoFactorMethod};
     /// # let error = LoginError::TwoFactorRequired { response: ApiError::from_parts(401,
-    /// #   r#"{"error":"totp-required","details":{"method":"totp","availableMethods":["totp","email"]}}"#) };
-    /// let challenge = error.two_factor_challenge().unwrap();
+    /// #   r#"{"success":false,"error":"totp-required","details":{"method":"totp","availableMethods":["totp","email"]}}"#) };
+    /// let challenge = error.two_factor_challenge().unwrap()?;
     /// assert_eq!(challenge.method, TwoFactorMethod::Totp);
     /// assert_eq!(challenge.available_methods, [TwoFactorMethod::Totp, TwoFactorMethod::Email]);
+    /// # Ok::<(), rocketchat_omnichannel::Error>(())
     /// ```
-    pub fn two_factor_challenge(&self) -> Option<TwoFactorChallenge> {
-        match self {
-            Self::TwoFactorRequired { response } => Some(
-                response
-                    .details()
-                    .and_then(|d| serde_json::from_value(d.clone()).ok())
-                    .unwrap_or_default(),
-            ),
-            _ => None,
-        }
+    pub fn two_factor_challenge(&self) -> Option<Result<TwoFactorChallenge, Error>> {
+        let Self::TwoFactorRequired { response } = self else {
+            return None;
+        };
+        let undecodable = |why: String| {
+            Error::new(ErrorKind::Decode {
+                status: response.status(),
+                path: format!("details: {why}"),
+                body: response.body().clone(),
+            })
+        };
+        Some(match response.details() {
+            None => Err(undecodable(
+                "the two-factor challenge has no details".into(),
+            )),
+            Some(details) => serde_json::from_value(details.clone())
+                .map_err(|e| undecodable(format!("the two-factor challenge did not decode ({e})"))),
+        })
     }
 }
 
@@ -211,12 +98,12 @@ impl LoginError {
 /// assert_eq!(c.extra["codeGenerated"], true);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TwoFactorChallenge {
-    /// The method the server picked.
-    #[serde(default)]
+    /// The method the server picked (required: a challenge without one is reported as
+    /// undecodable rather than guessed).
     pub method: TwoFactorMethod,
     /// Every method the user may use.
     #[serde(default)]
@@ -234,11 +121,10 @@ pub struct TwoFactorChallenge {
 /// assert_eq!(m, TwoFactorMethod::Unknown("webauthn".into()));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TwoFactorMethod {
     /// An authenticator app's time-based code.
-    #[default]
     Totp,
     /// A code sent by email.
     Email,
@@ -290,6 +176,7 @@ pub struct Login<'a> {
     client: &'a Client,
     method: LoginMethod,
     code: Option<SecretString>,
+    keep_previous: bool,
 }
 
 enum LoginMethod {
@@ -311,45 +198,18 @@ impl fmt::Debug for Login<'_> {
             }
             LoginMethod::Resume { token } => s.field("resume", token),
         };
-        s.field("code", &self.code).finish()
-    }
-}
-
-#[derive(Serialize)]
-struct LoginBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    password: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resume: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct LoginAnswer {
-    data: LoginData,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LoginData {
-    user_id: UserId,
-    auth_token: SecretString,
-    #[serde(default)]
-    me: Option<Me>,
-}
-
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(SecretString::from)
+        s.field("code", &self.code)
+            .field("keep_previous", &self.keep_previous)
+            .finish()
     }
 }
 
 impl<'a> Login<'a> {
     /// Adds the second factor (a TOTP code, an emailed code, or the password for the
     /// `password` method). Sent in the body's `code` field, as Rocket.Chat's own clients do.
+    ///
+    /// A session that needed a code cannot log in again by itself when it expires; see
+    /// [`ClientBuilder::on_session_expired`](crate::ClientBuilder::on_session_expired).
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::LoginError> {
@@ -361,7 +221,27 @@ impl<'a> Login<'a> {
         self
     }
 
-    /// Sends the login; on success the client holds the new session.
+    /// Leaves the session this login replaces alive on the server. By default a session
+    /// from an earlier [`Client::login`] or [`Client::resume`] is logged out once the new
+    /// one is in place, so switching users never leaves a token behind.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::LoginError> {
+    /// client.login("agent2", "secret").keep_previous_session().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn keep_previous_session(mut self) -> Self {
+        self.keep_previous = true;
+        self
+    }
+
+    /// Sends the login; on success the client holds the new session. A password session
+    /// remembers the password (as a [`SecretString`]) to log in again by itself when the
+    /// token expires; see [`ClientBuilder::relogin`](crate::ClientBuilder::relogin).
+    ///
+    /// If the answer's `me` block does not decode, the login still succeeds (the server
+    /// has issued the token) and [`LoggedIn::me`] holds only the user id; a warning is
+    /// logged.
     ///
     /// # Errors
     /// [`LoginError::Unauthorized`] for a wrong user, password or token;
@@ -400,43 +280,47 @@ impl<'a> Login<'a> {
                     code,
                 }
             }
-        };
-        let body = serde_json::to_vec(&body).map_err(|e| {
-            Error::with_source(
-                ErrorKind::Validation {
-                    message: "the login body could not be encoded".into(),
-                },
-                e,
-            )
-        })?;
+        }
+        .to_vec()?;
         let mut request = ApiRequest::post("login", body);
         request.authenticated = false;
         let answer = self.client.execute(request).await?;
-        let data = decode_login(answer)?;
-        let credentials = Credentials {
-            user_id: data.user_id.clone(),
+        let mut data = decode_login::<LoginError>(answer)?;
+        // The token is installed before `me` is looked at: whatever `me` holds, the server
+        // has created the session and only this client knows its token.
+        let me = data.me();
+        let user_id = data.user_id.clone();
+        let mut session = Session::from_credentials(Credentials {
+            user_id: data.user_id,
             token: data.auth_token,
             origin: Origin::Login,
-        };
-        self.client
-            .set_session(Some(Session::from_credentials(credentials)?));
-        Ok(LoggedIn {
-            me: data.me.unwrap_or_else(|| Me {
-                id: data.user_id.clone(),
+        })?;
+        if let LoginMethod::Password { user, password } = self.method {
+            session.password_login = Some(PasswordLogin {
+                user,
+                password,
+                two_factor: self.code.is_some(),
+            });
+        }
+        let previous = self.client.sessions().replace(Arc::new(session));
+        if let Some(previous) = previous.filter(|p| p.is_server_session() && !self.keep_previous) {
+            self.client.end_on_server(previous).await;
+        }
+        let me = match me {
+            Ok(Some(me)) => me,
+            Ok(None) => Me {
+                id: user_id.clone(),
                 ..Me::default()
-            }),
-            user_id: data.user_id,
-        })
-    }
-}
-
-/// Decodes a login answer without ever keeping its body, which holds the new token.
-fn decode_login(answer: RawResponse) -> Result<LoginData, LoginError> {
-    if answer.status.is_success() {
-        let answer: LoginAnswer = response::decode_success(answer, false)?;
-        Ok(answer.data)
-    } else {
-        response::decode::<LoginAnswer, LoginError>(answer).map(|a| a.data)
+            },
+            Err(error) => {
+                tracing::warn!(%error, "logged in, but the answer's `me` block did not decode");
+                Me {
+                    id: user_id.clone(),
+                    ..Me::default()
+                }
+            }
+        };
+        Ok(LoggedIn { me, user_id })
     }
 }
 
@@ -470,10 +354,12 @@ impl Client {
                 password: password.into(),
             },
             code: None,
+            keep_previous: false,
         }
     }
 
-    /// Logs in again with the auth token of an earlier session; logout will end it.
+    /// Logs in again with the auth token of an earlier session; logout will end it. A 401
+    /// later is returned as it is: there is no password to log in again with.
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client, stored: String) -> Result<(), rocketchat_omnichannel::LoginError> {
@@ -487,6 +373,7 @@ impl Client {
                 token: token.into(),
             },
             code: None,
+            keep_previous: false,
         }
     }
 
@@ -512,6 +399,10 @@ impl Client {
     /// forgotten, because logging out a personal access token would revoke it. A 401 means
     /// the session was already gone and counts as success.
     ///
+    /// Logout ends the session it found when called, even if a concurrent login replaces
+    /// it meanwhile, and forgets it locally only if it is still the current one: a login
+    /// that won the race keeps its session.
+    ///
     /// # Errors
     /// Transport errors and unexpected answers; the session is then kept so the call can be
     /// repeated.
@@ -526,42 +417,60 @@ impl Client {
         let Some(session) = self.session() else {
             return Ok(());
         };
-        if session.credentials.origin == Origin::Login {
-            let answer = self.execute(ApiRequest::post("logout", Vec::new())).await?;
-            if answer.status.as_u16() != 401 && !answer.status.is_success() {
-                response::decode::<Ignored, Error>(answer)?;
-            }
+        if session.is_server_session() {
+            self.revoke(&session).await?;
         }
-        self.set_session(None);
+        self.sessions().clear_if(&session);
         Ok(())
+    }
+
+    /// `POST /api/v1/logout` with this session's own headers, whatever session is current.
+    async fn revoke(&self, session: &Arc<Session>) -> Result<(), Error> {
+        let mut request = ApiRequest::post("logout", Vec::new());
+        request.session = Some(session.clone());
+        let answer = self.execute(request).await?;
+        if answer.status.as_u16() != 401 && !answer.status.is_success() {
+            response::decode::<Ignored, Error>(answer)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a replaced session on the server; a failure is logged, not returned, because
+    /// the login that replaced it succeeded.
+    async fn end_on_server(&self, session: Arc<Session>) {
+        if let Err(error) = self.revoke(&session).await {
+            tracing::warn!(%error, "the replaced session could not be logged out on the server");
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ApiError;
 
-    #[test]
-    fn debug_redacts_every_secret() {
-        let credentials = Credentials::token("u1", "tok-SECRET");
-        let session = Session::from_credentials(credentials.clone()).unwrap();
-        for text in [format!("{credentials:?}"), format!("{session:?}")] {
-            assert!(text.contains("<redacted>"), "{text}");
-            assert!(!text.contains("tok-SECRET"), "{text}");
+    fn required(body: &str) -> LoginError {
+        LoginError::TwoFactorRequired {
+            response: ApiError::from_parts(401, body.to_owned()),
         }
     }
 
     #[test]
-    fn token_header_is_sensitive() {
-        let session = Session::from_credentials(Credentials::token("u1", "tok")).unwrap();
-        assert!(session.token_header.is_sensitive());
-    }
-
-    #[test]
-    fn bad_header_characters_are_a_configuration_error_without_the_token() {
-        let error = Session::from_credentials(Credentials::token("u1", "tok\nSECRET")).unwrap_err();
-        assert!(matches!(error.kind(), ErrorKind::Configuration { .. }));
-        assert!(!error.to_string().contains("SECRET"));
-        assert!(!format!("{error:?}").contains("SECRET"));
+    fn an_undecodable_challenge_is_reported_not_guessed() {
+        for body in [
+            r#"{"success":false,"error":"totp-required"}"#,
+            r#"{"success":false,"error":"totp-required","details":{"availableMethods":["email"]}}"#,
+            r#"{"success":false,"error":"totp-required","details":"totp"}"#,
+        ] {
+            let error = required(body).two_factor_challenge().unwrap().unwrap_err();
+            assert!(
+                matches!(error.kind(), ErrorKind::Decode { .. }),
+                "{error:?}"
+            );
+            assert!(
+                error.to_string().contains("two-factor challenge"),
+                "{error}"
+            );
+        }
     }
 }

@@ -1,23 +1,30 @@
 //! The client: configuration, the session it holds, and the one path every request takes.
 
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Method;
 use http::header::{CONTENT_TYPE, HeaderValue};
+use tokio::time::Instant;
 use tracing::Instrument;
-use url::{Host, Url};
 
-use crate::auth::{Credentials, Session};
-use crate::error::Error;
+use crate::base_url::api_base;
+use crate::error::{Endpoint, Error, ErrorKind};
+use crate::redirect::redirect_policy;
 use crate::response::{RawResponse, read_body};
 use crate::retry::RetryPolicy;
+use crate::session::{
+    Credentials, ExpiredSession, ExpiryHook, FreshLogin, Renewed, Session, SessionSlot, expiry_hook,
+};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Sent unless the caller chooses another: some proxies and WAFs refuse requests without
+/// a `User-Agent`, and it tells a server's admin which program is calling.
+const DEFAULT_USER_AGENT: &str = concat!("rocketchat-omnichannel/", env!("CARGO_PKG_VERSION"));
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_RESPONSE_SIZE: usize = 32 * 1024 * 1024;
-const MAX_SAME_ORIGIN_REDIRECTS: usize = 5;
 
 /// A Rocket.Chat client with its session.
 ///
@@ -41,8 +48,9 @@ struct Inner {
     http: reqwest::Client,
     /// `https://host/prefix/api/v1/`, parsed and checked once at build time.
     api_base: String,
-    session: RwLock<Option<Arc<Session>>>,
+    sessions: SessionSlot,
     timeout: Duration,
+    attempt_timeout: Option<Duration>,
     max_response_size: usize,
     retry: RetryPolicy,
 }
@@ -51,15 +59,9 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("api_base", &self.inner.api_base)
-            .field(
-                "session",
-                &*self
-                    .inner
-                    .session
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner),
-            )
+            .field("session", &self.inner.sessions)
             .field("timeout", &self.inner.timeout)
+            .field("attempt_timeout", &self.inner.attempt_timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
@@ -76,17 +78,38 @@ impl std::fmt::Debug for Client {
 ///     .build()?;
 /// # Ok::<(), rocketchat_omnichannel::Error>(())
 /// ```
-#[derive(Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     base_url: String,
     credentials: Option<Credentials>,
     http: Option<reqwest::Client>,
     timeout: Duration,
+    attempt_timeout: Option<Duration>,
     connect_timeout: Duration,
     max_response_size: usize,
     retry: RetryPolicy,
     allow_insecure_http: bool,
+    relogin: bool,
+    on_session_expired: Option<ExpiryHook>,
+    user_agent: Option<String>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("timeout", &self.timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_size", &self.max_response_size)
+            .field("retry", &self.retry)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("relogin", &self.relogin)
+            .field("on_session_expired", &self.on_session_expired.is_some())
+            .field("user_agent", &self.user_agent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -103,10 +126,14 @@ impl Client {
             credentials: None,
             http: None,
             timeout: DEFAULT_TIMEOUT,
+            attempt_timeout: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             retry: RetryPolicy::none(),
             allow_insecure_http: false,
+            relogin: true,
+            on_session_expired: None,
+            user_agent: None,
         }
     }
 
@@ -145,22 +172,15 @@ impl Client {
     }
 
     pub(crate) fn session(&self) -> Option<Arc<Session>> {
-        self.inner
-            .session
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.inner.sessions.get()
     }
 
-    pub(crate) fn set_session(&self, session: Option<Session>) {
-        *self
-            .inner
-            .session
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = session.map(Arc::new);
+    pub(crate) fn sessions(&self) -> &SessionSlot {
+        &self.inner.sessions
     }
 
-    /// Sends a request, retrying as the policy allows, and reads the whole answer.
+    /// Sends a request within the call's deadline, retrying as the policy allows and, after
+    /// a 401 on a password session, logging in again once and replaying it.
     pub(crate) async fn execute(&self, request: ApiRequest) -> Result<RawResponse, Error> {
         let span = tracing::info_span!(
             "rocketchat.request",
@@ -170,60 +190,128 @@ impl Client {
             duration_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        async {
-            let started = Instant::now();
-            let mut attempt = 0;
-            let mut waited = Duration::ZERO;
-            loop {
-                let outcome = self.send_once(&request).await;
-                let wait = self.inner.retry.wait_before_retry(
-                    &outcome,
-                    request.idempotent,
-                    attempt,
-                    waited,
-                );
-                match wait {
-                    Some(wait) => {
-                        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
-                        tokio::time::sleep(wait).await;
-                        waited += wait;
-                        attempt += 1;
+        let deadline = Instant::now() + self.inner.timeout;
+        let call = async {
+            let session = match (&request.session, request.authenticated) {
+                (Some(pinned), _) => Some(pinned.clone()),
+                (None, true) => Some(
+                    self.session()
+                        .ok_or_else(|| Error::new(ErrorKind::NotAuthenticated))?,
+                ),
+                (None, false) => None,
+            };
+            let outcome = self.attempts(&request, session.as_deref(), deadline).await;
+            let expired = matches!(&outcome, Ok(answer) if answer.status.as_u16() == 401);
+            // A pinned session (logout) is never renewed: it is about to end anyway.
+            if let (true, Some(stale), None) = (expired, &session, &request.session) {
+                let send_login = |body: Vec<u8>| {
+                    let mut login = ApiRequest::post("login", body);
+                    login.authenticated = false;
+                    self.attempts_owned(login, deadline)
+                };
+                match self.inner.sessions.renew(stale, send_login).await {
+                    Renewed::Session(fresh) => {
+                        return self.attempts(&request, Some(&fresh), deadline).await;
                     }
-                    None => {
-                        let span = tracing::Span::current();
-                        if let Ok(response) = &outcome {
-                            span.record("status", response.status.as_u16());
-                        }
-                        span.record("duration_ms", started.elapsed().as_millis() as u64);
-                        span.record("retries", attempt);
-                        return outcome;
-                    }
+                    Renewed::NotRenewable => {}
+                    Renewed::Failed(error) => return Err(error),
                 }
             }
+            outcome
+        };
+        async {
+            let started = Instant::now();
+            let outcome = tokio::time::timeout_at(deadline, call)
+                .await
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Timeout)));
+            let span = tracing::Span::current();
+            if let Ok(response) = &outcome {
+                span.record("status", response.status.as_u16());
+            }
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            outcome
         }
         .instrument(span)
         .await
     }
 
-    async fn send_once(&self, request: &ApiRequest) -> Result<RawResponse, Error> {
+    /// [`Client::attempts`] for a request it owns (the re-login body), without a session.
+    async fn attempts_owned(
+        &self,
+        request: ApiRequest,
+        deadline: Instant,
+    ) -> Result<RawResponse, Error> {
+        self.attempts(&request, None, deadline).await
+    }
+
+    /// One call's attempts: sends, and sends again while the retry policy allows and the
+    /// wait still ends before the deadline.
+    async fn attempts(
+        &self,
+        request: &ApiRequest,
+        session: Option<&Session>,
+        deadline: Instant,
+    ) -> Result<RawResponse, Error> {
+        let mut attempt = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            let outcome = self.send_once(request, session, deadline).await;
+            let wait =
+                self.inner
+                    .retry
+                    .wait_before_retry(&outcome, request.idempotent, attempt, waited);
+            let left = deadline.saturating_duration_since(Instant::now());
+            match wait {
+                // Sleeping past the deadline would only turn the real answer into a timeout.
+                Some(wait) if wait < left => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    attempt += 1;
+                }
+                _ => {
+                    tracing::Span::current().record("retries", attempt);
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &ApiRequest,
+        session: Option<&Session>,
+        deadline: Instant,
+    ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let mut url = String::with_capacity(
             inner.api_base.len() + request.path.len() + request.query.len() + 1,
         );
-        url.push_str(&inner.api_base);
-        url.push_str(request.path);
+        match request.path.strip_prefix('/') {
+            // Below `/api/` rather than `/api/v1/` (e.g. `/info`).
+            Some(root_path) => {
+                url.push_str(inner.api_base.trim_end_matches("v1/"));
+                url.push_str(root_path);
+            }
+            None => {
+                url.push_str(&inner.api_base);
+                url.push_str(request.path);
+            }
+        }
         if !request.query.is_empty() {
             url.push('?');
             url.push_str(&request.query);
         }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let attempt_limit = inner.attempt_timeout.map_or(left, |limit| limit.min(left));
+        if attempt_limit.is_zero() {
+            return Err(Error::new(ErrorKind::Timeout));
+        }
         let mut builder = inner
             .http
             .request(request.method.clone(), url)
-            .timeout(inner.timeout);
-        if request.authenticated {
-            let session = self
-                .session()
-                .ok_or_else(|| Error::new(crate::ErrorKind::NotAuthenticated))?;
+            .timeout(attempt_limit);
+        if let Some(session) = session {
             builder = session.apply(builder);
         }
         if let Some(body) = &request.body {
@@ -248,6 +336,10 @@ impl Client {
             status,
             rate_limit,
             body,
+            endpoint: Some(Endpoint {
+                path: request.path,
+                since: request.since,
+            }),
         })
     }
 }
@@ -255,7 +347,8 @@ impl Client {
 /// What an operation asks the client to send.
 pub(crate) struct ApiRequest {
     pub(crate) method: Method,
-    /// Path below `/api/v1/`, also used as the span's path template.
+    /// Path below `/api/v1/` (or below `/api/` when it starts with `/`), also used as the
+    /// span's path template.
     pub(crate) path: &'static str,
     /// Already-encoded query string, empty for none.
     pub(crate) query: String,
@@ -263,6 +356,10 @@ pub(crate) struct ApiRequest {
     pub(crate) authenticated: bool,
     /// Safe to send twice (reads); decides which failures may be retried.
     pub(crate) idempotent: bool,
+    /// Send with this session rather than the current one, and never renew it (logout).
+    pub(crate) session: Option<Arc<Session>>,
+    /// The first Rocket.Chat version with this route, for the "route missing" error.
+    pub(crate) since: Option<&'static str>,
 }
 
 impl ApiRequest {
@@ -274,6 +371,8 @@ impl ApiRequest {
             body: None,
             authenticated: true,
             idempotent: true,
+            session: None,
+            since: None,
         }
     }
 
@@ -285,7 +384,15 @@ impl ApiRequest {
             body: Some(Bytes::from(body)),
             authenticated: true,
             idempotent: false,
+            session: None,
+            since: None,
         }
+    }
+
+    /// Records the first server version that has this route (see each operation's docs).
+    pub(crate) fn since(mut self, version: &'static str) -> Self {
+        self.since = Some(version);
+        self
     }
 }
 
@@ -324,9 +431,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for a whole call, from connecting to the last byte of the answer.
-    /// Default 30 s: Rocket.Chat answers contact calls in milliseconds, so a call that takes
-    /// longer is stuck, yet 30 s leaves room for a slow proxy or a large search page.
+    /// One deadline for a whole call: every attempt, the waits between retries, rate-limit
+    /// waits and a re-login all end by it. A retry whose wait would pass the deadline is not
+    /// made: the last answer (or error) is returned at once, so a rate-limited call reports
+    /// `RateLimited` rather than a timeout. Default 30 s: Rocket.Chat answers contact calls
+    /// in milliseconds, so a call that takes longer is stuck, yet 30 s leaves room for a
+    /// slow proxy or a large search page. Raise it with [`RetryPolicy::standard`], whose
+    /// waits can add up to 70 s. See also [`ClientBuilder::attempt_timeout`].
     ///
     /// ```
     /// # use std::time::Duration;
@@ -336,6 +447,84 @@ impl ClientBuilder {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// A limit for each single attempt (from sending to the last byte), within the overall
+    /// [`timeout`](ClientBuilder::timeout). Off by default: an attempt may use whatever
+    /// is left of the deadline. Set it with retries on, so that one stalled attempt leaves
+    /// time for another.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use rocketchat_omnichannel::{Client, RetryPolicy};
+    /// let builder = Client::builder("https://chat.example.com")
+    ///     .timeout(Duration::from_secs(60))
+    ///     .attempt_timeout(Duration::from_secs(10))
+    ///     .retry(RetryPolicy::standard());
+    /// # let _ = builder;
+    /// ```
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether a session from [`Client::login`] with a password logs in again by itself
+    /// when a call gets a 401 (token expired after `Accounts_LoginExpiration`, 90 days by
+    /// default, or revoked by an admin). On by default. The call is replayed once with the
+    /// new session; all calls that saw the same 401 share one login. A second 401 right
+    /// after is returned. Token and resume sessions never log in again. Replaying a write
+    /// is safe: Rocket.Chat checks the token before anything else, so a 401 means the route
+    /// did not run.
+    ///
+    /// ```
+    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
+    ///     .relogin(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn relogin(mut self, relogin: bool) -> Self {
+        self.relogin = relogin;
+        self
+    }
+
+    /// The hook a bot uses to renew a session that needed a two-factor code: called (once
+    /// for all waiting calls) when such a session expires, it returns a [`FreshLogin`]
+    /// (a new code, or other credentials) or `None` to give up. Without a hook, or when it
+    /// gives up or the new login is refused, calls fail with
+    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired). The hook runs within
+    /// the [`timeout`](ClientBuilder::timeout) of the call that found the session expired,
+    /// so a hook that waits for a person needs a generous timeout.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::{Client, FreshLogin};
+    ///
+    /// let client = Client::builder("https://chat.example.com")
+    ///     .on_session_expired(|expired| async move {
+    ///         // e.g. read a code from an authenticator service for `expired.user()`
+    ///         Some(FreshLogin::code("123456"))
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), rocketchat_omnichannel::Error>(())
+    /// ```
+    pub fn on_session_expired<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ExpiredSession) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<FreshLogin>> + Send + 'static,
+    {
+        self.on_session_expired = Some(expiry_hook(hook));
+        self
+    }
+
+    /// The `User-Agent` the client sends (default `rocketchat-omnichannel/<version>`).
+    /// Ignored with [`ClientBuilder::http_client`]: that client keeps its own.
+    ///
+    /// ```
+    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
+    ///     .user_agent("contact-sync/2.1");
+    /// # let _ = builder;
+    /// ```
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
         self
     }
 
@@ -415,6 +604,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .redirect(redirect_policy())
                 .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
                 .build()
                 .map_err(|e| {
                     Error::with_source(
@@ -429,8 +619,9 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 api_base,
-                session: RwLock::new(session.map(Arc::new)),
+                sessions: SessionSlot::new(session, self.relogin, self.on_session_expired),
                 timeout: self.timeout,
+                attempt_timeout: self.attempt_timeout,
                 max_response_size: self.max_response_size,
                 retry: self.retry,
             }),
@@ -438,144 +629,9 @@ impl ClientBuilder {
     }
 }
 
-/// A redirect policy that follows at most five redirects and only within the same origin
-/// (scheme, host and port). reqwest's default policy strips `Authorization` and cookies on
-/// a cross-host redirect but forwards `X-Auth-Token` and `X-User-Id`; with this policy a
-/// redirect elsewhere is not followed and comes back as an unexpected 3xx answer.
-///
-/// The default client uses it; pass it to your own `reqwest::ClientBuilder` when you use
-/// [`ClientBuilder::http_client`].
-///
-/// ```
-/// let http = reqwest::Client::builder()
-///     .redirect(rocketchat_omnichannel::redirect_policy())
-///     .build()?;
-/// # Ok::<(), reqwest::Error>(())
-/// ```
-pub fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if !same_origin {
-            tracing::warn!("not following a redirect to another origin");
-            attempt.stop()
-        } else if attempt.previous().len() > MAX_SAME_ORIGIN_REDIRECTS {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
-/// Checks the base URL and derives `…/api/v1/` from it.
-fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let shown = without_user_info(base_url.trim());
-    let bad = |why: &str| Error::configuration(format!("base URL `{shown}` {why}"));
-    let mut url = Url::parse(base_url.trim()).map_err(|e| {
-        Error::with_source(
-            crate::ErrorKind::Configuration {
-                message: format!(
-                    "base URL `{shown}` is not an absolute URL (expected e.g. https://chat.example.com)"
-                ),
-            },
-            e,
-        )
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http || is_loopback(&url) => {}
-        "http" => {
-            return Err(bad(
-                "uses plain http to a non-loopback host; use https or allow_insecure_http(true)",
-            ));
-        }
-        _ => return Err(bad("must start with http:// or https://")),
-    }
-    if url.host().is_none() {
-        return Err(bad("has no host"));
-    }
-    if url.query().is_some() {
-        return Err(bad("must not have a query string"));
-    }
-    if url.fragment().is_some() {
-        return Err(bad("must not have a fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("must not embed a user name or password"));
-    }
-    let mut path = url.path().trim_end_matches('/').to_owned();
-    if !path.ends_with("/api/v1") {
-        path.push_str("/api/v1");
-    }
-    path.push('/');
-    url.set_path(&path);
-    Ok(url.into())
-}
-
-/// Hides a `user:password@` part so an error message never repeats a password.
-fn without_user_info(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
-    match url[start..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
-        None => url.to_owned(),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_base_keeps_a_path_prefix() {
-        assert_eq!(
-            api_base("https://h.example/chat/", false).unwrap(),
-            "https://h.example/chat/api/v1/"
-        );
-        assert_eq!(
-            api_base("https://h.example", false).unwrap(),
-            "https://h.example/api/v1/"
-        );
-        assert_eq!(
-            api_base("https://h.example/api/v1", false).unwrap(),
-            "https://h.example/api/v1/"
-        );
-    }
-
-    #[test]
-    fn user_info_is_hidden() {
-        assert_eq!(
-            without_user_info("https://u:pw@h.example/x"),
-            "https://***@h.example/x"
-        );
-        assert_eq!(
-            without_user_info("https://h.example/a@b"),
-            "https://h.example/a@b"
-        );
-        assert_eq!(without_user_info("u:pw@host"), "***@host");
-    }
-
-    #[test]
-    fn plain_http_is_only_for_loopback() {
-        assert!(api_base("http://127.0.0.1:3000", false).is_ok());
-        assert!(api_base("http://localhost:3000", false).is_ok());
-        assert!(api_base("http://[::1]:3000", false).is_ok());
-        assert!(api_base("http://chat.example.com", false).is_err());
-        assert!(api_base("http://chat.example.com", true).is_ok());
-    }
 
     #[test]
     fn client_is_send_sync_and_cheap_to_clone() {

@@ -3,26 +3,33 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod auth;
+mod base_url;
 mod client;
 mod error;
+mod info;
 pub mod models;
 pub mod omnichannel;
 mod rate_limit;
+mod redirect;
 mod response;
 mod retry;
 mod secret;
+mod session;
 #[cfg(any(feature = "fake", feature = "mocks"))]
 pub mod testing;
 pub mod workflow;
 
-pub use auth::{Credentials, LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
-pub use client::{Client, ClientBuilder, redirect_policy};
+pub use auth::{LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, ErrorKind};
+pub use info::ServerInfo;
 pub use models::{Contact, ContactId, UserId};
 pub use omnichannel::contacts::{ResolveConflicts, ResolveConflictsError};
 pub use rate_limit::RateLimit;
+pub use redirect::redirect_policy;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
+pub use session::{Credentials, ExpiredSession, FreshLogin};
 
 /// Entry points for the benchmarks in `benches/`; not part of the API.
 #[doc(hidden)]
@@ -35,6 +42,7 @@ pub mod __bench {
             status: http::StatusCode::OK,
             rate_limit: None,
             body: body.clone(),
+            endpoint: None,
         };
         crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer)
             .map(|e| e.result)

@@ -3,11 +3,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
+use http::header::DATE;
 
 /// The `X-RateLimit-*` headers Rocket.Chat sends on every answer while its limiter is on.
 ///
-/// `X-RateLimit-Reset` is an absolute Unix time in **milliseconds**, not seconds and not a
-/// delay, which is easy to get wrong by hand.
+/// `X-RateLimit-Reset` is an absolute Unix time in **milliseconds** on the *server's*
+/// clock (`new Date().getTime() + timeToReset` in `apps/meteor/app/api/server/api.ts`), not
+/// seconds and not a delay, which is easy to get wrong by hand. When the answer has a `Date`
+/// header, the reset is read relative to it, so a client whose clock is a minute off still
+/// waits the right time.
 ///
 /// ```
 /// use rocketchat_omnichannel::RateLimit;
@@ -26,6 +30,8 @@ pub struct RateLimit {
     remaining: Option<u64>,
     reset_ms: Option<u64>,
     retry_after: Option<u64>,
+    /// On this machine's clock, worked out once when the answer arrived.
+    reset_at: Option<SystemTime>,
 }
 
 impl RateLimit {
@@ -38,13 +44,22 @@ impl RateLimit {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let limit = Self {
+        let mut limit = Self {
             limit: number("x-ratelimit-limit"),
             remaining: number("x-ratelimit-remaining"),
             reset_ms: number("x-ratelimit-reset"),
             retry_after: number("retry-after"),
+            reset_at: None,
         };
-        (limit != Self::default_empty()).then_some(limit)
+        if limit == Self::default_empty() {
+            return None;
+        }
+        let server_now = headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(server_time);
+        limit.reset_at = limit.local_reset(SystemTime::now(), server_now);
+        Some(limit)
     }
 
     const fn default_empty() -> Self {
@@ -53,6 +68,36 @@ impl RateLimit {
             remaining: None,
             reset_ms: None,
             retry_after: None,
+            reset_at: None,
+        }
+    }
+
+    /// The reset on this machine's clock: the server's reset moved by the difference
+    /// between the server's `Date` and `now`, or taken as is without a `Date`. `Date` has
+    /// whole seconds, so a difference within [`SKEW_TOLERANCE`] is resolution, not skew,
+    /// and the server's millisecond reset is kept as it is.
+    fn local_reset(&self, now: SystemTime, server_now: Option<SystemTime>) -> Option<SystemTime> {
+        let server_now = server_now.filter(|server| {
+            let skew = server.duration_since(now).unwrap_or_else(|e| e.duration());
+            skew > SKEW_TOLERANCE
+        });
+        let reset = self.reset_ms.and_then(|ms| {
+            let server_reset = UNIX_EPOCH.checked_add(Duration::from_millis(ms))?;
+            match server_now {
+                Some(server_now) => match server_reset.duration_since(server_now) {
+                    Ok(ahead) => now.checked_add(ahead),
+                    // Already past on the server's clock.
+                    Err(_) => Some(now),
+                },
+                None => Some(server_reset),
+            }
+        });
+        let after = self
+            .retry_after
+            .and_then(|s| now.checked_add(Duration::from_secs(s)));
+        match (reset, after) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -76,24 +121,31 @@ impl RateLimit {
         self.remaining
     }
 
-    /// When the window resets, or when `Retry-After` says to come back, whichever is later.
+    /// When the window resets, or when `Retry-After` says to come back, whichever is later,
+    /// on this machine's clock (corrected for skew with the answer's `Date` header). Worked
+    /// out once when the answer arrived: calling it later gives the same instant.
     ///
     /// ```
     /// # let limit: Option<rocketchat_omnichannel::RateLimit> = None;
     /// # if let Some(l) = limit { println!("{:?}", l.reset_at()); }
     /// ```
     pub fn reset_at(&self) -> Option<SystemTime> {
-        let reset = self
-            .reset_ms
-            .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)));
-        let after = self
-            .retry_after
-            .and_then(|s| SystemTime::now().checked_add(Duration::from_secs(s)));
-        match (reset, after) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
+        self.reset_at
     }
+}
+
+/// Clock differences up to this are put down to `Date`'s one-second resolution and the
+/// answer's time in flight.
+const SKEW_TOLERANCE: Duration = Duration::from_secs(2);
+
+/// Reads an HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate, which is
+/// also valid RFC 2822).
+fn server_time(date: &str) -> Option<SystemTime> {
+    let timestamp = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(date)
+        .ok()?;
+    let ms = u64::try_from(timestamp.as_millisecond()).ok()?;
+    UNIX_EPOCH.checked_add(Duration::from_millis(ms))
 }
 
 #[cfg(test)]
@@ -112,6 +164,59 @@ mod tests {
             at.duration_since(UNIX_EPOCH).unwrap(),
             Duration::from_millis(1_767_225_600_123)
         );
+    }
+
+    fn skewed(skew_secs: i64) -> Duration {
+        // The server's clock runs `skew_secs` ahead of ours; its window resets 2 s from
+        // its own now.
+        let now = SystemTime::now();
+        let server_now = if skew_secs >= 0 {
+            now + Duration::from_secs(skew_secs.unsigned_abs())
+        } else {
+            now - Duration::from_secs(skew_secs.unsigned_abs())
+        };
+        let reset_ms = (server_now + Duration::from_secs(2))
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(
+                &jiff::Timestamp::from_millisecond(
+                    server_now.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64,
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", reset_ms.to_string().parse().unwrap());
+        headers.insert("date", date.parse().unwrap());
+        let reset = RateLimit::from_headers(&headers)
+            .unwrap()
+            .reset_at()
+            .unwrap();
+        reset.duration_since(now).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_server_clock_a_minute_off_does_not_change_the_wait() {
+        // `Date` has whole seconds, so the wait is 2 s give or take one.
+        for skew in [60, -60, 0] {
+            let wait = skewed(skew);
+            assert!(
+                wait >= Duration::from_millis(900) && wait <= Duration::from_millis(3100),
+                "skew {skew}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reset_at_is_fixed_when_the_answer_arrives() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "5".parse().unwrap());
+        let limit = RateLimit::from_headers(&headers).unwrap();
+        let first = limit.reset_at();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(limit.reset_at(), first);
     }
 
     #[test]

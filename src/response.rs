@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, Error, ErrorKind};
+use crate::error::{ApiError, Endpoint, Error, ErrorKind};
 use crate::rate_limit::RateLimit;
 
 /// A complete answer: status, headers and the whole body.
@@ -15,6 +15,8 @@ pub(crate) struct RawResponse {
     pub(crate) status: StatusCode,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) body: Bytes,
+    /// The route that answered, so errors can say which endpoint a server lacks.
+    pub(crate) endpoint: Option<Endpoint>,
 }
 
 /// Lets the shared decode step build an operation's typed error from an error answer.
@@ -85,11 +87,10 @@ pub(crate) fn decode<T: DeserializeOwned, E: FromApiError>(response: RawResponse
     if response.status.is_success() {
         decode_success(response, true).map_err(E::from)
     } else {
-        Err(E::from_api_error(ApiError::new(
-            response.status,
-            response.rate_limit,
-            response.body,
-        )))
+        Err(E::from_api_error(
+            ApiError::new(response.status, response.rate_limit, response.body)
+                .with_endpoint(response.endpoint),
+        ))
     }
 }
 
@@ -133,11 +134,10 @@ fn explain_failure<T: DeserializeOwned>(response: RawResponse, keep_body: bool) 
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[');
     if !looks_like_json && keep_body {
-        return Error::new(ErrorKind::UnexpectedResponse(ApiError::new(
-            response.status,
-            response.rate_limit,
-            response.body,
-        )));
+        return Error::new(ErrorKind::UnexpectedResponse(
+            ApiError::new(response.status, response.rate_limit, response.body)
+                .with_endpoint(response.endpoint),
+        ));
     }
     let kind = ErrorKind::Decode {
         status: response.status,
@@ -170,6 +170,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
             rate_limit,
             body: Bytes::from(body),
+            endpoint: None,
         }
     }
 
@@ -199,7 +200,10 @@ mod tests {
             let _ = error.to_string();
         }
         if let Err(error) = decode::<Me, LoginError>(raw(status, body.to_vec(), rate_limit)) {
-            let _ = (error.to_string(), error.two_factor_challenge());
+            let _ = (
+                error.to_string(),
+                error.two_factor_challenge().map(|c| c.is_ok()),
+            );
         }
     }
 

@@ -17,11 +17,15 @@ use crate::response::RawResponse;
 /// operation is safe to repeat:
 /// - 429 (the limiter refuses before the route runs): wait until `X-RateLimit-Reset`
 ///   (epoch milliseconds) or `Retry-After`, plus jitter;
-/// - a connection that could not be opened;
-/// - for reads (`GET`) only: timeouts and 502/503/504.
+/// - a refused connection (the server never saw the request);
+/// - for reads (`GET`) only: timeouts, connections reset or closed mid-answer, and
+///   502/503/504.
 ///
 /// A resolve or update that timed out is never repeated, because it may have been applied.
-/// All waits together stay under [`RetryPolicy::max_total_wait`].
+/// A host name that does not resolve (DNS) and a TLS or certificate failure are never
+/// retried: they do not fix themselves, and their errors say so. All waits together stay
+/// under [`RetryPolicy::max_total_wait`], and no wait is started that would end after the
+/// client's [`timeout`](crate::ClientBuilder::timeout), which bounds the whole call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -141,7 +145,9 @@ impl RetryPolicy {
                 self.backoff(attempt)
             }
             Ok(_) => return None,
-            Err(error) if error.is_connect() => self.backoff(attempt),
+            // Refused: the server never saw the request, so any method may go again. DNS and
+            // TLS failures are not retryable at all (see `Error::is_retryable`).
+            Err(error) if error.is_refused() => self.backoff(attempt),
             Err(error) if idempotent && error.is_retryable() => self.backoff(attempt),
             Err(_) => return None,
         };
@@ -176,6 +182,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             rate_limit: crate::RateLimit::from_headers(&headers),
             body: Bytes::new(),
+            endpoint: None,
         })
     }
 

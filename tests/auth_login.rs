@@ -106,7 +106,7 @@ async fn two_factor_required_then_the_code_is_accepted() {
         matches!(error, LoginError::TwoFactorRequired { .. }),
         "{error:?}"
     );
-    let challenge = error.two_factor_challenge().unwrap();
+    let challenge = error.two_factor_challenge().unwrap().unwrap();
     assert_eq!(challenge.method, TwoFactorMethod::Totp);
     assert_eq!(
         challenge.available_methods,
@@ -135,7 +135,7 @@ async fn email_two_factor_keeps_the_extra_details() {
     .await;
     let client = Client::builder(server.uri()).build().unwrap();
     let error = client.login("a@example.com", "pw").await.unwrap_err();
-    let challenge = error.two_factor_challenge().unwrap();
+    let challenge = error.two_factor_challenge().unwrap().unwrap();
     assert_eq!(challenge.method, TwoFactorMethod::Email);
     assert_eq!(challenge.extra["codeGenerated"], true);
 }

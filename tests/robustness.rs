@@ -164,7 +164,7 @@ async fn absurd_rate_limit_headers_do_not_panic() {
     let uri = start(|mut stream| async move {
         write(
             &mut stream,
-            b"HTTP/1.1 429 X\r\ncontent-type: application/json\r\nx-ratelimit-reset: 99999999999999999999999\r\nretry-after: 18446744073709551615\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            b"HTTP/1.1 429 X\r\ncontent-type: application/json\r\nx-ratelimit-reset: 99999999999999999999999\r\nretry-after: 18446744073709551615\r\ncontent-length: 45\r\nconnection: close\r\n\r\n{\"success\":false,\"error\":\"Too many requests\"}",
         )
         .await
     })

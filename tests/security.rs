@@ -183,3 +183,21 @@ async fn the_token_is_never_in_a_url() {
         assert!(!url.contains(DemoData::AGENT_TOKEN), "{url}");
     }
 }
+
+#[tokio::test]
+async fn a_password_session_keeps_its_password_redacted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"status":"success","data":{"userId":"u1","authToken":"tok-1"},"success":true}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", SECRET).await.unwrap();
+    let text = format!("{client:?}");
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("password: <redacted>"), "{text}");
+}

@@ -148,6 +148,7 @@ async fn login_and_me_answers() {
         error
             .two_factor_challenge()
             .unwrap()
+            .unwrap()
             .available_methods
             .len(),
         2

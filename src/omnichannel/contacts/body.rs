@@ -53,10 +53,12 @@ pub(crate) fn encode<B: Serialize>(body: &Result<B, Error>) -> Result<Vec<u8>, E
         .map_err(|e| Error::validation(format!("the body could not be encoded: {e}")))
 }
 
-/// Encodes the body, POSTs it to `path` and decodes the answer.
+/// Encodes the body, POSTs it to `path` (a route added in Rocket.Chat `since`) and decodes
+/// the answer.
 pub(crate) async fn post<B, T, E>(
     client: &Client,
     path: &'static str,
+    since: &'static str,
     body: Result<B, Error>,
 ) -> Result<T, E>
 where
@@ -65,6 +67,8 @@ where
     E: FromApiError,
 {
     let body = body.and_then(|body| encode(&Ok(body)))?;
-    let answer = client.execute(ApiRequest::post(path, body)).await?;
+    let answer = client
+        .execute(ApiRequest::post(path, body).since(since))
+        .await?;
     response::decode(answer)
 }

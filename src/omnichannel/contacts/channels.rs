@@ -37,6 +37,8 @@ impl Client {
     /// # Errors
     /// See [`ContactChannelsError`]; an empty id is `Other` with a validation error.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// for channel in client.contact_channels("contact-id").await? {
@@ -56,7 +58,7 @@ impl Client {
             .append_pair("contactId", &contact_id)
             .finish();
         let answer = self
-            .execute(ApiRequest::get("omnichannel/contacts.channels", query))
+            .execute(ApiRequest::get("omnichannel/contacts.channels", query).since("7.0.0"))
             .await?;
         response::decode::<Channels, _>(answer).map(|c| c.channels)
     }

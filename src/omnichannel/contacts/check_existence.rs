@@ -112,10 +112,7 @@ impl Client {
             .append_pair(key, value)
             .finish();
         let answer = self
-            .execute(ApiRequest::get(
-                "omnichannel/contacts.checkExistence",
-                query,
-            ))
+            .execute(ApiRequest::get("omnichannel/contacts.checkExistence", query).since("7.2.0"))
             .await?;
         response::decode::<Exists, _>(answer).map(|e| e.exists)
     }

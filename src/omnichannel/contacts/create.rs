@@ -76,6 +76,8 @@ struct Created {
 impl Client {
     /// Starts a contact creation. Needs the `create-livechat-contact` permission.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// let id = client.create_contact("Jane Doe").await?;
@@ -176,7 +178,7 @@ impl<'a> CreateContact<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<ContactId, CreateContactError> {
-        post::<_, Created, _>(self.client, "omnichannel/contacts", self.body)
+        post::<_, Created, _>(self.client, "omnichannel/contacts", "7.0.0", self.body)
             .await
             .map(|created| created.contact_id)
     }

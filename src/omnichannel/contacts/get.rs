@@ -53,6 +53,8 @@ pub struct GetContact<'a> {
 impl Client {
     /// Starts a `contacts.get` call. Needs the `view-livechat-contact` permission.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// let contact = client.get_contact("contact-id").await?;
@@ -88,7 +90,7 @@ impl GetContact<'_> {
             .finish();
         let answer = self
             .client
-            .execute(ApiRequest::get("omnichannel/contacts.get", query))
+            .execute(ApiRequest::get("omnichannel/contacts.get", query).since("7.0.0"))
             .await?;
         response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result)
     }

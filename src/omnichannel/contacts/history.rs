@@ -97,6 +97,8 @@ pub struct ContactHistory<'a> {
 impl Client {
     /// Starts a `contacts.history` call. Needs the `view-livechat-contact-history` permission.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// let page = client.contact_history("contact-id").await?;
@@ -176,7 +178,8 @@ impl<'a> ContactHistory<'a> {
         if self.contact_id.trim().is_empty() {
             return Err(Error::validation("the contact id is empty").into());
         }
-        let request = ApiRequest::get("omnichannel/contacts.history", self.query(offset));
+        let request =
+            ApiRequest::get("omnichannel/contacts.history", self.query(offset)).since("7.0.0");
         let answer = self.client.execute(request).await?;
         let wire: Wire = response::decode::<_, ContactHistoryError>(answer)?;
         Ok(Page::new(wire.history, wire.offset, wire.total))

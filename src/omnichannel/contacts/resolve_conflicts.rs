@@ -263,9 +263,14 @@ impl<'a> ResolveConflicts<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, ResolveConflictsError> {
-        post::<_, Envelope<Contact>, _>(self.client, "omnichannel/contacts.conflicts", self.body)
-            .await
-            .map(|envelope| envelope.result)
+        post::<_, Envelope<Contact>, _>(
+            self.client,
+            "omnichannel/contacts.conflicts",
+            "7.7.0",
+            self.body,
+        )
+        .await
+        .map(|envelope| envelope.result)
     }
 }
 

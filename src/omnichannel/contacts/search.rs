@@ -60,6 +60,8 @@ impl Client {
     /// Starts a `contacts.search` call. Needs the `view-livechat-contact` permission.
     /// Without options it lists known, enabled contacts by name.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// let first_page = client.search_contacts().await?;
@@ -151,7 +153,8 @@ impl<'a> SearchContacts<'a> {
     }
 
     async fn page(&self, offset: usize) -> Result<Page<Contact>, SearchContactsError> {
-        let request = ApiRequest::get("omnichannel/contacts.search", self.query(offset));
+        let request =
+            ApiRequest::get("omnichannel/contacts.search", self.query(offset)).since("7.0.0");
         let answer = self.client.execute(request).await?;
         let wire: Wire = response::decode::<_, SearchContactsError>(answer)?;
         Ok(Page::new(wire.contacts, wire.offset, wire.total))

@@ -76,6 +76,8 @@ pub struct UpdateContact<'a> {
 impl Client {
     /// Starts a `contacts.update` call. Needs the `update-livechat-contact` permission.
     ///
+    /// Needs Rocket.Chat 7.0 or newer, where the contact model shipped.
+    ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// client.update_contact("contact-id").name("Jane Doe").await?;
@@ -208,9 +210,14 @@ impl<'a> UpdateContact<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, UpdateContactError> {
-        post::<_, Envelope<Contact>, _>(self.client, "omnichannel/contacts.update", self.body)
-            .await
-            .map(|envelope| envelope.result)
+        post::<_, Envelope<Contact>, _>(
+            self.client,
+            "omnichannel/contacts.update",
+            "7.0.0",
+            self.body,
+        )
+        .await
+        .map(|envelope| envelope.result)
     }
 }
 

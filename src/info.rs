@@ -1,0 +1,128 @@
+//! `GET /api/info`: the server's version, for checking that it has the routes you need.
+
+use serde::Deserialize;
+
+use crate::client::{ApiRequest, Client};
+use crate::error::Error;
+use crate::response;
+
+/// What `GET /api/info` reveals. The route needs no login; Rocket.Chat
+/// (`apps/meteor/app/api/server/lib/getServerInfo.ts`) sends only `major.minor` to
+/// anonymous callers and to users without the `view-statistics` permission, and the full
+/// version to users with it.
+///
+/// ```
+/// use rocketchat_omnichannel::ServerInfo;
+///
+/// let info: ServerInfo = serde_json::from_str(r#"{"version":"7.7","success":true}"#)?;
+/// assert_eq!(info.version.as_deref(), Some("7.7"));
+/// assert_eq!(info.is_at_least("7.2.0"), Some(true));
+/// assert_eq!(info.is_at_least("7.7.0"), Some(true));
+/// assert_eq!(info.is_at_least("7.7.2"), None); // the patch level is not revealed
+/// assert_eq!(info.is_at_least("7.11.0"), Some(false));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ServerInfo {
+    /// The version as sent (`"7.7"`, or `"7.7.1"` for users with `view-statistics`);
+    /// `None` when the server does not reveal it.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Everything else in the answer (`info`, `minimumClientVersions`, …).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ServerInfo {
+    /// Whether the server's version is at least `minimum` (`"7.7.0"`). `None` when the
+    /// server hides its version or reveals too little to tell (only `major.minor` against
+    /// a minimum with a non-zero patch level on the same minor), or when either version
+    /// does not parse.
+    ///
+    /// ```
+    /// # let info: rocketchat_omnichannel::ServerInfo = serde_json::from_str(r#"{"version":"7.6.3"}"#).unwrap();
+    /// assert_eq!(info.is_at_least("7.7.0"), Some(false));
+    /// ```
+    pub fn is_at_least(&self, minimum: &str) -> Option<bool> {
+        let have = parse(self.version.as_deref()?)?;
+        let want = parse(minimum)?;
+        let have_minor = (have.0, have.1);
+        let want_minor = (want.0, want.1);
+        if have_minor != want_minor {
+            return Some(have_minor > want_minor);
+        }
+        match (have.2, want.2.unwrap_or(0)) {
+            (Some(patch), wanted) => Some(patch >= wanted),
+            (None, 0) => Some(true),
+            (None, _) => None,
+        }
+    }
+}
+
+/// `"7.7.1"` → `(7, 7, Some(1))`; `"7.7"` → `(7, 7, None)`; a suffix such as `-rc.1` is
+/// ignored.
+fn parse(version: &str) -> Option<(u32, u32, Option<u32>)> {
+    let core = version.trim().split(['-', '+']).next()?;
+    let mut parts = core.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = match parts.next() {
+        Some(p) => Some(p.parse().ok()?),
+        None => None,
+    };
+    Some((major, minor, patch))
+}
+
+impl Client {
+    /// Asks the server for its version (`GET /api/info`, no login needed). When the client
+    /// holds a session it is sent along, so a user with `view-statistics` gets the full
+    /// version.
+    ///
+    /// # Errors
+    /// Transport errors, timeouts, and unexpected answers (a wrong base URL gives
+    /// [`ErrorKind::UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = wiremock::MockServer::start().await;
+    /// # wiremock::Mock::given(wiremock::matchers::path("/api/info"))
+    /// #     .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(r#"{"version":"7.7","success":true}"#, "application/json"))
+    /// #     .mount(&server).await;
+    /// let client = rocketchat_omnichannel::Client::builder(server.uri()).build()?;
+    /// let info = client.server_info().await?;
+    /// if info.is_at_least("7.7.0") == Some(false) {
+    ///     eprintln!("contacts.conflicts needs Rocket.Chat 7.7.0");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn server_info(&self) -> Result<ServerInfo, Error> {
+        let mut request = ApiRequest::get("/info", String::new());
+        request.authenticated = false;
+        request.session = self.session();
+        let answer = self.execute(request).await?;
+        response::decode(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(version: &str) -> ServerInfo {
+        ServerInfo {
+            version: Some(version.into()),
+            ..ServerInfo::default()
+        }
+    }
+
+    #[test]
+    fn compares_versions() {
+        assert_eq!(info("7.10.2").is_at_least("7.7.0"), Some(true));
+        assert_eq!(info("6.13.0").is_at_least("7.0.0"), Some(false));
+        assert_eq!(info("7.7.0-rc.2").is_at_least("7.7.0"), Some(true));
+        assert_eq!(info("garbage").is_at_least("7.7.0"), None);
+        assert_eq!(ServerInfo::default().is_at_least("7.7.0"), None);
+    }
+}

@@ -1,0 +1,388 @@
+//! Sessions that outlive their token: re-login after a 401 (single flight), two-factor
+//! sessions and their hook, login/logout races, and a login whose `me` does not decode.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rocketchat_omnichannel::{Client, Credentials, ErrorKind, FreshLogin};
+use wiremock::matchers::{body_string, header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Rocket.Chat's 401 for an expired or revoked token (compat shape,
+/// `apps/meteor/app/api/server/api.ts`).
+const EXPIRED: &str = r#"{"success":false,"error":"You must be logged in to do this.","status":"error","message":"You must be logged in to do this."}"#;
+const PASSWORD_BODY: &str = r#"{"user":"agent1","password":"secret"}"#;
+
+fn login_answer(token: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(
+        format!(
+            r#"{{"status":"success","data":{{"userId":"u1","authToken":"{token}","me":{{"_id":"u1","username":"agent1","roles":["user"]}}}},"success":true}}"#
+        ),
+        "application/json",
+    )
+}
+
+fn me_answer() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(
+        r#"{"_id":"u1","username":"agent1","roles":["user"],"success":true}"#,
+        "application/json",
+    )
+}
+
+fn expired() -> ResponseTemplate {
+    ResponseTemplate::new(401).set_body_raw(EXPIRED, "application/json")
+}
+
+async fn mount_me(server: &MockServer, token: &str, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/me"))
+        .and(header("x-auth-token", token))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+async fn count(server: &MockServer, route: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == route)
+        .count()
+}
+
+#[tokio::test]
+async fn fifty_calls_that_see_the_token_expire_share_one_relogin() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .and(body_string(PASSWORD_BODY))
+        .respond_with(login_answer("old-token"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .and(body_string(PASSWORD_BODY))
+        .respond_with(login_answer("new-token"))
+        .mount(&server)
+        .await;
+    // The old token has expired mid-run: every call with it gets a 401.
+    mount_me(&server, "old-token", expired()).await;
+    mount_me(&server, "new-token", me_answer()).await;
+
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.me().await })
+        })
+        .collect();
+    for call in calls {
+        let me = call
+            .await
+            .unwrap()
+            .expect("every call succeeds after the re-login");
+        assert_eq!(me.id, "u1");
+    }
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        2,
+        "one login, one re-login"
+    );
+    assert_eq!(
+        client.credentials().unwrap().auth_token().expose(),
+        "new-token"
+    );
+}
+
+#[tokio::test]
+async fn a_second_401_right_after_the_relogin_is_returned() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("tok"))
+        .mount(&server)
+        .await;
+    mount_me(&server, "tok", expired()).await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+
+    let error = client.me().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401), "{error:?}");
+    assert_eq!(count(&server, "/api/v1/login").await, 2);
+    assert_eq!(
+        count(&server, "/api/v1/me").await,
+        2,
+        "the call is replayed once"
+    );
+}
+
+#[tokio::test]
+async fn relogin_can_be_switched_off() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("tok"))
+        .mount(&server)
+        .await;
+    mount_me(&server, "tok", expired()).await;
+    let client = Client::builder(server.uri())
+        .relogin(false)
+        .build()
+        .unwrap();
+    client.login("agent1", "secret").await.unwrap();
+
+    let error = client.me().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(count(&server, "/api/v1/login").await, 1);
+}
+
+#[tokio::test]
+async fn token_and_resume_sessions_report_the_401() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("tok"))
+        .mount(&server)
+        .await;
+    mount_me(&server, "tok", expired()).await;
+
+    let token = Client::builder(server.uri())
+        .credentials(Credentials::token("u1", "tok"))
+        .build()
+        .unwrap();
+    assert_eq!(
+        token.me().await.unwrap_err().status().unwrap().as_u16(),
+        401
+    );
+    let resumed = Client::builder(server.uri()).build().unwrap();
+    resumed.resume("earlier-token").await.unwrap();
+    assert_eq!(
+        resumed.me().await.unwrap_err().status().unwrap().as_u16(),
+        401
+    );
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        1,
+        "only the resume itself logged in"
+    );
+}
+
+async fn two_factor_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .and(body_string(
+            r#"{"user":"agent1","password":"secret","code":"111111"}"#,
+        ))
+        .respond_with(login_answer("old-token"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .and(body_string(
+            r#"{"user":"agent1","password":"secret","code":"222222"}"#,
+        ))
+        .respond_with(login_answer("new-token"))
+        .mount(&server)
+        .await;
+    mount_me(&server, "old-token", expired()).await;
+    mount_me(&server, "new-token", me_answer()).await;
+    server
+}
+
+#[tokio::test]
+async fn an_expired_two_factor_session_without_a_hook_is_a_typed_error() {
+    let server = two_factor_server().await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+
+    let error = client.me().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::SessionExpired),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("two-factor code"), "{error}");
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        1,
+        "no login without a code"
+    );
+}
+
+#[tokio::test]
+async fn the_hook_supplies_a_fresh_code_once_for_all_waiting_calls() {
+    let server = two_factor_server().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Client::builder(server.uri())
+        .on_session_expired(move |expired| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            assert_eq!(expired.user(), "agent1");
+            assert_eq!(expired.user_id(), "u1");
+            async { Some(FreshLogin::code("222222")) }
+        })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.me().await })
+        })
+        .collect();
+    for call in calls {
+        call.await
+            .unwrap()
+            .expect("the fresh code renews the session");
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(count(&server, "/api/v1/login").await, 2);
+}
+
+#[tokio::test]
+async fn a_hook_that_gives_up_leaves_the_typed_error() {
+    let server = two_factor_server().await;
+    let client = Client::builder(server.uri())
+        .on_session_expired(|_| async { None })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+    let error = client.me().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::SessionExpired),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_whose_me_block_does_not_decode_keeps_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"status":"success","data":{"userId":"u1","authToken":"issued-token","me":{"_id":"u1","roles":"admin","emails":7}},"success":true}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    let logged_in = client.login("agent1", "secret").await.unwrap();
+    assert_eq!(logged_in.user_id, "u1");
+    assert_eq!(logged_in.me.id, "u1");
+    assert_eq!(
+        client.credentials().unwrap().auth_token().expose(),
+        "issued-token"
+    );
+}
+
+/// Issues `tok-1`, `tok-2`, … so every login gets its own token.
+struct Tokens(AtomicUsize);
+
+impl Respond for Tokens {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        login_answer(&format!("tok-{n}"))
+    }
+}
+
+async fn token_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(Tokens(AtomicUsize::new(0)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/logout"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"status":"success","data":{"message":"You've been logged out!"}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn logged_out_tokens(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/logout")
+        .map(|r| r.headers["x-auth-token"].to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_login_logs_the_replaced_session_out_unless_asked_to_keep_it() {
+    let server = token_server().await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+    client.login("agent2", "secret").await.unwrap();
+    assert_eq!(logged_out_tokens(&server).await, ["tok-1"]);
+    client
+        .login("agent3", "secret")
+        .keep_previous_session()
+        .await
+        .unwrap();
+    assert_eq!(logged_out_tokens(&server).await, ["tok-1"], "tok-2 is kept");
+    assert_eq!(client.credentials().unwrap().auth_token().expose(), "tok-3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_logins_and_logouts_leave_no_token_alive_but_the_current_one() {
+    let server = token_server().await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    client.login("agent1", "secret").await.map(|_| ()).unwrap();
+                } else {
+                    client.logout().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let revoked: HashSet<String> = logged_out_tokens(&server).await.into_iter().collect();
+    let current = client
+        .credentials()
+        .map(|c| c.auth_token().expose().to_owned());
+    for n in 1..=20 {
+        let token = format!("tok-{n}");
+        if current.as_deref() == Some(token.as_str()) {
+            assert!(
+                !revoked.contains(&token),
+                "the session the client holds was revoked"
+            );
+        } else {
+            assert!(
+                revoked.contains(&token),
+                "{token} was left alive on the server"
+            );
+        }
+    }
+}
