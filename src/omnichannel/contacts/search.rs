@@ -181,11 +181,6 @@ impl SearchContacts {
         (page, limit)
     }
 
-    /// The page size that will be asked for.
-    pub(crate) fn page_size(&self) -> usize {
-        self.paging.count.unwrap_or(DEFAULT_STREAM_PAGE)
-    }
-
     /// Fetches one page.
     ///
     /// # Errors
