@@ -10,7 +10,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::omnichannel::contacts::SearchContactsError;
 use rocketchat_omnichannel::workflow::Policy;
-use rocketchat_omnichannel::{ErrorKind, Client};
+use rocketchat_omnichannel::{Client, ErrorKind};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -18,9 +18,7 @@ async fn serving(file: &str) -> (MockServer, Client) {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/v1/omnichannel/contacts.search"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(fixture(file), "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(fixture(file), "application/json"))
         .mount(&server)
         .await;
     let client = client(&server.uri());
@@ -59,7 +57,10 @@ async fn a_7x_page_with_the_manager_string_and_null_lists_decodes() {
     let ana = &page.items[0];
     assert_eq!(ana.contact_manager.as_ref().unwrap(), "agentUserId01");
     assert_eq!(ana.contact_manager.as_ref().unwrap().username(), None);
-    assert!(!ana.has_conflicts(), "`conflictingFields: null` reads as none");
+    assert!(
+        !ana.has_conflicts(),
+        "`conflictingFields: null` reads as none"
+    );
     assert!(page.items[1].contact_manager.is_none(), "null manager");
     assert!(page.items[1].has_conflicts());
 }
@@ -89,7 +90,10 @@ async fn a_missing_total_is_an_error_not_a_silent_stop() {
         "{error:?}"
     );
     let cause = std::error::Error::source(error).expect("the decode error");
-    assert!(cause.to_string().contains("missing field `total`"), "{cause}");
+    assert!(
+        cause.to_string().contains("missing field `total`"),
+        "{cause}"
+    );
     let items: Vec<_> = client.search_contacts().into_stream().collect().await;
     assert_eq!(items.len(), 1);
     assert!(items[0].is_err());

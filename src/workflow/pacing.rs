@@ -83,14 +83,9 @@ impl Pacer {
             if self.past_deadline() {
                 return Err(DeadlinePassed);
             }
-            if !self.enabled {
-                return Ok(());
-            }
             let wait = {
                 let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-                let budget = routes
-                    .entry(route)
-                    .or_insert(Budget::Unknown { probing: false });
+                let budget = routes.entry(route).or_insert_with(|| self.initial());
                 match take(budget, SystemTime::now()) {
                     None => return Ok(()),
                     Some(wait) => wait,
@@ -119,14 +114,18 @@ impl Pacer {
         if refused {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        if !self.enabled {
-            return;
-        }
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let budget = routes
-            .entry(route)
-            .or_insert(Budget::Unknown { probing: false });
-        learn(budget, limit, refused, SystemTime::now());
+        let budget = routes.entry(route).or_insert_with(|| self.initial());
+        learn(budget, limit, refused, self.enabled, SystemTime::now());
+    }
+
+    /// A route's budget before any answer: probe when pacing, else send freely.
+    fn initial(&self) -> Budget {
+        if self.enabled {
+            Budget::Unknown { probing: false }
+        } else {
+            Budget::Unlimited
+        }
     }
 }
 
@@ -165,32 +164,64 @@ fn take(budget: &mut Budget, now: SystemTime) -> Option<Duration> {
     }
 }
 
-fn learn(budget: &mut Budget, headers: Option<RateLimit>, refused: bool, now: SystemTime) {
+/// Learns from one answer. With `paced` false only 429s are learnt: they still stop calls
+/// until the reset they name.
+fn learn(
+    budget: &mut Budget,
+    headers: Option<RateLimit>,
+    refused: bool,
+    paced: bool,
+    now: SystemTime,
+) {
+    let strikes = match budget {
+        Budget::Limited { skew_strikes, .. } => *skew_strikes,
+        _ => 0,
+    };
+    // Refused until `at`, then unlimited until an answer says otherwise.
+    let refuse_until = |at: Option<SystemTime>| match at.filter(|at| *at > now) {
+        Some(at) => Budget::Limited {
+            limit: u64::MAX,
+            left: 0,
+            reset_at: Some(at),
+            skew_strikes: 0,
+        },
+        // No reset, or one already past by our clock (skewed clocks, a proxy's 429): back
+        // off, longer each time.
+        None => Budget::Limited {
+            limit: u64::MAX,
+            left: 0,
+            reset_at: Some(now + SKEW_BACKOFF * (1u32 << strikes.min(5))),
+            skew_strikes: strikes + 1,
+        },
+    };
     let Some(headers) = headers else {
-        if let Budget::Unknown { .. } = budget {
-            *budget = if refused {
-                // A 429 without headers (a proxy): back off a little, then probe again.
-                Budget::Limited {
-                    limit: 1,
-                    left: 0,
-                    reset_at: Some(now + SKEW_BACKOFF),
-                    skew_strikes: 0,
-                }
-            } else {
-                Budget::Unlimited
-            };
-        }
+        *budget = if refused {
+            refuse_until(None)
+        } else {
+            // An answer without headers: the limiter is off for this route.
+            Budget::Unlimited
+        };
         return;
     };
     let reset = headers.reset_at();
+    if !paced {
+        if refused {
+            *budget = refuse_until(reset);
+        }
+        return;
+    }
     let remaining = headers.remaining();
     match budget {
         Budget::Unknown { .. } | Budget::Unlimited => {
+            if refused {
+                *budget = refuse_until(reset);
+                return;
+            }
             let limit = headers.limit().or(remaining).unwrap_or(1).max(1);
             *budget = Budget::Limited {
                 limit,
-                left: if refused { 0 } else { remaining.unwrap_or(0) },
-                reset_at: reset.or(Some(now + SKEW_BACKOFF)),
+                left: remaining.unwrap_or(0),
+                reset_at: Some(reset.unwrap_or(now + SKEW_BACKOFF)),
                 skew_strikes: 0,
             };
         }
@@ -204,22 +235,14 @@ fn learn(budget: &mut Budget, headers: Option<RateLimit>, refused: bool, now: Sy
                 *limit = new_limit.max(1);
             }
             if refused {
-                *left = 0;
-                let named = reset.filter(|at| *at > now);
-                *reset_at = match named {
-                    Some(at) => {
-                        *skew_strikes = 0;
-                        Some(reset_at.map_or(at, |current| current.max(at)))
-                    }
-                    None => {
-                        // The named reset has passed by our clock: the clocks disagree.
-                        *skew_strikes += 1;
-                        let factor = 1u32 << (*skew_strikes).min(5);
-                        Some(now + SKEW_BACKOFF * factor)
-                    }
-                };
+                let limit = *limit;
+                *budget = refuse_until(reset);
+                if let Budget::Limited { limit: l, .. } = budget {
+                    *l = limit;
+                }
                 return;
             }
+            *skew_strikes = 0;
             match (*reset_at, reset) {
                 // First answer of a fresh window: it names the window's end.
                 (None, Some(at)) => {
@@ -243,7 +266,9 @@ fn learn(budget: &mut Budget, headers: Option<RateLimit>, refused: bool, now: Sy
                         *left = remaining;
                     }
                 }
-                (_, None) => {}
+                // Headers without a reset: do not wait for one forever.
+                (None, None) => *reset_at = Some(now + SKEW_BACKOFF),
+                (Some(_), None) => {}
             }
         }
     }
@@ -281,8 +306,12 @@ mod tests {
         let reset = now + Duration::from_secs(1);
         let mut budget = Budget::Unknown { probing: false };
         assert_eq!(take(&mut budget, now), None, "the probe goes out");
-        assert_eq!(take(&mut budget, now), Some(POLL), "others wait for its answer");
-        learn(&mut budget, Some(headers(3, 2, reset)), false, now);
+        assert_eq!(
+            take(&mut budget, now),
+            Some(POLL),
+            "others wait for its answer"
+        );
+        learn(&mut budget, Some(headers(3, 2, reset)), false, true, now);
         assert_eq!(take(&mut budget, now), None);
         assert_eq!(take(&mut budget, now), None);
         let wait = take(&mut budget, now).expect("the window is spent");
@@ -296,11 +325,16 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(take(&mut budget, later), None);
         }
-        assert_eq!(take(&mut budget, later), Some(POLL), "end of the new window unknown");
+        assert_eq!(
+            take(&mut budget, later),
+            Some(POLL),
+            "end of the new window unknown"
+        );
         learn(
             &mut budget,
             Some(headers(3, 0, later + Duration::from_secs(1))),
             false,
+            true,
             later,
         );
         assert!(take(&mut budget, later).unwrap() > Duration::from_millis(900));
@@ -312,15 +346,15 @@ mod tests {
         let reset = now + Duration::from_secs(2);
         let mut budget = Budget::Unknown { probing: false };
         take(&mut budget, now);
-        learn(&mut budget, Some(headers(10, 9, reset)), false, now);
+        learn(&mut budget, Some(headers(10, 9, reset)), false, true, now);
         // Another client shares the limit: the server says only 1 is left.
-        learn(&mut budget, Some(headers(10, 1, reset)), false, now);
+        learn(&mut budget, Some(headers(10, 1, reset)), false, true, now);
         assert_eq!(take(&mut budget, now), None);
         assert!(take(&mut budget, now).is_some());
         let mut budget = Budget::Unknown { probing: false };
         take(&mut budget, now);
-        learn(&mut budget, Some(headers(10, 9, reset)), false, now);
-        learn(&mut budget, Some(headers(10, 0, reset)), true, now);
+        learn(&mut budget, Some(headers(10, 9, reset)), false, true, now);
+        learn(&mut budget, Some(headers(10, 0, reset)), true, true, now);
         assert!(take(&mut budget, now).unwrap() > Duration::from_millis(1900));
     }
 
@@ -329,7 +363,7 @@ mod tests {
         let now = SystemTime::now();
         let mut budget = Budget::Unknown { probing: false };
         take(&mut budget, now);
-        learn(&mut budget, None, false, now);
+        learn(&mut budget, None, false, true, now);
         for _ in 0..100 {
             assert_eq!(take(&mut budget, now), None);
         }
@@ -339,6 +373,7 @@ mod tests {
             &mut budget,
             Some(headers(5, 4, now + Duration::from_secs(1))),
             false,
+            true,
             now,
         );
         // A 429 naming a reset in the past (skewed clocks) still waits a little.
@@ -346,10 +381,37 @@ mod tests {
             &mut budget,
             Some(headers(5, 0, now - Duration::from_secs(1))),
             true,
+            true,
             now,
         );
         let wait = take(&mut budget, now).unwrap();
         assert!(wait >= SKEW_BACKOFF, "{wait:?}");
+    }
+
+    #[test]
+    fn unpaced_learns_only_from_429s() {
+        let now = SystemTime::now();
+        let mut budget = Budget::Unlimited;
+        learn(
+            &mut budget,
+            Some(headers(2, 0, now + Duration::from_secs(1))),
+            false,
+            false,
+            now,
+        );
+        assert_eq!(take(&mut budget, now), None, "successes are not paced");
+        learn(
+            &mut budget,
+            Some(headers(2, 0, now + Duration::from_secs(1))),
+            true,
+            false,
+            now,
+        );
+        assert!(take(&mut budget, now).unwrap() > Duration::from_millis(900));
+        let after = now + Duration::from_secs(2);
+        for _ in 0..50 {
+            assert_eq!(take(&mut budget, after), None, "free again after the reset");
+        }
     }
 
     #[tokio::test]

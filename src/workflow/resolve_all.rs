@@ -614,9 +614,8 @@ impl Driver {
                 return Some(outcome);
             }
             let resolving = round.resolving;
-            let tally = std::mem::take(
-                &mut *round.tally.lock().unwrap_or_else(PoisonError::into_inner),
-            );
+            let tally =
+                std::mem::take(&mut *round.tally.lock().unwrap_or_else(PoisonError::into_inner));
             self.round = None;
             let mut state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             // A walk that sent nothing saw the state it leaves behind: it is the final check.

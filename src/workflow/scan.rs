@@ -62,9 +62,7 @@ pub(crate) fn scan(
     stop: Option<StopSignal>,
 ) -> impl Stream<Item = ScanItem> + Send + 'static {
     let walk = Walk {
-        search: search
-            .count(PAGE_SIZE)
-            .sort_by("_id", SortOrder::Ascending),
+        search: search.count(PAGE_SIZE).sort_by("_id", SortOrder::Ascending),
         pacer,
         stop,
         offset: 0,
