@@ -147,3 +147,59 @@ async fn fetch(
         return Ok(page);
     }
 }
+
+impl crate::Client {
+    /// Every contact that has conflicts, listed as [`Client::resolve_all`](crate::Client::resolve_all)
+    /// lists them: sorted by `_id` so concurrent renames cannot hide any, paced by the
+    /// server's rate-limit headers, with 429s waited out. An error ends the stream after
+    /// being yielded.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::TryStreamExt;
+    /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+    /// use rocketchat_omnichannel::workflow::UnknownContacts;
+    ///
+    /// let fake = FakeRocketChat::builder().demo_data().start().await?;
+    /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
+    /// let conflicted: Vec<_> = client.conflicted_contacts(UnknownContacts::Include).try_collect().await?;
+    /// assert_eq!(conflicted.len(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn conflicted_contacts(
+        &self,
+        unknown: super::UnknownContacts,
+    ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'static {
+        use futures_util::StreamExt;
+        let pacer = Arc::new(Pacer::new(true, None));
+        let mut listings = vec![false];
+        if unknown == super::UnknownContacts::Include {
+            listings.push(true);
+        }
+        let client = self.clone();
+        futures_util::stream::iter(listings)
+            .flat_map(move |unknown| {
+                scan(
+                    client.search_contacts().unknown(unknown),
+                    Arc::clone(&pacer),
+                    None,
+                )
+            })
+            .filter_map(|item| {
+                std::future::ready(match item {
+                    ScanItem::Contact(contact) if contact.has_conflicts() => Some(Ok(*contact)),
+                    ScanItem::Failed(error) => Some(Err(error)),
+                    _ => None,
+                })
+            })
+            .scan(false, |failed, item| {
+                // Stop after the first error, as the other streams do.
+                if *failed {
+                    return std::future::ready(None);
+                }
+                *failed = item.is_err();
+                std::future::ready(Some(item))
+            })
+    }
+}
