@@ -19,7 +19,9 @@ use rocketchat_omnichannel::workflow::{Outcome, Policy, StopSignal, WatchEvent};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let passes: u64 = match std::env::args().nth(1) {
-        Some(n) => n.parse().map_err(|_| format!("PASSES must be a number, not `{n}`"))?,
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("PASSES must be a number, not `{n}`"))?,
         None => 4,
     };
     let fake = std::sync::Arc::new(FakeRocketChat::builder().demo_data().start().await?);
@@ -32,11 +34,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for i in 0..6 {
                 tokio::time::sleep(Duration::from_millis(150)).await;
                 let contact = fake.add_contact_named(&format!("Customer {i}"));
+                // The first visit sets the plan; the second disagrees on name and plan.
+                fake.merge_visitor(&contact, Visitor::new().custom_field("plan", "silver"));
                 fake.merge_visitor(
                     &contact,
                     Visitor::new()
                         .name(&format!("Cust. {i}"))
-                        .custom_field("plan", if i % 2 == 0 { "gold" } else { "silver" }),
+                        .custom_field("plan", "gold"),
                 );
             }
         }

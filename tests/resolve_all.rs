@@ -305,3 +305,50 @@ async fn the_run_can_be_spawned() {
     assert_eq!(count, 12);
     assert!(fake.conflicted_contacts().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_watcher_resolves_new_conflicts_and_stops_on_the_signal() {
+    use rocketchat_omnichannel::workflow::{StopSignal, WatchEvent};
+
+    let (fake, client, _) = seeded(3).await;
+    let fake = Arc::new(fake);
+    let stop = StopSignal::new();
+    let watcher = client
+        .watch_conflicts(Policy::take_latest())
+        .interval(Duration::from_millis(20))
+        .stop_signal(&stop);
+    let bot = tokio::spawn(async move {
+        let mut events = watcher.into_stream();
+        let mut seen = Vec::new();
+        while let Some(event) = events.next().await {
+            seen.push(event);
+        }
+        seen
+    });
+    // New conflicts appear while the bot runs; it must pick them up in a later pass.
+    let late = fake.add_contact_named("Late");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    fake.merge_visitor(&late, Visitor::new().name("Late Comer"));
+    tokio::time::timeout(GUARD, async {
+        while !fake.conflicted_contacts().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the watcher resolves the late conflict");
+    stop.stop();
+    let events = tokio::time::timeout(GUARD, bot).await.unwrap().unwrap();
+    let resolved = events
+        .iter()
+        .filter(|e| matches!(e, WatchEvent::Outcome(Outcome::Resolved { .. })))
+        .count();
+    assert_eq!(resolved, 4);
+    assert!(
+        matches!(events.last(), Some(WatchEvent::PassFinished { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        fake.contact(&late).unwrap().name.as_deref(),
+        Some("Late Comer")
+    );
+}

@@ -1,6 +1,7 @@
 //! `client.watch_conflicts(policy)`: a bot's loop. Resolves every conflicted contact, waits,
 //! and does it again, sharing one pacer across passes, until told to stop.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,6 +15,7 @@ use super::policy::Policy;
 use super::resolve_all::{Outcome, ResolveAll, ResolveStream, Summary, UnknownContacts};
 use super::stop::StopSignal;
 use crate::client::Client;
+use crate::models::ContactId;
 
 /// The longest single sleep between passes, so a stop signal is noticed quickly.
 const STOP_CHECK: Duration = Duration::from_millis(50);
@@ -45,7 +47,8 @@ pub enum WatchEvent {
     },
 }
 
-/// Keeps resolving conflicts as they appear. Made by [`Client::watch_conflicts`]; run it
+/// Keeps resolving conflicts as they appear. A contact left for a human is reported once
+/// ([`Outcome::Deferred`] or [`Outcome::PartlyResolved`]), not again on every pass. Made by [`Client::watch_conflicts`]; run it
 /// with [`WatchConflicts::into_stream`]. Owns a clone of the client, so it can run in a
 /// spawned task.
 ///
@@ -208,6 +211,7 @@ impl WatchConflicts {
             current: None,
             pass: 0,
             finished: false,
+            deferred: HashSet::new(),
         };
         let stream = futures_util::stream::unfold(watch, |mut watch| async move {
             watch.next().await.map(|event| (event, watch))
@@ -246,6 +250,8 @@ struct Watch {
     current: Option<ResolveStream>,
     pass: u64,
     finished: bool,
+    /// Contacts already reported as left for a human (ids only).
+    deferred: HashSet<ContactId>,
 }
 
 impl Watch {
@@ -256,6 +262,17 @@ impl Watch {
             }
             if let Some(current) = &mut self.current {
                 if let Some(outcome) = current.next().await {
+                    match &outcome {
+                        Outcome::Deferred { plan }
+                            if !self.deferred.insert(plan.contact_id.clone()) =>
+                        {
+                            continue;
+                        }
+                        Outcome::PartlyResolved { plan, .. } => {
+                            self.deferred.insert(plan.contact_id.clone());
+                        }
+                        _ => {}
+                    }
                     return Some(WatchEvent::Outcome(outcome));
                 }
                 let summary = current.summary();
