@@ -210,7 +210,9 @@ impl Summary {
 #[non_exhaustive]
 pub enum UnknownContacts {
     /// Walk both listings (the default): nothing conflicted is dropped. Resolving an unknown
-    /// contact makes it known, as any write does on the server.
+    /// contact may make it known (`patchContact` in `packages/models/src/models/LivechatContacts.ts`
+    /// sets `unknown: false` on every write); the walks cope with contacts moving between the
+    /// listings.
     #[default]
     Include,
     /// Walk only known contacts.
