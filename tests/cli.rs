@@ -303,3 +303,34 @@ async fn watch_stops_cleanly_on_sigterm() {
         "{out}"
     );
 }
+
+/// The report's scenario: 250 contacts `A0000`… each with a `Z…` name conflict. Under name
+/// order, taking the latest value moved contacts behind the walk and a third were missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn take_latest_over_renamed_contacts_reaches_all_of_them() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    for i in 0..250 {
+        let id = fake.add_contact_named(&format!("A{i:04}"));
+        fake.merge_visitor(&id, Visitor::new().name(&format!("Z{i:04}")));
+    }
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--concurrency",
+            "8",
+            "--unknown",
+            "exclude",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("253 seen: 253 resolved, 0 partly resolved, 0 left for a human, 0 skipped, 0 gone, 0 failed, 0 abandoned; 0 left conflicted\n"),
+        "{out}"
+    );
+    assert!(fake.conflicted_contacts().is_empty());
+}
