@@ -92,7 +92,7 @@ fn demo_dry_run_prints_plans_and_a_summary() {
     );
     assert!(
         out.trim_end()
-            .ends_with("dry run: 3 contact(s) would be resolved"),
+            .ends_with("dry run: 3 contact(s) would be resolved, 0 left for a human"),
         "{out}"
     );
 }
@@ -137,7 +137,13 @@ async fn resolve_against_a_server_then_nothing_is_left() {
     )
     .await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("3 resolved, 0 skipped, 0 failed"), "{out}");
+    assert!(
+        out.contains(
+            "3 seen: 3 resolved, 0 partly resolved, 0 left for a human, 0 skipped, 0 gone, 0 failed, 0 abandoned; 0 left conflicted\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("2 walk(s), 0 rate-limited answer(s)"), "{out}");
     assert!(
         out.lines().filter(|l| l.starts_with("resolved ")).count() == 3,
         "plain lines when not a terminal: {out}"
@@ -167,5 +173,164 @@ async fn a_failed_contact_makes_the_exit_code_non_zero() {
         )),
         "{out}"
     );
-    assert!(out.contains("3 resolved, 0 skipped, 1 failed"), "{out}");
+    assert!(
+        out.contains("4 seen: 3 resolved, 0 partly resolved, 0 left for a human, 0 skipped, 0 gone, 1 failed, 0 abandoned; 1 left conflicted"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_field_reports_partly_resolved_and_succeeds() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--leave",
+            "name",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "fields left for a human are not failures: {out}");
+    assert!(
+        out.contains("partly resolved demoContactJane1: set manager=demoAgent0000002"),
+        "{out}"
+    );
+    assert!(out.contains("; left for a human: name"), "{out}");
+    assert!(out.contains("; 0 left conflicted\n"), "{out}");
+    let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
+    assert_eq!(jane.name.as_deref(), Some("Jane Doe"));
+    assert_eq!(jane.conflicting_fields.len(), 1, "the name conflict stays");
+    let (code, out, _) = run_against(&fake, &["conflicts", "list", "--json"]).await;
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["field"] == "name")),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_runs_passes_and_reports_each() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "watch",
+            "--policy",
+            "keep-current",
+            "--interval",
+            "50ms",
+            "--passes",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("resolved ")).count(),
+        3,
+        "{out}"
+    );
+    assert!(out.contains("pass 1: 3 seen: 3 resolved"), "{out}");
+    assert!(out.contains("pass 2: 0 seen: 0 resolved"), "{out}");
+    assert!(
+        out.trim_end().ends_with("watch stopped after 2 pass(es)"),
+        "{out}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let url = fake.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args([
+                "conflicts",
+                "watch",
+                "--policy",
+                "keep-current",
+                "--interval",
+                "30s",
+            ])
+            .env("ROCKETCHAT_URL", &url)
+            .env("ROCKETCHAT_USER_ID", DemoData::AGENT_ID)
+            .env("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut out = Vec::new();
+        // Wait for the first pass to end; the watcher then sleeps for 30 s.
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let first_pass_done = line.starts_with("pass 1:");
+            out.push(line);
+            if first_pass_done {
+                break;
+            }
+        }
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        out.extend(lines.map(Result::unwrap));
+        (child.wait().unwrap().code(), out.join("\n"))
+    });
+    let (code, out) = tokio::time::timeout(std::time::Duration::from_secs(60), out)
+        .await
+        .expect("the watcher stops well before its 30 s interval")
+        .unwrap();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("pass 1: 3 seen: 3 resolved"), "{out}");
+    assert!(
+        out.ends_with("watch stopped after 1 pass(es) (signal)"),
+        "{out}"
+    );
+}
+
+/// The report's scenario: 250 contacts `A0000`… each with a `Z…` name conflict. Under name
+/// order, taking the latest value moved contacts behind the walk and a third were missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn take_latest_over_renamed_contacts_reaches_all_of_them() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    for i in 0..250 {
+        let id = fake.add_contact_named(&format!("A{i:04}"));
+        fake.merge_visitor(&id, Visitor::new().name(&format!("Z{i:04}")));
+    }
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--concurrency",
+            "8",
+            "--unknown",
+            "exclude",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("253 seen: 253 resolved, 0 partly resolved, 0 left for a human, 0 skipped, 0 gone, 0 failed, 0 abandoned; 0 left conflicted\n"),
+        "{out}"
+    );
+    assert!(fake.conflicted_contacts().is_empty());
 }

@@ -30,7 +30,7 @@ async fn world() -> World {
     let admin = fake.add_user(FakeUser::new("root").role("admin").password("pw4"));
     let mut jane = rocketchat_omnichannel::Contact::new("");
     jane.name = Some("Jane Doe".into());
-    jane.contact_manager = Some(agent.clone());
+    jane.contact_manager = Some(agent.clone().into());
     jane.unknown = Some(false);
     jane.custom_fields.insert("cpf".into(), json!("111"));
     jane.custom_fields.insert("city".into(), json!("Recife"));

@@ -1,19 +1,24 @@
-//! `rocketchat-contacts`: list and resolve contact conflicts from the shell.
+//! `rocketchat-contacts`: list, resolve and watch contact conflicts from the shell.
 //!
 //! Connects with `ROCKETCHAT_URL` and either `ROCKETCHAT_USER_ID` + `ROCKETCHAT_AUTH_TOKEN` or
 //! `ROCKETCHAT_USER` + `ROCKETCHAT_PASSWORD` (+ `ROCKETCHAT_2FA_CODE`), or runs against the
 //! embedded fake server with `--demo`.
+//!
+//! Exit codes: 0 when the job is done, 1 when a call failed, a contact was left conflicted or
+//! the run could not finish its final check, 2 for usage errors.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use futures_util::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use rocketchat_omnichannel::models::Contact;
+use rocketchat_omnichannel::models::{ConflictField, Contact};
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-use rocketchat_omnichannel::workflow::{Outcome, Plan, Policy};
+use rocketchat_omnichannel::workflow::{
+    Outcome, Plan, Policy, StopSignal, Summary, UnknownContacts, WatchEvent,
+};
 use rocketchat_omnichannel::{Client, Credentials, RetryPolicy};
 use serde_json::{Value, json};
 
@@ -21,7 +26,7 @@ use serde_json::{Value, json};
 #[command(
     name = "rocketchat-contacts",
     version,
-    about = "List and resolve Rocket.Chat contact conflicts"
+    about = "List, resolve and watch Rocket.Chat contact conflicts"
 )]
 struct Cli {
     /// Run against an embedded fake Rocket.Chat with demo contacts instead of ROCKETCHAT_URL.
@@ -48,19 +53,84 @@ enum ConflictsCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Whether contacts created automatically from visitors are listed too.
+        #[arg(long, value_enum, default_value_t = Unknown::Include)]
+        unknown: Unknown,
     },
     /// Resolve every contact that has conflicts by a policy.
     Resolve {
-        /// How to decide each field.
-        #[arg(long, value_enum)]
-        policy: PolicyName,
+        #[command(flatten)]
+        decide: Decide,
         /// Show what would be sent, send nothing.
         #[arg(long)]
         dry_run: bool,
         /// Resolve calls in flight at once.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
+        /// Give up on what is not done after this long (e.g. `90s`, `10m`).
+        #[arg(long, value_parser = parse_duration)]
+        deadline: Option<Duration>,
+        /// Walks that may resolve something before a last one only counts what is left.
+        #[arg(long, default_value_t = 3)]
+        max_rounds: u32,
     },
+    /// Keep resolving conflicts as they appear, until Ctrl-C or SIGTERM.
+    Watch {
+        #[command(flatten)]
+        decide: Decide,
+        /// Pause between passes (e.g. `30s`, `500ms`, `5m`).
+        #[arg(long, value_parser = parse_duration, default_value = "30s")]
+        interval: Duration,
+        /// Resolve calls in flight at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Stop after this many passes (default: run until stopped).
+        #[arg(long)]
+        passes: Option<u64>,
+    },
+}
+
+/// How each field is decided; shared by `resolve` and `watch`.
+#[derive(clap::Args)]
+struct Decide {
+    /// How to decide each field.
+    #[arg(long, value_enum)]
+    policy: PolicyName,
+    /// Leave this field's conflicts for a human: `name`, `manager` or `customFields.KEY`
+    /// (repeat or separate with commas). Such contacts are reported partly resolved.
+    #[arg(long, value_delimiter = ',')]
+    leave: Vec<String>,
+    /// Send `wipeConflicts`, clearing every conflict of a contact, including fields no
+    /// decision covered. Ignored for contacts with a field left for a human.
+    #[arg(long)]
+    wipe_undecided: bool,
+    /// Whether contacts created automatically from visitors are resolved too.
+    #[arg(long, value_enum, default_value_t = Unknown::Include)]
+    unknown: Unknown,
+}
+
+impl Decide {
+    fn policy(&self) -> Policy {
+        let policy = match self.policy {
+            PolicyName::KeepCurrent => Policy::keep_current(),
+            PolicyName::TakeLatest => Policy::take_latest(),
+            PolicyName::LeaveAll => Policy::custom("leave-all", |_| {
+                rocketchat_omnichannel::workflow::Decision::Leave
+            }),
+        };
+        let leave: Vec<ConflictField> = self
+            .leave
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| ConflictField::parse(f.trim()))
+            .collect();
+        let policy = if leave.is_empty() {
+            policy
+        } else {
+            policy.leaving(leave)
+        };
+        policy.wipe_undecided(self.wipe_undecided)
+    }
 }
 
 #[derive(Subcommand)]
@@ -78,6 +148,45 @@ enum PolicyName {
     KeepCurrent,
     /// Take the most recent competing value of every field.
     TakeLatest,
+    /// Decide nothing: report what is waiting for a human.
+    LeaveAll,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Unknown {
+    /// Include them.
+    Include,
+    /// Leave them out.
+    Exclude,
+}
+
+impl From<Unknown> for UnknownContacts {
+    fn from(unknown: Unknown) -> Self {
+        match unknown {
+            Unknown::Include => UnknownContacts::Include,
+            Unknown::Exclude => UnknownContacts::Exclude,
+        }
+    }
+}
+
+/// `30s`, `500ms`, `5m`, `1h`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 5m"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -99,7 +208,8 @@ async fn connect(demo: bool) -> Result<(Client, Option<FakeRocketChat>), BoxErro
         return Ok((client, Some(fake)));
     }
     let url = env("ROCKETCHAT_URL").ok_or("set ROCKETCHAT_URL (or use --demo)")?;
-    // Reads are retried through 429s and passing 502-504s; resolves only through 429s.
+    // Reads are retried through passing 502-504s; 429s are paced and waited out by the
+    // workflow, and retried here for single calls.
     let builder = Client::builder(url).retry(RetryPolicy::standard());
     if let (Some(user_id), Some(token)) = (env("ROCKETCHAT_USER_ID"), env("ROCKETCHAT_AUTH_TOKEN"))
     {
@@ -129,11 +239,9 @@ fn text(value: &Value) -> String {
     }
 }
 
-async fn list(client: &Client, as_json: bool) -> Result<(), BoxError> {
+async fn list(client: &Client, as_json: bool, unknown: Unknown) -> Result<(), BoxError> {
     let contacts: Vec<Contact> = client
-        .search_contacts()
-        .into_stream()
-        .try_filter(|c| std::future::ready(c.has_conflicts()))
+        .conflicted_contacts(unknown.into())
         .try_collect()
         .await?;
     if as_json {
@@ -145,7 +253,10 @@ async fn list(client: &Client, as_json: bool) -> Result<(), BoxError> {
                     .iter()
                     .map(|f| json!({"field": f.field.to_string(), "current": f.current, "candidates": f.candidates}))
                     .collect();
-                json!({"id": c.id, "name": c.name, "conflicts": conflicts})
+                let manager = c.contact_manager.as_ref().map(|m| {
+                    json!({"id": m.id(), "name": m.name(), "username": m.username()})
+                });
+                json!({"id": c.id, "name": c.name, "manager": manager, "conflicts": conflicts})
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -187,25 +298,67 @@ fn describe(plan: &Plan) -> String {
         .changes()
         .map(|(field, value)| format!("{field}={}", text(value)))
         .collect();
-    if changes.is_empty() {
+    let mut description = if changes.is_empty() {
         "keep current values".to_owned()
     } else {
         format!("set {}", changes.join(", "))
+    };
+    let left: Vec<String> = plan.left().map(ToString::to_string).collect();
+    if !left.is_empty() {
+        description.push_str(&format!("; left for a human: {}", left.join(", ")));
     }
+    description
 }
 
-async fn resolve(
-    client: &Client,
-    policy: PolicyName,
-    dry_run: bool,
-    concurrency: usize,
-) -> Result<bool, BoxError> {
-    let policy = match policy {
-        PolicyName::KeepCurrent => Policy::keep_current(),
-        PolicyName::TakeLatest => Policy::take_latest(),
-    };
-    let terminal = std::io::stderr().is_terminal();
-    let bar = terminal.then(|| {
+/// One line per outcome; `None` for outcomes this tool does not know.
+fn line(outcome: &Outcome) -> Option<String> {
+    Some(match outcome {
+        Outcome::Resolved { plan, .. } => {
+            format!("resolved {}: {}", plan.contact_id, describe(plan))
+        }
+        Outcome::PartlyResolved { plan, .. } => {
+            format!("partly resolved {}: {}", plan.contact_id, describe(plan))
+        }
+        Outcome::Planned { plan } => {
+            format!("would resolve {}: {}", plan.contact_id, describe(plan))
+        }
+        Outcome::Deferred { plan } => {
+            format!("left for a human {}: {}", plan.contact_id, describe(plan))
+        }
+        Outcome::Skipped { contact_id } => format!("skipped {contact_id}: no conflicts left"),
+        Outcome::Gone { contact_id } => format!("gone {contact_id}: deleted during the run"),
+        Outcome::Failed { contact_id, error } => format!("failed {contact_id}: {error}"),
+        Outcome::Abandoned { contact_id } => {
+            format!("abandoned {contact_id}: the deadline passed before it could be sent")
+        }
+        Outcome::ListingFailed(error) => format!("could not list contacts: {error}"),
+        _ => return None,
+    })
+}
+
+fn summary_line(summary: &Summary) -> String {
+    format!(
+        "{} seen: {} resolved, {} partly resolved, {} left for a human, {} skipped, {} gone, \
+         {} failed, {} abandoned; {} left conflicted{}",
+        summary.seen,
+        summary.resolved,
+        summary.partly_resolved,
+        summary.deferred,
+        summary.skipped,
+        summary.gone,
+        summary.failed,
+        summary.abandoned,
+        summary.left_conflicted,
+        if summary.complete {
+            ""
+        } else {
+            " (final check incomplete)"
+        },
+    )
+}
+
+fn progress_bar() -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {pos} contacts {msg} [{elapsed}]")
@@ -213,76 +366,177 @@ async fn resolve(
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
+    })
+}
+
+/// Prints an outcome line: through the bar on a terminal (failures and dry runs only),
+/// else on stdout.
+fn report(bar: Option<&ProgressBar>, outcome: &Outcome, verbose: bool) {
+    let Some(line) = line(outcome) else { return };
+    match bar {
+        Some(bar) => {
+            bar.inc(1);
+            if outcome.is_failure() || verbose {
+                bar.println(line);
+            }
+        }
+        None => println!("{line}"),
+    }
+}
+
+/// Raises `stop` on Ctrl-C or SIGTERM.
+fn stop_on_signals(stop: &StopSignal) {
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                let _ = tokio::signal::ctrl_c().await;
+                stop.stop();
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        eprintln!("stopping: finishing the calls in flight");
+        stop.stop();
     });
-    let (mut resolved, mut planned, mut skipped, mut failed) = (0usize, 0usize, 0usize, 0usize);
-    let mut outcomes = std::pin::pin!(
-        client
-            .resolve_all(policy)
-            .dry_run(dry_run)
-            .concurrency(concurrency)
-            .into_stream()
-    );
+}
+
+struct ResolveOptions {
+    dry_run: bool,
+    concurrency: usize,
+    deadline: Option<Duration>,
+    max_rounds: u32,
+}
+
+async fn resolve(
+    client: &Client,
+    decide: &Decide,
+    options: ResolveOptions,
+) -> Result<bool, BoxError> {
+    let started = Instant::now();
+    let stop = StopSignal::new();
+    stop_on_signals(&stop);
+    let mut run = client
+        .resolve_all(decide.policy())
+        .dry_run(options.dry_run)
+        .concurrency(options.concurrency)
+        .max_rounds(options.max_rounds)
+        .unknown(decide.unknown.into())
+        .stop_signal(&stop);
+    if let Some(deadline) = options.deadline {
+        run = run.deadline(deadline);
+    }
+    let bar = progress_bar();
+    let mut outcomes = run.into_stream();
     while let Some(outcome) = outcomes.next().await {
-        let line = match &outcome {
-            Outcome::Resolved { plan, .. } => {
-                resolved += 1;
-                format!("resolved {}: {}", plan.contact_id, describe(plan))
-            }
-            Outcome::Planned { plan } => {
-                planned += 1;
-                format!("would resolve {}: {}", plan.contact_id, describe(plan))
-            }
-            Outcome::Skipped { contact_id } => {
-                skipped += 1;
-                format!("skipped {contact_id}: no conflicts left")
-            }
-            Outcome::Failed { contact_id, error } => {
-                failed += 1;
-                format!("failed {contact_id}: {error}")
-            }
-            Outcome::ListingFailed(error) => {
-                failed += 1;
-                format!("could not list contacts: {error}")
-            }
-            _ => continue,
-        };
-        match &bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!(
-                    "({resolved} resolved, {skipped} skipped, {failed} failed)"
-                ));
-                if outcome.is_failure() || dry_run {
-                    bar.println(line);
-                }
-            }
-            None => println!("{line}"),
+        report(bar.as_ref(), &outcome, options.dry_run);
+        if let Some(bar) = &bar {
+            let s = outcomes.summary();
+            bar.set_message(format!(
+                "({} resolved, {} failed, {} rate-limited)",
+                s.resolved, s.failed, s.rate_limited
+            ));
         }
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let summary = if dry_run {
-        format!("dry run: {planned} contact(s) would be resolved")
-    } else {
-        format!("{resolved} resolved, {skipped} skipped, {failed} failed")
-    };
-    println!("{summary}");
+    let summary = outcomes.summary();
+    if options.dry_run {
+        println!(
+            "dry run: {} contact(s) would be resolved, {} left for a human",
+            summary.planned, summary.deferred
+        );
+        std::io::stdout().flush()?;
+        return Ok(summary.complete && summary.failed == 0);
+    }
+    println!("{}", summary_line(&summary));
+    println!(
+        "{} walk(s), {} rate-limited answer(s), {:.1} s",
+        summary.rounds,
+        summary.rate_limited,
+        started.elapsed().as_secs_f64()
+    );
     std::io::stdout().flush()?;
-    Ok(failed == 0)
+    Ok(summary.is_clean())
+}
+
+async fn watch(
+    client: &Client,
+    decide: &Decide,
+    interval: Duration,
+    concurrency: usize,
+    passes: Option<u64>,
+) -> Result<bool, BoxError> {
+    let stop = StopSignal::new();
+    stop_on_signals(&stop);
+    let mut watcher = client
+        .watch_conflicts(decide.policy())
+        .interval(interval)
+        .concurrency(concurrency)
+        .unknown(decide.unknown.into())
+        .stop_signal(&stop);
+    if let Some(passes) = passes {
+        watcher = watcher.passes(passes);
+    }
+    let mut events = watcher.into_stream();
+    let (mut done, mut last_ok) = (0u64, true);
+    while let Some(event) = events.next().await {
+        match event {
+            WatchEvent::Outcome(outcome) => report(None, &outcome, true),
+            WatchEvent::PassFinished { pass, summary } => {
+                println!("pass {pass}: {}", summary_line(&summary));
+                done = pass;
+                last_ok = summary.failed == 0 && summary.abandoned == 0;
+            }
+            _ => {}
+        }
+        std::io::stdout().flush()?;
+    }
+    println!(
+        "watch stopped after {done} pass(es){}",
+        if stop.is_stopped() { " (signal)" } else { "" }
+    );
+    std::io::stdout().flush()?;
+    Ok(last_ok)
 }
 
 async fn run(cli: Cli) -> Result<bool, BoxError> {
     let (client, _fake) = connect(cli.demo).await?;
     match cli.command {
-        Command::Conflicts(ConflictsCommand::List { json }) => {
-            list(&client, json).await.map(|()| true)
+        Command::Conflicts(ConflictsCommand::List { json, unknown }) => {
+            list(&client, json, unknown).await.map(|()| true)
         }
         Command::Conflicts(ConflictsCommand::Resolve {
-            policy,
+            decide,
             dry_run,
             concurrency,
-        }) => resolve(&client, policy, dry_run, concurrency).await,
+            deadline,
+            max_rounds,
+        }) => {
+            let options = ResolveOptions {
+                dry_run,
+                concurrency,
+                deadline,
+                max_rounds,
+            };
+            resolve(&client, &decide, options).await
+        }
+        Command::Conflicts(ConflictsCommand::Watch {
+            decide,
+            interval,
+            concurrency,
+            passes,
+        }) => watch(&client, &decide, interval, concurrency, passes).await,
         Command::Contact(ContactCommand::Get { id }) => {
             let contact = client.get_contact(id).await?;
             println!("{}", serde_json::to_string_pretty(&contact)?);

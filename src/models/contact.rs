@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::conflict::ConflictingField;
 use super::date;
 use super::id::string_id;
-use super::user::UserId;
+use super::manager::ContactManager;
 
 string_id! {
     /// A contact's `_id`.
@@ -53,9 +53,12 @@ pub struct Contact {
     /// Phone numbers; appended like emails.
     #[serde(default, deserialize_with = "null_as_default")]
     pub phones: Vec<ContactPhone>,
-    /// The user `_id` of the agent who manages the contact.
+    /// The agent who manages the contact: always the user id, plus name and username when
+    /// the server sent them (`contacts.search` on 8.x sends an object, every other route and
+    /// 7.x the bare id; the key is absent when there is no manager or the user was deleted).
+    /// Written back as the bare id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact_manager: Option<UserId>,
+    pub contact_manager: Option<ContactManager>,
     /// True for contacts created automatically from a visitor; conflicts are only recorded on
     /// known contacts.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@ mod conflict;
 mod contact;
 pub(crate) mod date;
 mod id;
+mod manager;
 mod user;
 
 pub use conflict::{ConflictField, ConflictingField, FieldConflict};
@@ -11,4 +12,5 @@ pub use contact::{
     Channel, ChannelSource, ChannelVisitor, Contact, ContactEmail, ContactId, ContactPhone,
     LastChat, SourceType,
 };
+pub use manager::ContactManager;
 pub use user::{Me, UserEmail, UserId};

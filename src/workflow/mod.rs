@@ -1,8 +1,15 @@
-//! Find, decide, resolve: turn conflicts into resolve requests by a [`Policy`], and resolve
-//! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all).
+//! Find, decide, resolve: turn conflicts into resolve requests by a [`Policy`], resolve
+//! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all), and
+//! keep doing it with [`Client::watch_conflicts`](crate::Client::watch_conflicts).
 
+mod pacing;
 mod policy;
 mod resolve_all;
+mod scan;
+mod stop;
+mod watch;
 
 pub use policy::{Decision, Plan, Policy};
-pub use resolve_all::{Outcome, ResolveAll};
+pub use resolve_all::{Outcome, ResolveAll, ResolveStream, Summary, UnknownContacts};
+pub use stop::StopSignal;
+pub use watch::{WatchConflicts, WatchEvent, WatchStream};

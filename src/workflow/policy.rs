@@ -11,17 +11,23 @@ use crate::omnichannel::contacts::ResolveConflicts;
 
 /// What to do with one conflicted field.
 ///
+/// Non-exhaustive: later versions may add ways to decide.
+///
 /// ```
 /// use rocketchat_omnichannel::workflow::Decision;
 /// let decision = Decision::Take(serde_json::json!("Jane Doe"));
 /// # let _ = decision;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Keep the contact's current value and drop the competing ones.
     KeepCurrent,
     /// Set this value (normally one of the candidates).
     Take(Value),
+    /// Decide nothing: the field's conflicts stay for a human, and the contact is reported as
+    /// partly resolved. Lets a policy settle what it is sure of and no more.
+    Leave,
 }
 
 type Decide = dyn Fn(&FieldConflict) -> Decision + Send + Sync;
@@ -50,18 +56,21 @@ type Decide = dyn Fn(&FieldConflict) -> Decision + Send + Sync;
 pub struct Policy {
     name: Arc<str>,
     decide: Arc<Decide>,
+    wipe: bool,
 }
 
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
             .field("name", &self.name)
+            .field("wipe", &self.wipe)
             .finish_non_exhaustive()
     }
 }
 
 impl Policy {
-    /// Keeps every current value and wipes the conflicts.
+    /// Keeps every current value (sent back explicitly, so only the decided fields' conflicts
+    /// are cleared).
     ///
     /// ```
     /// let policy = rocketchat_omnichannel::workflow::Policy::keep_current();
@@ -126,7 +135,54 @@ impl Policy {
         Self {
             name: name.into(),
             decide: Arc::new(decide),
+            wipe: false,
         }
+    }
+
+    /// The same policy, but leaving the conflicts of these fields for a human
+    /// ([`Decision::Leave`]) whatever it would have decided.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::models::{ConflictField, Contact};
+    /// use rocketchat_omnichannel::workflow::Policy;
+    ///
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
+    /// let plan = Policy::take_latest().leaving([ConflictField::Name]).plan(&contact);
+    /// assert_eq!(plan.left().collect::<Vec<_>>(), [&ConflictField::Name]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[must_use]
+    pub fn leaving(self, fields: impl IntoIterator<Item = ConflictField>) -> Self {
+        let fields: Vec<ConflictField> = fields.into_iter().collect();
+        let inner = Arc::clone(&self.decide);
+        Self {
+            name: self.name,
+            wipe: self.wipe,
+            decide: Arc::new(move |conflict: &FieldConflict| {
+                if fields.contains(&conflict.field) {
+                    Decision::Leave
+                } else {
+                    inner(conflict)
+                }
+            }),
+        }
+    }
+
+    /// Whether resolving may send `wipeConflicts`, which clears *every* conflict of the
+    /// contact on the server, including fields no decision covered (fields this SDK does not
+    /// know, or conflicts that arrived after the contact was read). Off by default: each
+    /// decided field is then sent explicitly and only its conflicts are cleared. A plan with a
+    /// [`Decision::Leave`] never wipes.
+    ///
+    /// ```
+    /// let policy = rocketchat_omnichannel::workflow::Policy::keep_current().wipe_undecided(true);
+    /// # let _ = policy;
+    /// ```
+    #[must_use]
+    pub fn wipe_undecided(mut self, wipe: bool) -> Self {
+        self.wipe = wipe;
+        self
     }
 
     /// The policy's name.
@@ -157,6 +213,7 @@ impl Policy {
         Plan {
             contact_id: contact.id.clone(),
             decisions,
+            wipe: self.wipe,
         }
     }
 }
@@ -178,12 +235,21 @@ pub struct Plan {
     pub contact_id: ContactId,
     /// Each conflicted field with its decision.
     pub decisions: Vec<(FieldConflict, Decision)>,
+    /// Whether the policy allows `wipeConflicts` (see [`Policy::wipe_undecided`]).
+    pub wipe: bool,
 }
 
 impl Plan {
-    /// The values that will be set, by field (fields kept as they are are left out).
-    /// Values that cannot be sent for their field (a non-string or empty name or manager)
-    /// are left out too: the current value is kept.
+    /// The values that will be set, by field, for [`Decision::Take`] (fields kept as they are
+    /// and fields left are not listed). Values that cannot be sent for their field (a
+    /// non-string or empty name or manager) are left out: that field stays conflicted unless
+    /// the plan wipes.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let plan = Policy::take_latest().plan(&Contact::new("c1"));
+    /// assert_eq!(plan.changes().count(), 0);
+    /// ```
     pub fn changes(&self) -> impl Iterator<Item = (&ConflictField, &Value)> {
         self.decisions
             .iter()
@@ -195,22 +261,99 @@ impl Plan {
             })
     }
 
-    /// The resolve request that carries out the plan: the chosen values, and
-    /// `wipeConflicts` so the fields kept as they are are settled too.
+    /// Whether the request will carry `wipeConflicts`: the policy allows it and no decision
+    /// leaves a field.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// assert!(!Policy::keep_current().plan(&Contact::new("c1")).wipes());
+    /// ```
+    pub fn wipes(&self) -> bool {
+        self.wipe
+            && !self
+                .decisions
+                .iter()
+                .any(|(_, decision)| matches!(decision, Decision::Leave))
+    }
+
+    /// Every field whose value the request will send, with that value: the taken values,
+    /// and the current values of fields kept (so their conflicts are cleared without a
+    /// wipe). A wiping plan sends only the taken values.
+    fn sent(&self) -> Vec<(&ConflictField, &Value)> {
+        let wipes = self.wipes();
+        self.decisions
+            .iter()
+            .filter_map(|(conflict, decision)| {
+                let value = match decision {
+                    Decision::Take(value) => value,
+                    Decision::KeepCurrent if !wipes => conflict.current.as_ref()?,
+                    _ => return None,
+                };
+                sendable(&conflict.field, value).then_some((&conflict.field, value))
+            })
+            .collect()
+    }
+
+    /// The fields whose conflicts stay after the request: those a decision leaves, and those
+    /// whose decision cannot be sent (unknown fields, unsendable values, a kept field with no
+    /// current value), unless the plan wipes.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let plan = Policy::keep_current().plan(&Contact::new("c1"));
+    /// assert_eq!(plan.left().count(), 0);
+    /// ```
+    pub fn left(&self) -> impl Iterator<Item = &ConflictField> {
+        let sent: Vec<&ConflictField> = self.sent().into_iter().map(|(f, _)| f).collect();
+        let wipes = self.wipes();
+        self.decisions
+            .iter()
+            .map(|(conflict, _)| &conflict.field)
+            .filter(move |field| !wipes && !sent.contains(field))
+    }
+
+    /// Whether the request would change anything: `false` when every field is left, so
+    /// there is nothing to send.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// assert!(!Policy::keep_current().plan(&Contact::new("c1")).is_actionable());
+    /// ```
+    pub fn is_actionable(&self) -> bool {
+        self.wipes() || !self.sent().is_empty()
+    }
+
+    /// The resolve request that carries out the plan: the chosen values, the current values
+    /// of kept fields (or `wipeConflicts` when [`Plan::wipes`]).
+    ///
+    /// The request borrows `client` for its lifetime; clone the client to move it.
+    ///
+    /// ```
+    /// # let client = rocketchat_omnichannel::Client::builder("https://chat.example.com").build()?;
+    /// use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"}]}"#)?;
+    /// let body = Policy::keep_current().plan(&contact).request(&client).to_json()?;
+    /// assert_eq!(body, r#"{"contactId":"c1","name":"Jane"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request<'a>(&self, client: &'a Client) -> ResolveConflicts<'a> {
-        self.changes().fold(
-            client
-                .resolve_contact_conflicts(self.contact_id.clone())
-                .wipe_conflicts(true),
-            |request, (field, value)| match field {
+        let start = client.resolve_contact_conflicts(self.contact_id.clone());
+        let start = if self.wipes() {
+            start.wipe_conflicts(true)
+        } else {
+            start
+        };
+        self.sent()
+            .into_iter()
+            .fold(start, |request, (field, value)| match field {
                 ConflictField::Name => request.name(value.as_str().unwrap_or_default()),
                 ConflictField::Manager => {
                     request.contact_manager(value.as_str().unwrap_or_default())
                 }
                 ConflictField::CustomField(key) => request.custom_field(key.clone(), value.clone()),
                 _ => request,
-            },
-        )
+            })
     }
 }
 
@@ -261,25 +404,63 @@ mod tests {
     }
 
     #[test]
-    fn take_latest_builds_the_request() {
+    fn take_latest_sends_each_field_and_never_wipes_by_default() {
         let client = Client::builder("https://chat.example.com").build().unwrap();
         let plan = Policy::take_latest().plan(&contact());
         let body = plan.request(&client).to_json().unwrap();
         assert_eq!(
             body,
-            r#"{"contactId":"c1","name":"Jane D.","contactManager":"agent-2","customFields":{"age":42,"cpf":"222"},"wipeConflicts":true}"#
+            r#"{"contactId":"c1","name":"Jane D.","contactManager":"agent-2","customFields":{"age":42,"cpf":"222"}}"#
+        );
+        // `avatar` is a field the SDK cannot send: it stays for a human.
+        assert_eq!(
+            plan.left().collect::<Vec<_>>(),
+            [&ConflictField::Unknown("avatar".into())]
         );
     }
 
     #[test]
-    fn keep_current_only_wipes() {
+    fn keep_current_sends_the_current_values_or_wipes_when_allowed() {
         let client = Client::builder("https://chat.example.com").build().unwrap();
         let plan = Policy::keep_current().plan(&contact());
         assert_eq!(plan.changes().count(), 0);
         assert_eq!(
             plan.request(&client).to_json().unwrap(),
+            r#"{"contactId":"c1","name":"Jane Doe","contactManager":"agent-1","customFields":{"age":41,"cpf":"111"}}"#
+        );
+        let plan = Policy::keep_current().wipe_undecided(true).plan(&contact());
+        assert!(plan.wipes());
+        assert_eq!(plan.left().count(), 0);
+        assert_eq!(
+            plan.request(&client).to_json().unwrap(),
             r#"{"contactId":"c1","wipeConflicts":true}"#
         );
+    }
+
+    #[test]
+    fn leave_keeps_a_field_out_of_the_request_and_forbids_the_wipe() {
+        let client = Client::builder("https://chat.example.com").build().unwrap();
+        let policy = Policy::take_latest()
+            .wipe_undecided(true)
+            .leaving([ConflictField::Name, ConflictField::Manager]);
+        let plan = policy.plan(&contact());
+        assert!(!plan.wipes());
+        assert!(plan.is_actionable());
+        assert_eq!(
+            plan.request(&client).to_json().unwrap(),
+            r#"{"contactId":"c1","customFields":{"age":42,"cpf":"222"}}"#
+        );
+        let left: Vec<_> = plan.left().cloned().collect();
+        assert_eq!(
+            left,
+            [
+                ConflictField::Name,
+                ConflictField::Manager,
+                ConflictField::Unknown("avatar".into())
+            ]
+        );
+        let nothing = Policy::custom("human", |_| Decision::Leave).plan(&contact());
+        assert!(!nothing.is_actionable());
     }
 
     #[test]

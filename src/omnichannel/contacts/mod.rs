@@ -9,7 +9,7 @@ mod get;
 mod history;
 mod page;
 mod resolve_conflicts;
-mod search;
+pub(crate) mod search;
 mod update;
 
 pub use channels::ContactChannelsError;

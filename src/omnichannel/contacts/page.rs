@@ -115,8 +115,13 @@ impl Paging {
     }
 }
 
-/// Walks pages from `start` until `total` is reached or a page comes back empty, yielding
-/// items one by one; an error ends the stream after being yielded.
+/// Walks pages from `start`, yielding items one by one; an error ends the stream after being
+/// yielded.
+///
+/// The next offset is the offset *asked for* plus the items received, never the server's
+/// echo: Rocket.Chat's `count` is the requested page size (not the number of items), and an
+/// echoed offset could be wrong. The walk ends when `total` is reached or a page comes back
+/// empty; a page shorter than asked for does not end it while `total` says more remain.
 pub(crate) fn paginate<T, E, F, Fut>(start: usize, fetch: F) -> impl Stream<Item = Result<T, E>>
 where
     F: FnMut(usize) -> Fut,
@@ -142,10 +147,11 @@ where
             if walk.done {
                 return None;
             }
-            match (walk.fetch)(walk.next_offset).await {
+            let requested = walk.next_offset;
+            match (walk.fetch)(requested).await {
                 Ok(page) => {
-                    walk.done = !page.has_more();
-                    walk.next_offset = page.offset + page.items.len();
+                    walk.next_offset = requested.saturating_add(page.items.len());
+                    walk.done = page.items.is_empty() || walk.next_offset >= page.total;
                     walk.buffered = page.items.into_iter();
                 }
                 Err(error) => {
@@ -187,6 +193,26 @@ mod tests {
         });
         let collected: Vec<_> = failing.collect().await;
         assert_eq!(collected, [Ok(1), Err("boom")]);
+    }
+
+    #[tokio::test]
+    async fn next_offsets_come_from_the_request_not_the_echo() {
+        // The server echoes a wrong offset and a short page; the walk still asks 0, 2, 5.
+        let items: Vec<u32> = (0..7).collect();
+        let mut asked = Vec::new();
+        let stream = paginate(0, |offset| {
+            asked.push(offset);
+            let take = if offset == 0 { 2 } else { 3 };
+            let page = Page::new(
+                items.iter().skip(offset).take(take).copied().collect(),
+                999,
+                7,
+            );
+            async move { Ok::<_, ()>(page) }
+        });
+        let got: Vec<u32> = stream.map(Result::unwrap).collect().await;
+        assert_eq!(got, items);
+        assert_eq!(asked, [0, 2, 5]);
     }
 
     #[tokio::test]

@@ -10,7 +10,11 @@ use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
 use crate::client::{ApiRequest, Client};
 use crate::error::{Matcher, operation_error};
 use crate::models::Contact;
+use crate::rate_limit::RateLimit;
 use crate::response;
+
+/// The route, also the key its rate limit is counted under.
+pub(crate) const SEARCH_PATH: &str = "omnichannel/contacts.search";
 
 operation_error! {
     /// Why a contact search failed.
@@ -38,21 +42,24 @@ operation_error! {
 /// println!("{} of {} contacts", page.items.len(), page.total);
 /// # Ok(()) }
 /// ```
+///
+/// The search owns a clone of the (cheap) client, so it and its stream can be moved into a
+/// spawned task.
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited or streamed"]
-pub struct SearchContacts<'a> {
-    client: &'a Client,
+pub struct SearchContacts {
+    client: Client,
     search_text: Option<String>,
     unknown: Option<bool>,
     paging: Paging,
 }
 
+/// The answer. Its `count` is the page size that was *asked for* (see `getContacts.ts` in
+/// `apps/meteor/app/livechat/server/lib/contacts/`) and its `offset` an echo, so neither is
+/// read; `total` is required, because without it a walk cannot know where to stop.
 #[derive(Deserialize)]
 struct Wire {
     contacts: Vec<Contact>,
-    #[serde(default)]
-    offset: usize,
-    #[serde(default)]
     total: usize,
 }
 
@@ -67,9 +74,9 @@ impl Client {
     /// let first_page = client.search_contacts().await?;
     /// # Ok(()) }
     /// ```
-    pub fn search_contacts(&self) -> SearchContacts<'_> {
+    pub fn search_contacts(&self) -> SearchContacts {
         SearchContacts {
-            client: self,
+            client: self.clone(),
             search_text: None,
             unknown: None,
             paging: Paging::default(),
@@ -77,7 +84,7 @@ impl Client {
     }
 }
 
-impl<'a> SearchContacts<'a> {
+impl SearchContacts {
     /// Case-insensitive text matched against name, email and phone.
     ///
     /// ```no_run
@@ -153,11 +160,27 @@ impl<'a> SearchContacts<'a> {
     }
 
     async fn page(&self, offset: usize) -> Result<Page<Contact>, SearchContactsError> {
-        let request =
-            ApiRequest::get("omnichannel/contacts.search", self.query(offset)).since("7.0.0");
-        let answer = self.client.execute(request).await?;
-        let wire: Wire = response::decode::<_, SearchContactsError>(answer)?;
-        Ok(Page::new(wire.contacts, wire.offset, wire.total))
+        self.page_observed(offset).await.0
+    }
+
+    /// One page at `offset`, with the rate-limit headers of the answer (for pacing bulk
+    /// work). The page's `offset` is the one asked for.
+    pub(crate) async fn page_observed(
+        &self,
+        offset: usize,
+    ) -> (
+        Result<Page<Contact>, SearchContactsError>,
+        Option<RateLimit>,
+    ) {
+        let request = ApiRequest::get(SEARCH_PATH, self.query(offset)).since("7.0.0");
+        let answer = match self.client.execute(request).await {
+            Ok(answer) => answer,
+            Err(error) => return (Err(error.into()), None),
+        };
+        let limit = answer.rate_limit;
+        let page = response::decode::<Wire, SearchContactsError>(answer)
+            .map(|wire| Page::new(wire.contacts, offset, wire.total));
+        (page, limit)
     }
 
     /// Fetches one page.
@@ -176,8 +199,12 @@ impl<'a> SearchContacts<'a> {
     }
 
     /// Every matching contact, page after page (50 per page unless [`SearchContacts::count`]
-    /// says otherwise), until the server's `total` is reached. An error is yielded once and
-    /// ends the stream.
+    /// says otherwise), until the server's `total` is reached or a page comes back empty. An
+    /// error (a missing `total` included) is yielded once and ends the stream.
+    ///
+    /// Offset paging is only as stable as the order: contacts renamed, created or deleted
+    /// while the walk runs may be skipped or seen twice under the default `name` order.
+    /// [`Client::resolve_all`] copes with that; for your own walks, sort by `_id`.
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
@@ -187,7 +214,7 @@ impl<'a> SearchContacts<'a> {
     /// ```
     pub fn into_stream(
         mut self,
-    ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'a {
+    ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'static {
         self.paging.count.get_or_insert(DEFAULT_STREAM_PAGE);
         let start = self.paging.offset;
         paginate(start, move |offset| {
@@ -197,9 +224,9 @@ impl<'a> SearchContacts<'a> {
     }
 }
 
-impl<'a> IntoFuture for SearchContacts<'a> {
+impl IntoFuture for SearchContacts {
     type Output = Result<Page<Contact>, SearchContactsError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

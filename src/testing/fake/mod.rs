@@ -1,5 +1,6 @@
 //! [`FakeRocketChat`]: an in-process HTTP server that answers like Rocket.Chat.
 
+mod admin;
 mod demo;
 mod routes;
 mod seed;

@@ -1,0 +1,73 @@
+//! Direct changes to the fake's contacts, standing in for other clients (or an admin) that
+//! write while a test runs: delete, rename, count what is still conflicted.
+
+use serde_json::Value;
+
+use super::FakeRocketChat;
+use crate::models::ContactId;
+
+impl FakeRocketChat {
+    /// Deletes a contact outright, as if another client removed it. Returns whether it
+    /// existed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    /// let id = fake.add_contact_named("Jane");
+    /// assert!(fake.remove_contact(&id));
+    /// assert!(fake.contact(&id).is_none());
+    /// # }
+    /// ```
+    pub fn remove_contact(&self, id: &ContactId) -> bool {
+        self.state().contacts.remove(id.as_str()).is_some()
+    }
+
+    /// Renames a contact without touching its conflicts, as another client's update would.
+    /// Returns whether it existed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    /// let id = fake.add_contact_named("Jane");
+    /// assert!(fake.rename_contact(&id, "Janet"));
+    /// assert_eq!(fake.contact(&id).unwrap().name.as_deref(), Some("Janet"));
+    /// # }
+    /// ```
+    pub fn rename_contact(&self, id: &ContactId, name: &str) -> bool {
+        match self.state().contacts.get_mut(id.as_str()) {
+            Some(doc) => {
+                doc.insert("name".into(), Value::from(name));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The ids of the enabled contacts that still have conflict entries, in id order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    /// use rocketchat_omnichannel::testing::Visitor;
+    /// let id = fake.add_contact_named("Jane");
+    /// fake.merge_visitor(&id, Visitor::new().name("Janet"));
+    /// assert_eq!(fake.conflicted_contacts(), [id]);
+    /// # }
+    /// ```
+    pub fn conflicted_contacts(&self) -> Vec<ContactId> {
+        self.state()
+            .contacts
+            .iter()
+            .filter(|(_, doc)| doc.get("enabled") != Some(&Value::Bool(false)))
+            .filter(|(_, doc)| {
+                doc.get("conflictingFields")
+                    .and_then(Value::as_array)
+                    .is_some_and(|entries| !entries.is_empty())
+            })
+            .map(|(id, _)| ContactId::from(id.as_str()))
+            .collect()
+    }
+}

@@ -1,0 +1,428 @@
+//! Pacing bulk work to the server's rate limiter, so a long run sends close to the allowed
+//! number of calls per window and (almost) never hits a 429.
+//!
+//! Rocket.Chat counts calls per client address, route and method in fixed windows, and sends
+//! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (an absolute epoch in
+//! milliseconds) on every answer while its limiter is on (server facts §5.4). The pacer keeps
+//! one budget per route: it learns the limit and the window's end from the first answer
+//! (only one call goes out until then), spends the budget locally as calls are sent, trims it
+//! to what the server reports, and when it runs out waits until the window's end plus a small
+//! random jitter. A 429 empties the budget until the reset it names. Without headers (limiter
+//! off) calls are not paced at all.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::rate_limit::RateLimit;
+
+/// Waited after a window's reset at least, to absorb millisecond rounding of the header.
+const RESET_GUARD: Duration = Duration::from_millis(5);
+/// The largest random extra wait after a reset, so clients sharing a limit spread out.
+const MAX_JITTER: Duration = Duration::from_millis(40);
+/// How often a caller waiting for the first answer of a window looks again.
+const POLL: Duration = Duration::from_millis(5);
+/// The first back-off when a 429 names a reset that has already passed (a skewed clock).
+const SKEW_BACKOFF: Duration = Duration::from_millis(250);
+
+/// The run's deadline passed, or would pass before the server accepts another call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DeadlinePassed;
+
+#[derive(Debug)]
+enum Budget {
+    /// No answer yet: one call probes the limiter.
+    Unknown { probing: bool },
+    /// The server sent no rate-limit headers: no pacing.
+    Unlimited,
+    /// Calls left before `reset_at`; `reset_at` is `None` right after a window ended, until
+    /// the first answer of the new window names its end.
+    Limited {
+        limit: u64,
+        left: u64,
+        reset_at: Option<SystemTime>,
+        skew_strikes: u32,
+    },
+}
+
+/// Shared by every task of one run; cheap to lock (held only for arithmetic).
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    enabled: bool,
+    deadline: Option<Instant>,
+    routes: Mutex<HashMap<&'static str, Budget>>,
+    rate_limited: AtomicU64,
+}
+
+impl Pacer {
+    pub(crate) fn new(enabled: bool, deadline: Option<Instant>) -> Self {
+        Self {
+            enabled,
+            deadline,
+            routes: Mutex::new(HashMap::new()),
+            rate_limited: AtomicU64::new(0),
+        }
+    }
+
+    /// How many 429 answers the run received.
+    pub(crate) fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|at| Instant::now() >= at)
+    }
+
+    /// Waits until a call to `route` may be sent, and counts it as sent.
+    pub(crate) async fn acquire(&self, route: &'static str) -> Result<(), DeadlinePassed> {
+        loop {
+            if self.past_deadline() {
+                return Err(DeadlinePassed);
+            }
+            let wait = {
+                let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+                let budget = routes.entry(route).or_insert_with(|| self.initial());
+                match take(budget, SystemTime::now()) {
+                    None => return Ok(()),
+                    Some(wait) => wait,
+                }
+            };
+            if let Some(deadline) = self.deadline
+                && Instant::now() + wait > deadline
+            {
+                return Err(DeadlinePassed);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A call counted by [`Pacer::acquire`] got no answer (a transport error): lets another
+    /// call probe the limiter if this one was the probe.
+    pub(crate) fn no_answer(&self, route: &'static str) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Budget::Unknown { probing }) = routes.get_mut(route) {
+            *probing = false;
+        }
+    }
+
+    /// Learns from an answer to `route`: its rate-limit headers, and whether it was a 429.
+    pub(crate) fn observe(&self, route: &'static str, limit: Option<RateLimit>, refused: bool) {
+        if refused {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let budget = routes.entry(route).or_insert_with(|| self.initial());
+        learn(budget, limit, refused, self.enabled, SystemTime::now());
+    }
+
+    /// A route's budget before any answer: probe when pacing, else send freely.
+    fn initial(&self) -> Budget {
+        if self.enabled {
+            Budget::Unknown { probing: false }
+        } else {
+            Budget::Unlimited
+        }
+    }
+}
+
+/// Takes one call from the budget, or says how long to wait before asking again.
+fn take(budget: &mut Budget, now: SystemTime) -> Option<Duration> {
+    match budget {
+        Budget::Unlimited => None,
+        Budget::Unknown { probing } if !*probing => {
+            *probing = true;
+            None
+        }
+        Budget::Unknown { .. } => Some(POLL),
+        Budget::Limited {
+            limit,
+            left,
+            reset_at,
+            ..
+        } => {
+            if let Some(at) = *reset_at
+                && now >= at
+            {
+                // The window is over: a fresh one starts with our next call.
+                *left = *limit;
+                *reset_at = None;
+            }
+            if *left > 0 {
+                *left -= 1;
+                return None;
+            }
+            match *reset_at {
+                Some(at) => Some(at.duration_since(now).unwrap_or_default() + jitter()),
+                // Spent a fresh window before any of its answers came back: wait for one.
+                None => Some(POLL),
+            }
+        }
+    }
+}
+
+/// Learns from one answer. With `paced` false only 429s are learnt: they still stop calls
+/// until the reset they name.
+fn learn(
+    budget: &mut Budget,
+    headers: Option<RateLimit>,
+    refused: bool,
+    paced: bool,
+    now: SystemTime,
+) {
+    let strikes = match budget {
+        Budget::Limited { skew_strikes, .. } => *skew_strikes,
+        _ => 0,
+    };
+    // Refused until `at`, then unlimited until an answer says otherwise.
+    let refuse_until = |at: Option<SystemTime>| match at.filter(|at| *at > now) {
+        Some(at) => Budget::Limited {
+            limit: u64::MAX,
+            left: 0,
+            reset_at: Some(at),
+            skew_strikes: 0,
+        },
+        // No reset, or one already past by our clock (skewed clocks, a proxy's 429): back
+        // off, longer each time.
+        None => Budget::Limited {
+            limit: u64::MAX,
+            left: 0,
+            reset_at: Some(now + SKEW_BACKOFF * (1u32 << strikes.min(5))),
+            skew_strikes: strikes + 1,
+        },
+    };
+    let Some(headers) = headers else {
+        *budget = if refused {
+            refuse_until(None)
+        } else {
+            // An answer without headers: the limiter is off for this route.
+            Budget::Unlimited
+        };
+        return;
+    };
+    let reset = headers.reset_at();
+    if !paced {
+        if refused {
+            *budget = refuse_until(reset);
+        }
+        return;
+    }
+    let remaining = headers.remaining();
+    match budget {
+        Budget::Unknown { .. } | Budget::Unlimited => {
+            if refused {
+                *budget = refuse_until(reset);
+                return;
+            }
+            let limit = headers.limit().or(remaining).unwrap_or(1).max(1);
+            *budget = Budget::Limited {
+                limit,
+                left: remaining.unwrap_or(0),
+                reset_at: Some(reset.unwrap_or(now + SKEW_BACKOFF)),
+                skew_strikes: 0,
+            };
+        }
+        Budget::Limited {
+            limit,
+            left,
+            reset_at,
+            skew_strikes,
+        } => {
+            if let Some(new_limit) = headers.limit() {
+                *limit = new_limit.max(1);
+            }
+            if refused {
+                let limit = *limit;
+                *budget = refuse_until(reset);
+                if let Budget::Limited { limit: l, .. } = budget {
+                    *l = limit;
+                }
+                return;
+            }
+            *skew_strikes = 0;
+            match (*reset_at, reset) {
+                // First answer of a fresh window: it names the window's end.
+                (None, Some(at)) => {
+                    *reset_at = Some(at);
+                    if let Some(remaining) = remaining {
+                        *left = (*left).min(remaining);
+                    }
+                }
+                // Same window: never count on more than the server says is left.
+                (Some(current), Some(at)) if at <= current + Duration::from_millis(1) => {
+                    if at + Duration::from_millis(1) >= current
+                        && let Some(remaining) = remaining
+                    {
+                        *left = (*left).min(remaining);
+                    }
+                }
+                // A later window than we knew of began (our estimate was off): adopt it.
+                (Some(_), Some(at)) => {
+                    *reset_at = Some(at);
+                    if let Some(remaining) = remaining {
+                        *left = remaining;
+                    }
+                }
+                // Headers without a reset: do not wait for one forever.
+                (None, None) => *reset_at = Some(now + SKEW_BACKOFF),
+                (Some(_), None) => {}
+            }
+        }
+    }
+}
+
+/// A small random wait past a reset: the guard plus up to [`MAX_JITTER`].
+fn jitter() -> Duration {
+    let random = RandomState::new().build_hasher().finish();
+    let spread = MAX_JITTER.as_millis() as u64;
+    RESET_GUARD + Duration::from_millis(random % spread.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(limit: u64, remaining: u64, reset: SystemTime) -> RateLimit {
+        let mut map = http::HeaderMap::new();
+        let ms = reset
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        map.insert("x-ratelimit-limit", limit.to_string().parse().unwrap());
+        map.insert(
+            "x-ratelimit-remaining",
+            remaining.to_string().parse().unwrap(),
+        );
+        map.insert("x-ratelimit-reset", ms.to_string().parse().unwrap());
+        RateLimit::from_headers(&map).unwrap()
+    }
+
+    #[test]
+    fn probes_once_then_spends_the_window_then_waits_for_the_reset() {
+        let now = SystemTime::now();
+        let reset = now + Duration::from_secs(1);
+        let mut budget = Budget::Unknown { probing: false };
+        assert_eq!(take(&mut budget, now), None, "the probe goes out");
+        assert_eq!(
+            take(&mut budget, now),
+            Some(POLL),
+            "others wait for its answer"
+        );
+        learn(&mut budget, Some(headers(3, 2, reset)), false, true, now);
+        assert_eq!(take(&mut budget, now), None);
+        assert_eq!(take(&mut budget, now), None);
+        let wait = take(&mut budget, now).expect("the window is spent");
+        assert!(
+            wait >= Duration::from_secs(1) + RESET_GUARD
+                && wait < Duration::from_secs(1) + RESET_GUARD + MAX_JITTER,
+            "{wait:?}"
+        );
+        // After the reset a fresh window allows the full limit again.
+        let later = reset + Duration::from_millis(10);
+        for _ in 0..3 {
+            assert_eq!(take(&mut budget, later), None);
+        }
+        assert_eq!(
+            take(&mut budget, later),
+            Some(POLL),
+            "end of the new window unknown"
+        );
+        learn(
+            &mut budget,
+            Some(headers(3, 0, later + Duration::from_secs(1))),
+            false,
+            true,
+            later,
+        );
+        assert!(take(&mut budget, later).unwrap() > Duration::from_millis(900));
+    }
+
+    #[test]
+    fn the_server_remaining_caps_the_budget_and_a_429_empties_it() {
+        let now = SystemTime::now();
+        let reset = now + Duration::from_secs(2);
+        let mut budget = Budget::Unknown { probing: false };
+        take(&mut budget, now);
+        learn(&mut budget, Some(headers(10, 9, reset)), false, true, now);
+        // Another client shares the limit: the server says only 1 is left.
+        learn(&mut budget, Some(headers(10, 1, reset)), false, true, now);
+        assert_eq!(take(&mut budget, now), None);
+        assert!(take(&mut budget, now).is_some());
+        let mut budget = Budget::Unknown { probing: false };
+        take(&mut budget, now);
+        learn(&mut budget, Some(headers(10, 9, reset)), false, true, now);
+        learn(&mut budget, Some(headers(10, 0, reset)), true, true, now);
+        assert!(take(&mut budget, now).unwrap() > Duration::from_millis(1900));
+    }
+
+    #[test]
+    fn no_headers_means_no_pacing_and_a_stale_reset_backs_off() {
+        let now = SystemTime::now();
+        let mut budget = Budget::Unknown { probing: false };
+        take(&mut budget, now);
+        learn(&mut budget, None, false, true, now);
+        for _ in 0..100 {
+            assert_eq!(take(&mut budget, now), None);
+        }
+        let mut budget = Budget::Unknown { probing: false };
+        take(&mut budget, now);
+        learn(
+            &mut budget,
+            Some(headers(5, 4, now + Duration::from_secs(1))),
+            false,
+            true,
+            now,
+        );
+        // A 429 naming a reset in the past (skewed clocks) still waits a little.
+        learn(
+            &mut budget,
+            Some(headers(5, 0, now - Duration::from_secs(1))),
+            true,
+            true,
+            now,
+        );
+        let wait = take(&mut budget, now).unwrap();
+        assert!(wait >= SKEW_BACKOFF, "{wait:?}");
+    }
+
+    #[test]
+    fn unpaced_learns_only_from_429s() {
+        let now = SystemTime::now();
+        let mut budget = Budget::Unlimited;
+        learn(
+            &mut budget,
+            Some(headers(2, 0, now + Duration::from_secs(1))),
+            false,
+            false,
+            now,
+        );
+        assert_eq!(take(&mut budget, now), None, "successes are not paced");
+        learn(
+            &mut budget,
+            Some(headers(2, 0, now + Duration::from_secs(1))),
+            true,
+            false,
+            now,
+        );
+        assert!(take(&mut budget, now).unwrap() > Duration::from_millis(900));
+        let after = now + Duration::from_secs(2);
+        for _ in 0..50 {
+            assert_eq!(take(&mut budget, after), None, "free again after the reset");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deadline_refuses_waits_that_end_too_late() {
+        let pacer = Pacer::new(true, Some(Instant::now() + Duration::from_millis(200)));
+        pacer.acquire("r").await.unwrap();
+        let reset = SystemTime::now() + Duration::from_secs(30);
+        pacer.observe("r", Some(headers(1, 0, reset)), false);
+        assert_eq!(pacer.acquire("r").await, Err(DeadlinePassed));
+        assert_eq!(pacer.rate_limited(), 0);
+        pacer.observe("r", Some(headers(1, 0, reset)), true);
+        assert_eq!(pacer.rate_limited(), 1);
+    }
+}
