@@ -7,6 +7,9 @@ use serde_json::Value;
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
 pub(crate) const FORBIDDEN: &str =
     "User does not have the permissions required for this action [error-unauthorized]";
+/// The 403 text from the "breaking changes" release (9.0.0) on.
+pub(crate) const FORBIDDEN_V9: &str =
+    "User does not have the permissions required for this action [error-forbidden]";
 
 /// Error bodies keep Rocket.Chat's field order.
 #[derive(Serialize)]
@@ -46,6 +49,18 @@ pub(crate) fn invalid_params(message: &str) -> Vec<u8> {
         success: false,
         status: None,
         error: &format!("{message} [invalid-params]"),
+        error_type: Some("invalid-params"),
+        message: None,
+        details: None,
+    })
+}
+
+/// 400 from the validator of a new-style route (`contacts.delete`): no suffix.
+pub(crate) fn invalid_params_bare(message: &str) -> Vec<u8> {
+    encode(&ErrorBody {
+        success: false,
+        status: None,
+        error: message,
         error_type: Some("invalid-params"),
         message: None,
         details: None,

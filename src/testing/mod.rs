@@ -10,6 +10,6 @@ mod fake;
 pub mod mocks;
 
 pub use fake::{
-    DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest, SeedError,
-    Visitor,
+    CustomField, DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest,
+    SeedError, VersionError, Visitor,
 };

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::FakeUser;
-use super::state::{State, TokenKind};
+use super::custom_fields::CustomField;
+use super::state::State;
+use super::users::{FakeUser, TokenKind};
 
 /// A seed document that could not be loaded, with the JSON path of the problem.
 ///
@@ -46,6 +47,10 @@ struct Seed {
     users: Vec<SeedUser>,
     #[serde(default)]
     personal_access_tokens: Vec<SeedToken>,
+    /// Livechat custom-field definitions (`ILivechatCustomField`); none means a workspace
+    /// that accepts no custom field on create and update.
+    #[serde(default)]
+    custom_fields: Vec<CustomField>,
     #[serde(default)]
     contacts: Vec<Map<String, Value>>,
 }
@@ -141,6 +146,20 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             .tokens
             .insert(token.token, (token.user_id, TokenKind::PersonalAccess));
     }
+    for (i, field) in seed.custom_fields.iter().enumerate() {
+        if field.id.trim().is_empty() {
+            return Err(SeedError::at(format!("customFields[{i}]._id"), "must not be empty"));
+        }
+        if let Some(pattern) = &field.regexp
+            && let Err(e) = regex::Regex::new(pattern)
+        {
+            return Err(SeedError::at(
+                format!("customFields[{i}].regexp"),
+                format!("not a regular expression the fake can run: {e}"),
+            ));
+        }
+    }
+    state.custom_fields.extend(seed.custom_fields);
     for contact in seed.contacts {
         state.add_contact_document(contact, false);
     }
