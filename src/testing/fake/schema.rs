@@ -149,7 +149,7 @@ fn check_array(
         for i in (0..items.len()).rev() {
             if let Some(j) = items[..i].iter().rposition(|earlier| *earlier == items[i]) {
                 errors.push(format!(
-                    "must NOT have duplicate items (items ## {j} and {i} are identical)"
+                    "must NOT have duplicate items (items ## {i} and {j} are identical)"
                 ));
                 return false;
             }
@@ -283,7 +283,7 @@ mod tests {
         let err = run("POST omnichannel/contacts", body, json!({"name": "a", "emails": ["x", "x"], "phones": []}));
         assert_eq!(
             err.unwrap_err(),
-            "must NOT have duplicate items (items ## 0 and 1 are identical)"
+            "must NOT have duplicate items (items ## 1 and 0 are identical)"
         );
         let ok = run("POST omnichannel/contacts.conflicts", body, json!({"contactId": null, "name": null}));
         assert_eq!(ok.unwrap(), json!({"contactId": "", "name": null}));
