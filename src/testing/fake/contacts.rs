@@ -190,19 +190,59 @@ impl ContactStore {
         })
     }
 
+    /// Stores a document without touching the views; [`ContactStore::rebuild_views`] must
+    /// follow. Bulk loads use it so 100,000 contacts cost one sort, not 100,000 inserts.
+    pub(crate) fn put_unindexed(&mut self, id: &str, doc: &Map<String, Value>) {
+        if let Some(index) = self.ids.remove(id) {
+            self.slots[index as usize] = None;
+            self.free.push(index);
+        }
+        let index = self.store_slot(Slot::new(id, doc));
+        self.ids.insert(id.into(), index);
+    }
+
+    /// Sorts the views from scratch.
+    pub(crate) fn rebuild_views(&mut self) {
+        for key in 0..4 {
+            self.by_name[key].clear();
+            self.by_id[key].clear();
+        }
+        for (index, slot) in self.slots.iter().enumerate() {
+            if let Some(slot) = slot.as_ref().filter(|s| s.enabled) {
+                let index = u32::try_from(index).unwrap_or(u32::MAX);
+                self.by_name[slot.unknown.index()].push(index);
+                self.by_id[slot.unknown.index()].push(index);
+            }
+        }
+        let slots = &self.slots;
+        let get = |i: u32| slots[i as usize].as_ref().expect("live slot");
+        for key in 0..4 {
+            self.by_name[key].sort_unstable_by(|&a, &b| get(a).by_name(get(b)));
+            self.by_id[key].sort_unstable_by(|&a, &b| get(a).by_id(get(b)));
+            self.by_name[key].shrink_to_fit();
+            self.by_id[key].shrink_to_fit();
+        }
+    }
+
+    fn store_slot(&mut self, slot: Slot) -> u32 {
+        match self.free.pop() {
+            Some(index) => {
+                self.slots[index as usize] = Some(slot);
+                index
+            }
+            None => {
+                self.slots.push(Some(slot));
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
     /// Stores a document under `id`, replacing any earlier one and re-indexing it.
     pub(crate) fn put(&mut self, id: &str, doc: &Map<String, Value>) {
         self.remove(id);
         let slot = Slot::new(id, doc);
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.slots.push(None);
-                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
-            }
-        };
         let (enabled, unknown) = (slot.enabled, slot.unknown);
-        self.slots[index as usize] = Some(slot);
+        let index = self.store_slot(slot);
         self.ids.insert(id.into(), index);
         if enabled {
             let key = unknown.index();
@@ -213,6 +253,20 @@ impl ContactStore {
             self.by_name[key].insert(at, index);
             let at = self.by_id[key].partition_point(|&i| get(i).by_id(new) == Ordering::Less);
             self.by_id[key].insert(at, index);
+        }
+    }
+
+    /// Moves every document of `other` in (replacing same ids).
+    pub(crate) fn absorb(&mut self, other: Self) {
+        if self.ids.is_empty() {
+            *self = other;
+            self.rebuild_views();
+            return;
+        }
+        for slot in other.slots.into_iter().flatten() {
+            if let Ok(doc) = serde_json::from_str::<Map<String, Value>>(&slot.json) {
+                self.put(&slot.id, &doc);
+            }
         }
     }
 
@@ -360,6 +414,22 @@ mod tests {
         assert_eq!(store.search(false, "", View::Id, false, 0, 10).total, 1);
         assert!(store.get_enabled("d").is_none());
         assert!(store.get("d").is_some());
+    }
+
+    #[test]
+    fn a_bulk_load_sorts_once_and_then_takes_single_puts() {
+        let mut store = ContactStore::default();
+        for (id, name) in [("3", "c"), ("1", "a"), ("2", "b"), ("1", "z")] {
+            store.put_unindexed(id, &doc(json!({"name": name, "unknown": false})));
+        }
+        store.rebuild_views();
+        store.check_views();
+        let found = store.search(false, "", View::Name, false, 0, 10);
+        let names: Vec<_> = found.contacts.iter().map(|c| c["name"].clone()).collect();
+        assert_eq!(names, [json!("b"), json!("c"), json!("z")]);
+        store.put("4", &doc(json!({"name": "a", "unknown": false})));
+        store.check_views();
+        assert_eq!(store.search(false, "", View::Name, false, 0, 1).contacts[0]["name"], "a");
     }
 
     #[test]
