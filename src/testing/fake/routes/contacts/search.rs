@@ -12,9 +12,7 @@
 //!   left out when the user does not exist; before, the stored id.
 //!
 //! Pages walk the store's ordered views, so a page costs the page, not the collection.
-//! Orders other than `name` or `_id` fall back to sorting the matches.
-
-use std::cmp::Ordering;
+//! Other orders read only their sort fields from the matching contacts and sort those.
 
 use serde_json::{Map, Value, json};
 
@@ -61,10 +59,10 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
             (found.contacts, found.total)
         }
         _ => {
-            let mut matches = state.contacts.matching(unknown, &needle);
-            matches.sort_by(|a, b| compare(a, b, &sort));
-            let total = matches.len();
-            (matches.into_iter().skip(offset).take(count).collect(), total)
+            let found = state
+                .contacts
+                .sorted_page(unknown, &needle, &sort, offset, count);
+            (found.contacts, found.total)
         }
     };
     let expand = state.profile.search_expands_manager();
@@ -97,31 +95,4 @@ fn expand_manager(state: &State, contact: &mut Map<String, Value>) {
             json!({"_id": user.id, "name": user.name, "username": user.username}),
         );
     }
-}
-
-/// MongoDB's order for one field: missing/null < numbers < strings (bytes) < others.
-fn rank(value: Option<&Value>) -> (u8, Option<f64>, Option<&str>) {
-    match value {
-        None | Some(Value::Null) => (0, None, None),
-        Some(Value::Number(n)) => (1, n.as_f64(), None),
-        Some(Value::String(s)) => (2, None, Some(s.as_str())),
-        Some(_) => (3, None, None),
-    }
-}
-
-fn compare(a: &Map<String, Value>, b: &Map<String, Value>, sort: &[(String, bool)]) -> Ordering {
-    for (key, descending) in sort {
-        let (ra, na, sa) = rank(a.get(key));
-        let (rb, nb, sb) = rank(b.get(key));
-        let order = ra
-            .cmp(&rb)
-            .then_with(|| na.partial_cmp(&nb).unwrap_or(Ordering::Equal))
-            .then_with(|| sa.cmp(&sb));
-        let order = if *descending { order.reverse() } else { order };
-        if order != Ordering::Equal {
-            return order;
-        }
-    }
-    let id = |c: &Map<String, Value>| c.get("_id").and_then(Value::as_str).map(str::to_owned);
-    id(a).cmp(&id(b))
 }
