@@ -25,8 +25,7 @@ async fn delete_posts_the_contact_id_and_reads_success() {
             .and(header("x-user-id", "u"))
             .and(body_json(serde_json::json!({"contactId": "c1"})))
             .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_raw(r#"{"success":true}"#, "application/json"),
+                ResponseTemplate::new(200).set_body_raw(r#"{"success":true}"#, "application/json"),
             )
             .expect(1),
     )

@@ -374,8 +374,13 @@ async fn rocketchat_version_plays_an_older_release() {
         Some(json!({"contactId": "demoContactJane1", "wipeConflicts": true})),
     )
     .await;
-    assert_eq!((status, body), (404, json!({"success": false, "error": "Not found"})));
-    let answer = reqwest::get(format!("{}/api/info", server.uri)).await.unwrap();
+    assert_eq!(
+        (status, body),
+        (404, json!({"success": false, "error": "Not found"}))
+    );
+    let answer = reqwest::get(format!("{}/api/info", server.uri))
+        .await
+        .unwrap();
     let info: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     assert_eq!(info["version"], "7.6");
     assert_eq!(server.stop().0, 0);
@@ -385,5 +390,9 @@ async fn rocketchat_version_plays_an_older_release() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8(output.stderr).unwrap().contains("--rocketchat-version"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--rocketchat-version")
+    );
 }

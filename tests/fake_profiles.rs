@@ -51,16 +51,27 @@ async fn a_7_6_server_has_no_conflicts_route() {
     let (fake, client) = fake("7.6.0").await;
     common_routes(&fake, &client, "7.6.0").await;
     let id = fake.add_contact_named("Ana");
-    assert!(client.contact_exists(ContactLookup::id(id.as_str())).await.unwrap());
+    assert!(
+        client
+            .contact_exists(ContactLookup::id(id.as_str()))
+            .await
+            .unwrap()
+    );
     let error = client
         .resolve_contact_conflicts(id.clone())
         .wipe_conflicts(true)
         .await
         .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{error:?}");
-    assert!(matches!(error, ResolveConflictsError::Other(_)), "{error:?}");
+    assert!(
+        matches!(error, ResolveConflictsError::Other(_)),
+        "{error:?}"
+    );
     let error = client.delete_contact(id).await.unwrap_err();
-    assert!(matches!(error, DeleteContactError::RouteMissing { .. }), "{error:?}");
+    assert!(
+        matches!(error, DeleteContactError::RouteMissing { .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +87,10 @@ async fn a_7_7_server_resolves_but_cannot_delete() {
         .unwrap();
     assert!(resolved.conflicting_fields.is_empty());
     let error = client.delete_contact(id).await.unwrap_err();
-    assert!(matches!(error, DeleteContactError::RouteMissing { .. }), "{error:?}");
+    assert!(
+        matches!(error, DeleteContactError::RouteMissing { .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -92,5 +106,8 @@ async fn the_newest_server_resolves_and_deletes() {
         .unwrap();
     client.delete_contact(id.clone()).await.unwrap();
     let error = client.delete_contact(id).await.unwrap_err();
-    assert!(matches!(error, DeleteContactError::ContactNotFound { .. }), "{error:?}");
+    assert!(
+        matches!(error, DeleteContactError::ContactNotFound { .. }),
+        "{error:?}"
+    );
 }

@@ -95,7 +95,10 @@ impl Rc {
             .await
             .unwrap();
         let status = answer.status().as_u16();
-        (status, serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap())
+        (
+            status,
+            serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap(),
+        )
     }
 
     async fn post(&self, route: &str, body: Value) -> (u16, Value) {
@@ -151,22 +154,37 @@ async fn post_contacts() {
     assert!(body["contactId"].is_string());
     // it("should return an error if user doesn't have 'create-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "POST", "omnichannel/contacts", &[], Some(contact(json!({}))))
+        .call(
+            &rc.plain,
+            "POST",
+            "omnichannel/contacts",
+            &[],
+            Some(contact(json!({}))),
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // it('should return an error if contact manager not exists')
     let (_, body) = rc
-        .post("omnichannel/contacts", contact(json!({"contactManager": "invalid"})))
+        .post(
+            "omnichannel/contacts",
+            contact(json!({"contactManager": "invalid"})),
+        )
         .await;
     assert_eq!(body, error("error-contact-manager-not-found"));
     // it('should return an error if contact manager is not a livechat-agent')
     let (_, body) = rc
-        .post("omnichannel/contacts", contact(json!({"contactManager": rc.plain.0})))
+        .post(
+            "omnichannel/contacts",
+            contact(json!({"contactManager": rc.plain.0})),
+        )
         .await;
     assert_eq!(body, error("error-contact-manager-not-found"));
     // it('should be able to create a new contact with a contact manager')
     let (_, body) = rc
-        .post("omnichannel/contacts", contact(json!({"contactManager": rc.agent_id})))
+        .post(
+            "omnichannel/contacts",
+            contact(json!({"contactManager": rc.agent_id})),
+        )
         .await;
     assert_eq!(body["success"], true);
     assert!(body["contactId"].is_string());
@@ -177,7 +195,10 @@ async fn post_contacts_custom_fields() {
     let rc = Rc::new().await;
     // it('should validate custom fields correctly')
     let (_, body) = rc
-        .post("omnichannel/contacts", contact(json!({"customFields": {"cf1": "123"}})))
+        .post(
+            "omnichannel/contacts",
+            contact(json!({"customFields": {"cf1": "123"}})),
+        )
         .await;
     assert_eq!(body["success"], true);
     // it('should return an error for missing required custom field')
@@ -187,7 +208,10 @@ async fn post_contacts_custom_fields() {
     assert_eq!(body, error("Invalid value for Custom Field 1 field"));
     // it('should return an error for invalid custom field value')
     let (_, body) = rc
-        .post("omnichannel/contacts", contact(json!({"customFields": {"cf1": "invalid"}})))
+        .post(
+            "omnichannel/contacts",
+            contact(json!({"customFields": {"cf1": "invalid"}})),
+        )
         .await;
     assert_eq!(body, error("Invalid value for Custom Field 1 field"));
 }
@@ -207,8 +231,17 @@ async fn legacy_custom_fields_on_update() {
     let id = created["contactId"].as_str().unwrap().to_owned();
     let stored = rc.fake.contact_json(&id.as_str().into()).unwrap();
     let without_cf2 = FakeRocketChat::builder()
-        .custom_field(CustomField::new("cf1").label("Custom Field 1").regexp("^[0-9]+$").required(true))
-        .custom_field(CustomField::new("cfOptional").label("Optional Custom Field").regexp("^[0-9]+$"))
+        .custom_field(
+            CustomField::new("cf1")
+                .label("Custom Field 1")
+                .regexp("^[0-9]+$")
+                .required(true),
+        )
+        .custom_field(
+            CustomField::new("cfOptional")
+                .label("Optional Custom Field")
+                .regexp("^[0-9]+$"),
+        )
         .start()
         .await
         .unwrap();
@@ -254,7 +287,10 @@ async fn legacy_custom_fields_on_update() {
             json!({"contactId": id, "customFields": {"cf1": "789"}}),
         )
         .await;
-    assert_eq!(body["contact"]["customFields"], json!({"cf1": "789", "cf2": "456"}));
+    assert_eq!(
+        body["contact"]["customFields"],
+        json!({"cf1": "789", "cf2": "456"})
+    );
     // it('should throw an error if trying to update a custom field that is not registered in
     // the workspace and does not exist in the contact')
     let (_, body) = rc
@@ -270,13 +306,41 @@ async fn legacy_custom_fields_on_update() {
 async fn post_contacts_fields_validation() {
     let rc = Rc::new().await;
     for (title, body, message) in [
-        ("should return an error if name is missing", json!({"name": null}), "must have required property 'name'"),
-        ("should return an error if emails is missing", json!({"emails": null}), "must have required property 'emails'"),
-        ("should return an error if phones is missing", json!({"phones": null}), "must have required property 'phones'"),
-        ("should return an error if emails is not an array", json!({"emails": "invalid"}), "must be array"),
-        ("should return an error if emails is not an array of strings", json!({"emails": [{"invalid": true}]}), "must be string"),
-        ("should return an error if phones is not an array of strings", json!({"phones": [{"invalid": true}]}), "must be string"),
-        ("should return an error if additional fields are provided", json!({"additional": "invalid"}), "must NOT have additional properties"),
+        (
+            "should return an error if name is missing",
+            json!({"name": null}),
+            "must have required property 'name'",
+        ),
+        (
+            "should return an error if emails is missing",
+            json!({"emails": null}),
+            "must have required property 'emails'",
+        ),
+        (
+            "should return an error if phones is missing",
+            json!({"phones": null}),
+            "must have required property 'phones'",
+        ),
+        (
+            "should return an error if emails is not an array",
+            json!({"emails": "invalid"}),
+            "must be array",
+        ),
+        (
+            "should return an error if emails is not an array of strings",
+            json!({"emails": [{"invalid": true}]}),
+            "must be string",
+        ),
+        (
+            "should return an error if phones is not an array of strings",
+            json!({"phones": [{"invalid": true}]}),
+            "must be string",
+        ),
+        (
+            "should return an error if additional fields are provided",
+            json!({"additional": "invalid"}),
+            "must NOT have additional properties",
+        ),
     ] {
         let (status, answer) = rc.post("omnichannel/contacts", contact(body)).await;
         assert_eq!((status, answer), (400, invalid(message)), "it('{title}')");
@@ -299,14 +363,20 @@ async fn post_contacts_update() {
     assert_eq!(status, 200);
     assert_eq!(body["contact"]["_id"], id.as_str());
     assert_eq!(body["contact"]["name"], "After");
-    assert_eq!(body["contact"]["emails"], json!([{"address": "after@example.com"}]));
+    assert_eq!(
+        body["contact"]["emails"],
+        json!([{"address": "after@example.com"}])
+    );
     assert_eq!(body["contact"]["phones"], json!([{"phoneNumber": "+2"}]));
     // it('should set the unknown field to false when updating a contact')
     let mut unknown = rc.fake.contact_json(&id.as_str().into()).unwrap();
     unknown.insert("unknown".into(), json!(true));
     rc.fake.add_contact_json(unknown);
     let (_, body) = rc
-        .post("omnichannel/contacts.update", json!({"contactId": id, "name": "Again"}))
+        .post(
+            "omnichannel/contacts.update",
+            json!({"contactId": id, "name": "Again"}),
+        )
         .await;
     assert_eq!(body["contact"]["unknown"], false);
     // it('should be able to update the contact manager')
@@ -336,7 +406,13 @@ async fn post_contacts_update() {
     // describe('Permissions') it("should return an error if user doesn't have
     // 'update-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "POST", "omnichannel/contacts.update", &[], Some(json!({"contactId": id})))
+        .call(
+            &rc.plain,
+            "POST",
+            "omnichannel/contacts.update",
+            &[],
+            Some(json!({"contactId": id})),
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // describe('Custom Fields')
@@ -367,12 +443,36 @@ async fn post_contacts_update() {
     assert_eq!(body, error("Custom field cf9 is not allowed"));
     // describe('Fields Validation')
     for (title, body, message) in [
-        ("should return an error if contactId is missing", json!({"emails": ["a@b.c"], "phones": ["+1"]}), "must have required property 'contactId'"),
-        ("should return an error if emails is not an array", json!({"contactId": id, "emails": "invalid"}), "must be array"),
-        ("should return an error if emails is not an array of strings", json!({"contactId": id, "emails": [{"invalid": true}]}), "must be string"),
-        ("should return an error if phones is not an array", json!({"contactId": id, "phones": "invalid"}), "must be array"),
-        ("should return an error if phones is not an array of strings", json!({"contactId": id, "phones": [{"invalid": true}]}), "must be string"),
-        ("should return an error if additional fields are provided", json!({"contactId": id, "unknown": true}), "must NOT have additional properties"),
+        (
+            "should return an error if contactId is missing",
+            json!({"emails": ["a@b.c"], "phones": ["+1"]}),
+            "must have required property 'contactId'",
+        ),
+        (
+            "should return an error if emails is not an array",
+            json!({"contactId": id, "emails": "invalid"}),
+            "must be array",
+        ),
+        (
+            "should return an error if emails is not an array of strings",
+            json!({"contactId": id, "emails": [{"invalid": true}]}),
+            "must be string",
+        ),
+        (
+            "should return an error if phones is not an array",
+            json!({"contactId": id, "phones": "invalid"}),
+            "must be array",
+        ),
+        (
+            "should return an error if phones is not an array of strings",
+            json!({"contactId": id, "phones": [{"invalid": true}]}),
+            "must be string",
+        ),
+        (
+            "should return an error if additional fields are provided",
+            json!({"contactId": id, "unknown": true}),
+            "must NOT have additional properties",
+        ),
     ] {
         let (status, answer) = rc.post("omnichannel/contacts.update", body).await;
         assert_eq!((status, answer), (400, invalid(message)), "it('{title}')");
@@ -386,10 +486,14 @@ async fn post_contacts_conflicts() {
     let rc = Rc::new().await;
     let id = rc.create("Visitor", "visitor@example.com", "+55").await;
     // The visitor sends cf1 = 123 (overwrite) and then 456 (no overwrite): a conflict.
-    rc.fake
-        .merge_visitor(&id.as_str().into(), Visitor::new().custom_field("cf1", "123"));
-    rc.fake
-        .merge_visitor(&id.as_str().into(), Visitor::new().custom_field("cf1", "456"));
+    rc.fake.merge_visitor(
+        &id.as_str().into(),
+        Visitor::new().custom_field("cf1", "123"),
+    );
+    rc.fake.merge_visitor(
+        &id.as_str().into(),
+        Visitor::new().custom_field("cf1", "456"),
+    );
     // it('should resolve the contact custom field conflict')
     let (status, body) = rc
         .post(
@@ -415,12 +519,17 @@ async fn get_contacts_get() {
         .await;
     let id = created["contactId"].as_str().unwrap();
     // it('should be able get a contact by id')
-    let (status, body) = rc.get("omnichannel/contacts.get", &[("contactId", id)]).await;
+    let (status, body) = rc
+        .get("omnichannel/contacts.get", &[("contactId", id)])
+        .await;
     assert_eq!(status, 200);
     assert!(body["contact"]["createdAt"].is_string());
     assert_eq!(body["contact"]["_id"], id);
     assert_eq!(body["contact"]["name"], "Got");
-    assert_eq!(body["contact"]["emails"], json!([{"address": "got@example.com"}]));
+    assert_eq!(
+        body["contact"]["emails"],
+        json!([{"address": "got@example.com"}])
+    );
     assert_eq!(body["contact"]["phones"], json!([{"phoneNumber": "+7"}]));
     assert_eq!(body["contact"]["contactManager"], rc.agent_id.as_str());
     // it('should return 404 if contact does not exist using contactId')
@@ -430,18 +539,31 @@ async fn get_contacts_get() {
     assert_eq!((status, body), (404, error("Resource not found")));
     // it("should return an error if user doesn't have 'view-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "GET", "omnichannel/contacts.get", &[("contactId", id)], None)
+        .call(
+            &rc.plain,
+            "GET",
+            "omnichannel/contacts.get",
+            &[("contactId", id)],
+            None,
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // it('should return an error if contactId and visitor association is missing')
     let (status, body) = rc.get("omnichannel/contacts.get", &[]).await;
-    assert_eq!((status, body), (400, invalid("must have required property 'contactId'")));
+    assert_eq!(
+        (status, body),
+        (400, invalid("must have required property 'contactId'"))
+    );
     // describe('Last Chat') it('should not return the last chat if contact never chatted')
-    let (_, body) = rc.get("omnichannel/contacts.get", &[("contactId", id)]).await;
+    let (_, body) = rc
+        .get("omnichannel/contacts.get", &[("contactId", id)])
+        .await;
     assert!(body["contact"].get("lastChat").is_none());
     // it('should return the last chat') — after a visitor chatted.
     rc.fake.merge_visitor(&id.into(), Visitor::new());
-    let (_, body) = rc.get("omnichannel/contacts.get", &[("contactId", id)]).await;
+    let (_, body) = rc
+        .get("omnichannel/contacts.get", &[("contactId", id)])
+        .await;
     assert!(body["contact"]["lastChat"]["ts"].is_string());
     assert_eq!(
         body["contact"]["lastChat"]["_id"],
@@ -457,7 +579,13 @@ async fn post_contacts_delete() {
     let id = rc.create("Erase Me", "erase@example.com", "+9").await;
     // it("should return an error if user doesn't have 'delete-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "POST", "omnichannel/contacts.delete", &[], Some(json!({"contactId": id})))
+        .call(
+            &rc.plain,
+            "POST",
+            "omnichannel/contacts.delete",
+            &[],
+            Some(json!({"contactId": id})),
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // it('should be able to disable a contact by its id')
@@ -467,7 +595,10 @@ async fn post_contacts_delete() {
     assert_eq!((status, body), (200, json!({"success": true})));
     // it('should return 404 if contact is not found')
     let (status, body) = rc
-        .post("omnichannel/contacts.delete", json!({"contactId": "invalid"}))
+        .post(
+            "omnichannel/contacts.delete",
+            json!({"contactId": "invalid"}),
+        )
         .await;
     assert_eq!(status, 404);
     assert_eq!(body["success"], false);
@@ -480,12 +611,42 @@ async fn get_contacts_check_existence() {
     let rc = Rc::new().await;
     let id = rc.create("Exists", "exists@example.com", "+4455").await;
     for (title, key, value, exists) in [
-        ("should confirm a contact exists when checking by contact id", "contactId", id.as_str(), true),
-        ("should confirm a contact does not exist when checking by contact id", "contactId", "invalid-contact-id", false),
-        ("should confirm a contact exists when checking by email", "email", "exists@example.com", true),
-        ("should confirm a contact does not exist when checking by email", "email", "invalid-email@example.com", false),
-        ("should confirm a contact exists when checking by phone", "phone", "+4455", true),
-        ("should confirm a contact does not exist when checking by phone", "phone", "invalid-phone", false),
+        (
+            "should confirm a contact exists when checking by contact id",
+            "contactId",
+            id.as_str(),
+            true,
+        ),
+        (
+            "should confirm a contact does not exist when checking by contact id",
+            "contactId",
+            "invalid-contact-id",
+            false,
+        ),
+        (
+            "should confirm a contact exists when checking by email",
+            "email",
+            "exists@example.com",
+            true,
+        ),
+        (
+            "should confirm a contact does not exist when checking by email",
+            "email",
+            "invalid-email@example.com",
+            false,
+        ),
+        (
+            "should confirm a contact exists when checking by phone",
+            "phone",
+            "+4455",
+            true,
+        ),
+        (
+            "should confirm a contact does not exist when checking by phone",
+            "phone",
+            "invalid-phone",
+            false,
+        ),
     ] {
         let (status, body) = rc
             .get("omnichannel/contacts.checkExistence", &[(key, value)])
@@ -498,7 +659,13 @@ async fn get_contacts_check_existence() {
     }
     // it("should return an error if user doesn't have 'view-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "GET", "omnichannel/contacts.checkExistence", &[("contactId", &id)], None)
+        .call(
+            &rc.plain,
+            "GET",
+            "omnichannel/contacts.checkExistence",
+            &[("contactId", &id)],
+            None,
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // it('should return an error if all query params are missing')
@@ -517,7 +684,11 @@ async fn get_contacts_check_existence() {
     let (status, body) = rc
         .get(
             "omnichannel/contacts.checkExistence",
-            &[("contactId", &id), ("email", "exists@example.com"), ("phone", "+4455")],
+            &[
+                ("contactId", &id),
+                ("email", "exists@example.com"),
+                ("phone", "+4455"),
+            ],
         )
         .await;
     assert_eq!(
@@ -537,7 +708,13 @@ async fn get_contacts_check_existence() {
 #[tokio::test]
 async fn get_contacts_search() {
     let rc = Rc::new().await;
-    let id = rc.create("Searchable Person", "search.me@example.com", "+551133334444").await;
+    let id = rc
+        .create(
+            "Searchable Person",
+            "search.me@example.com",
+            "+551133334444",
+        )
+        .await;
     let mut unknown = serde_json::Map::new();
     unknown.insert("name".into(), json!("Auto Visitor"));
     unknown.insert("unknown".into(), json!(true));
@@ -555,15 +732,28 @@ async fn get_contacts_search() {
         .await;
     assert_eq!(body["contacts"][0]["unknown"], true);
     for (title, text) in [
-        ("should return only contacts that match the searchText using email", "search.me@example.com"),
-        ("should return only contacts that match the searchText using phone number", "+551133334444"),
-        ("should return only contacts that match the searchText using name", "Searchable Person"),
+        (
+            "should return only contacts that match the searchText using email",
+            "search.me@example.com",
+        ),
+        (
+            "should return only contacts that match the searchText using phone number",
+            "+551133334444",
+        ),
+        (
+            "should return only contacts that match the searchText using name",
+            "Searchable Person",
+        ),
     ] {
         let (status, body) = rc
             .get("omnichannel/contacts.search", &[("searchText", text)])
             .await;
         assert_eq!(status, 200, "it('{title}')");
-        assert_eq!(body["contacts"].as_array().unwrap().len(), 1, "it('{title}')");
+        assert_eq!(
+            body["contacts"].as_array().unwrap().len(),
+            1,
+            "it('{title}')"
+        );
         assert_eq!(body["total"], 1, "it('{title}')");
         assert_eq!(body["contacts"][0]["_id"], id.as_str(), "it('{title}')");
         assert_eq!(body["contacts"][0]["name"], "Searchable Person");
@@ -572,7 +762,10 @@ async fn get_contacts_search() {
     let (_, body) = rc
         .get("omnichannel/contacts.search", &[("searchText", "invalid")])
         .await;
-    assert_eq!((body["contacts"].clone(), body["total"].clone()), (json!([]), json!(0)));
+    assert_eq!(
+        (body["contacts"].clone(), body["total"].clone()),
+        (json!([]), json!(0))
+    );
     // describe('Permissions') it("should return an error if user doesn't have
     // 'view-livechat-contact' permission")
     let (status, body) = rc
@@ -600,12 +793,18 @@ async fn get_contacts_history() {
     assert!(body["history"][0]["closedAt"].is_string());
     // it('should be able to filter a room by the source')
     let (_, body) = rc
-        .get("omnichannel/contacts.history", &[("contactId", &id), ("source", "widget")])
+        .get(
+            "omnichannel/contacts.history",
+            &[("contactId", &id), ("source", "widget")],
+        )
         .await;
     assert_eq!(body["total"], 1);
     assert_eq!(body["history"][0]["source"]["type"], "widget");
     let (_, body) = rc
-        .get("omnichannel/contacts.history", &[("contactId", &id), ("source", "api")])
+        .get(
+            "omnichannel/contacts.history",
+            &[("contactId", &id), ("source", "api")],
+        )
         .await;
     assert_eq!(body["total"], 0);
     // it('should return an empty list if contact does not have history')
@@ -613,7 +812,10 @@ async fn get_contacts_history() {
     let (_, body) = rc
         .get("omnichannel/contacts.history", &[("contactId", &quiet)])
         .await;
-    assert_eq!((body["history"].clone(), body["total"].clone()), (json!([]), json!(0)));
+    assert_eq!(
+        (body["history"].clone(), body["total"].clone()),
+        (json!([]), json!(0))
+    );
     // it('should return an error if contacts not exists')
     let (status, body) = rc
         .get("omnichannel/contacts.history", &[("contactId", "invalid")])
@@ -631,7 +833,10 @@ async fn get_contacts_channels() {
     let (status, body) = rc
         .get("omnichannel/contacts.channels", &[("contactId", &id)])
         .await;
-    assert_eq!((status, body), (200, json!({"channels": [], "success": true})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"channels": [], "success": true}))
+    );
     // it('should be able get the channels of a contact by his id')
     rc.fake.merge_visitor(&id.as_str().into(), Visitor::new());
     let (_, body) = rc
@@ -647,13 +852,25 @@ async fn get_contacts_channels() {
     let (status, body) = rc
         .get("omnichannel/contacts.channels", &[("contactId", "invalid")])
         .await;
-    assert_eq!((status, body), (200, json!({"channels": [], "success": true})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"channels": [], "success": true}))
+    );
     // it("should return an error if user doesn't have 'view-livechat-contact' permission")
     let (status, body) = rc
-        .call(&rc.plain, "GET", "omnichannel/contacts.channels", &[("contactId", &id)], None)
+        .call(
+            &rc.plain,
+            "GET",
+            "omnichannel/contacts.channels",
+            &[("contactId", &id)],
+            None,
+        )
         .await;
     assert_eq!((status, body), (403, error(FORBIDDEN)));
     // it('should return an error if contactId is missing')
     let (status, body) = rc.get("omnichannel/contacts.channels", &[]).await;
-    assert_eq!((status, body), (400, invalid("must have required property 'contactId'")));
+    assert_eq!(
+        (status, body),
+        (400, invalid("must have required property 'contactId'"))
+    );
 }

@@ -94,7 +94,11 @@ async fn every_view_lists_every_contact_once_in_order() {
 
     // searchText counts every match, not just the page.
     let body = page(&http, &uri, "count=10&searchText=BRUNO").await;
-    assert_eq!(body["total"], CONTACTS / 4, "every Bruno (odd ids, all known)");
+    assert_eq!(
+        body["total"],
+        CONTACTS / 4,
+        "every Bruno (odd ids, all known)"
+    );
     let body = page(&http, &uri, "searchText=p12345%40").await;
     assert_eq!(body["total"], 1);
     assert_eq!(body["contacts"][0]["_id"], "c012345");
@@ -123,5 +127,8 @@ async fn every_view_lists_every_contact_once_in_order() {
     assert_eq!(all.len(), known - 1);
     assert!(ordered_by(&all, "name", false));
     let body = page(&http, &uri, "searchText=p2%40example").await;
-    assert_eq!(body["total"], 0, "the deleted contact's text no longer matches");
+    assert_eq!(
+        body["total"], 0,
+        "the deleted contact's text no longer matches"
+    );
 }

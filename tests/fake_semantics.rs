@@ -16,7 +16,7 @@ struct Raw {
 
 impl Raw {
     async fn start(fake: FakeRocketChat) -> Self {
-        let mut login = |user: FakeUser| {
+        let login = |user: FakeUser| {
             let id = fake.add_user(user);
             let token = fake.personal_access_token(&id);
             (id.to_string(), token.auth_token().expose().to_owned())
@@ -64,12 +64,17 @@ impl Raw {
                 .body(serde_json::to_vec(&body.unwrap_or(json!({}))).unwrap())
         };
         if let Some((id, token)) = who {
-            request = request.header("X-User-Id", id).header("X-Auth-Token", token);
+            request = request
+                .header("X-User-Id", id)
+                .header("X-Auth-Token", token);
         }
         let answer = request.send().await.unwrap();
         let status = answer.status().as_u16();
         let bytes = answer.bytes().await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     async fn get(&self, route: &str) -> (u16, Value) {
@@ -101,9 +106,9 @@ async fn search_lists_only_an_exact_unknown_match() {
     let raw = Raw::new().await;
     raw.fake
         .add_contact_json(doc(json!({"_id": "no-key", "name": "No Key"})));
-    raw.fake.add_contact_json(
-        doc(json!({"_id": "known", "name": "Known", "unknown": false})),
-    );
+    raw.fake.add_contact_json(doc(
+        json!({"_id": "known", "name": "Known", "unknown": false}),
+    ));
     raw.fake
         .add_contact_json(doc(json!({"_id": "auto", "name": "Auto", "unknown": true})));
     // The SDK model with `unknown` unset is filled in as createContact does.
@@ -138,7 +143,11 @@ async fn search_count_is_the_requested_page_size() {
             .await;
         assert_eq!(status, 200, "{query}");
         assert_eq!(page["count"], count, "{query}");
-        assert_eq!(page["contacts"].as_array().unwrap().len(), returned, "{query}");
+        assert_eq!(
+            page["contacts"].as_array().unwrap().len(),
+            returned,
+            "{query}"
+        );
         assert_eq!(page["total"], 3, "{query}");
     }
 }
@@ -150,14 +159,16 @@ async fn search_orders_names_as_mongodb_does() {
         raw.fake.add_contact_named(name);
     }
     let (_, page) = raw.get("omnichannel/contacts.search").await;
-    assert_eq!(names(&page), ["Ann", "Zed", "alice", "bob"], "byte order, no collation");
+    assert_eq!(
+        names(&page),
+        ["Ann", "Zed", "alice", "bob"],
+        "byte order, no collation"
+    );
     let (_, page) = raw
         .get("omnichannel/contacts.search?sort=%7B%22name%22%3A-1%7D&count=2")
         .await;
     assert_eq!(names(&page), ["bob", "alice"]);
-    let (_, page) = raw
-        .get("omnichannel/contacts.search?searchText=AN")
-        .await;
+    let (_, page) = raw.get("omnichannel/contacts.search?searchText=AN").await;
     assert_eq!(names(&page), ["Ann"]);
 }
 
@@ -205,13 +216,22 @@ async fn routes_newer_than_the_release_are_missing() {
     let (status, answer) = raw
         .post_as(&raw.admin, "omnichannel/contacts.conflicts", body)
         .await;
-    assert_eq!((status, answer), (404, json!({"success": false, "error": "Not found"})));
+    assert_eq!(
+        (status, answer),
+        (404, json!({"success": false, "error": "Not found"}))
+    );
     let (status, _) = raw
-        .post_as(&raw.admin, "omnichannel/contacts.delete", json!({"contactId": id}))
+        .post_as(
+            &raw.admin,
+            "omnichannel/contacts.delete",
+            json!({"contactId": id}),
+        )
         .await;
     assert_eq!(status, 404);
     let (status, _) = raw
-        .get(&format!("omnichannel/contacts.checkExistence?contactId={id}"))
+        .get(&format!(
+            "omnichannel/contacts.checkExistence?contactId={id}"
+        ))
         .await;
     assert_eq!(status, 200, "checkExistence exists since 7.2.0");
     let raw = Raw::version("7.1.0").await;
@@ -254,27 +274,52 @@ async fn auth_bodies_follow_the_release() {
         json!({"success": false, "status": "error", "error": "You must be logged in to do this.", "message": "You must be logged in to do this."})
     );
     let plain = old.fake.add_user(FakeUser::new("plain").id("plain"));
-    let plain = (plain.to_string(), old.fake.personal_access_token(&plain).auth_token().expose().to_owned());
+    let plain = (
+        plain.to_string(),
+        old.fake
+            .personal_access_token(&plain)
+            .auth_token()
+            .expose()
+            .to_owned(),
+    );
     let (status, body) = old
-        .send("GET", "/api/v1/omnichannel/contacts.get?contactId=x", None, Some(&plain))
+        .send(
+            "GET",
+            "/api/v1/omnichannel/contacts.get?contactId=x",
+            None,
+            Some(&plain),
+        )
         .await;
     assert_eq!(
         (status, body),
-        (403, json!({"success": false, "error": "User does not have the permissions required for this action [error-unauthorized]"}))
+        (
+            403,
+            json!({"success": false, "error": "User does not have the permissions required for this action [error-unauthorized]"})
+        )
     );
 
     let new = Raw::version("9.0.0").await;
     let (status, body) = new.send("GET", "/api/v1/me", None, None).await;
     assert_eq!(
         (status, body),
-        (401, json!({"success": false, "error": "You must be logged in to do this."}))
+        (
+            401,
+            json!({"success": false, "error": "You must be logged in to do this."})
+        )
     );
     let (status, body) = new
-        .post_as(&new.agent, "omnichannel/contacts.delete", json!({"contactId": "x"}))
+        .post_as(
+            &new.agent,
+            "omnichannel/contacts.delete",
+            json!({"contactId": "x"}),
+        )
         .await;
     assert_eq!(
         (status, body),
-        (403, json!({"success": false, "error": "User does not have the permissions required for this action [error-forbidden]"}))
+        (
+            403,
+            json!({"success": false, "error": "User does not have the permissions required for this action [error-forbidden]"})
+        )
     );
 }
 
@@ -283,19 +328,34 @@ async fn delete_erases_the_contact_for_every_route() {
     let raw = Raw::new().await;
     let id = raw.fake.add_contact_named("Jane Doe").to_string();
     let (status, body) = raw
-        .post_as(&raw.agent, "omnichannel/contacts.delete", json!({"contactId": id}))
+        .post_as(
+            &raw.agent,
+            "omnichannel/contacts.delete",
+            json!({"contactId": id}),
+        )
         .await;
     assert_eq!(status, 403, "agents lack delete-livechat-contact: {body}");
     let (status, body) = raw
-        .post_as(&raw.manager, "omnichannel/contacts.delete", json!({"contactId": id}))
+        .post_as(
+            &raw.manager,
+            "omnichannel/contacts.delete",
+            json!({"contactId": id}),
+        )
         .await;
     assert_eq!((status, body), (200, json!({"success": true})));
     let (status, body) = raw
-        .post_as(&raw.manager, "omnichannel/contacts.delete", json!({"contactId": id}))
+        .post_as(
+            &raw.manager,
+            "omnichannel/contacts.delete",
+            json!({"contactId": id}),
+        )
         .await;
     assert_eq!(
         (status, body),
-        (404, json!({"success": false, "error": "error-contact-not-found"}))
+        (
+            404,
+            json!({"success": false, "error": "error-contact-not-found"})
+        )
     );
     let (status, _) = raw
         .get(&format!("omnichannel/contacts.get?contactId={id}"))
@@ -349,13 +409,18 @@ const DEFINITIONS_SEED: &str = r#"{
 
 async fn with_definitions(from_json: bool) -> Raw {
     let builder = if from_json {
-        FakeRocketChat::builder().seed_json(DEFINITIONS_SEED).unwrap()
+        FakeRocketChat::builder()
+            .seed_json(DEFINITIONS_SEED)
+            .unwrap()
     } else {
         let mut old = Map::new();
         old.insert("_id".into(), json!("old"));
         old.insert("name".into(), json!("Old"));
         old.insert("unknown".into(), json!(false));
-        old.insert("customFields".into(), json!({"legacy": "kept", "city": "Recife"}));
+        old.insert(
+            "customFields".into(),
+            json!({"legacy": "kept", "city": "Recife"}),
+        );
         FakeRocketChat::builder()
             .custom_field(CustomField::new("cpf").label("CPF").regexp(r"^\d{3}$"))
             .custom_field(CustomField::new("city").label("City").required(true))
@@ -374,16 +439,26 @@ async fn with_definitions(from_json: bool) -> Raw {
 async fn custom_fields_follow_the_definitions_from_json_and_from_rust() {
     for from_json in [true, false] {
         let raw = with_definitions(from_json).await;
-        let create = |fields: Value| {
-            json!({"name": "N", "emails": [], "phones": [], "customFields": fields})
-        };
+        let create = |fields: Value| json!({"name": "N", "emails": [], "phones": [], "customFields": fields});
         for (fields, error) in [
-            (json!({"city": "Recife", "nope": "x"}), "Custom field nope is not allowed"),
-            (json!({"city": "Recife", "topic": "x"}), "Custom field topic is not allowed"),
-            (json!({"city": "Recife", "secret": "x"}), "Custom field secret is not allowed"),
+            (
+                json!({"city": "Recife", "nope": "x"}),
+                "Custom field nope is not allowed",
+            ),
+            (
+                json!({"city": "Recife", "topic": "x"}),
+                "Custom field topic is not allowed",
+            ),
+            (
+                json!({"city": "Recife", "secret": "x"}),
+                "Custom field secret is not allowed",
+            ),
             (json!({"cpf": "123"}), "Invalid value for City field"),
             (json!({"city": "  "}), "Invalid value for City field"),
-            (json!({"city": "Recife", "cpf": "12a"}), "Invalid value for CPF field"),
+            (
+                json!({"city": "Recife", "cpf": "12a"}),
+                "Invalid value for CPF field",
+            ),
         ] {
             let (status, body) = raw
                 .post_as(&raw.agent, "omnichannel/contacts", create(fields.clone()))
@@ -404,7 +479,10 @@ async fn custom_fields_follow_the_definitions_from_json_and_from_rust() {
         assert_eq!(status, 200, "{created}");
         let id = created["contactId"].as_str().unwrap();
         let stored = raw.fake.contact_json(&id.into()).unwrap();
-        assert_eq!(stored["customFields"], json!({"city": "Recife", "cpf": "123"}));
+        assert_eq!(
+            stored["customFields"],
+            json!({"city": "Recife", "cpf": "123"})
+        );
 
         // A legacy field stored before its definition went away is kept, not updated.
         let (status, body) = raw
@@ -428,7 +506,10 @@ async fn custom_fields_follow_the_definitions_from_json_and_from_rust() {
             .await;
         assert_eq!(
             (status, body),
-            (400, json!({"success": false, "error": "Custom field other is not allowed"}))
+            (
+                400,
+                json!({"success": false, "error": "Custom field other is not allowed"})
+            )
         );
     }
 }
@@ -445,7 +526,10 @@ async fn a_workspace_without_definitions_accepts_no_custom_field() {
         .await;
     assert_eq!(
         (status, body),
-        (400, json!({"success": false, "error": "Custom field a is not allowed"}))
+        (
+            400,
+            json!({"success": false, "error": "Custom field a is not allowed"})
+        )
     );
 }
 
@@ -458,7 +542,11 @@ fn bad_definitions_in_a_seed_name_their_path() {
     let error = FakeRocketChat::builder()
         .seed_json(r#"{"customFields": [{"_id": "x", "colour": "red"}]}"#)
         .unwrap_err();
-    assert!(error.path().starts_with("customFields[0]"), "{}", error.path());
+    assert!(
+        error.path().starts_with("customFields[0]"),
+        "{}",
+        error.path()
+    );
     assert!(FakeRocketChat::builder().version("6.9.0").is_err());
 }
 
@@ -477,5 +565,12 @@ async fn recording_is_bounded() {
             .unwrap();
     }
     let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, ["/api/v1/nothing-2", "/api/v1/nothing-3", "/api/v1/nothing-4"]);
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/nothing-2",
+            "/api/v1/nothing-3",
+            "/api/v1/nothing-4"
+        ]
+    );
 }

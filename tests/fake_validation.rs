@@ -9,7 +9,10 @@ use rocketchat_omnichannel::testing::{FakeRocketChat, FakeUser};
 use serde_json::{Map, Value, json};
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/schema/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -25,8 +28,15 @@ fn the_fake_schema_source_is_the_published_one() {
         let entry = &ours[route];
         let ours = entry.get("body").or_else(|| entry.get("query")).unwrap();
         assert_eq!(ours, schema, "{route}");
-        let source = if route.starts_with("GET ") { "query" } else { "body" };
-        assert!(entry.get(source).is_some(), "{route} validates its {source}");
+        let source = if route.starts_with("GET ") {
+            "query"
+        } else {
+            "body"
+        };
+        assert!(
+            entry.get(source).is_some(),
+            "{route} validates its {source}"
+        );
     }
 }
 
@@ -62,7 +72,10 @@ async fn every_route_applies_every_rule_as_ajv_does() {
         let (method, path) = route.split_once(' ').unwrap();
         let url = format!("{}/api/v1/{path}", fake.uri());
         let request = if method == "GET" {
-            http.get(format!("{url}?{}", query_string(input.as_object().unwrap())))
+            http.get(format!(
+                "{url}?{}",
+                query_string(input.as_object().unwrap())
+            ))
         } else {
             http.post(url)
                 .header("content-type", "application/json")

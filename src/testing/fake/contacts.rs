@@ -110,7 +110,9 @@ impl Slot {
     }
 
     fn by_name(&self, other: &Self) -> Ordering {
-        self.name.cmp(&other.name).then_with(|| self.id.cmp(&other.id))
+        self.name
+            .cmp(&other.name)
+            .then_with(|| self.id.cmp(&other.id))
     }
 
     fn by_id(&self, other: &Self) -> Ordering {
@@ -124,7 +126,12 @@ fn haystack(doc: &Map<String, Value>) -> String {
         text.push_str(&name.to_lowercase());
     }
     for (list, key) in [("emails", "address"), ("phones", "phoneNumber")] {
-        for item in doc.get(list).and_then(Value::as_array).into_iter().flatten() {
+        for item in doc
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(value) = item.get(key).and_then(Value::as_str) {
                 text.push('\n');
                 text.push_str(&value.to_lowercase());
@@ -250,10 +257,14 @@ impl ContactStore {
 
     /// Every stored document, in `_id` order (for lookups that scan, like `checkExistence`).
     pub(crate) fn any_enabled(&self, mut matches: impl FnMut(&Map<String, Value>) -> bool) -> bool {
-        self.slots.iter().flatten().filter(|s| s.enabled).any(|slot| {
-            serde_json::from_str::<Map<String, Value>>(&slot.json)
-                .is_ok_and(|doc| matches(&doc))
-        })
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|s| s.enabled)
+            .any(|slot| {
+                serde_json::from_str::<Map<String, Value>>(&slot.json)
+                    .is_ok_and(|doc| matches(&doc))
+            })
     }
 
     /// Stores a document without touching the views; [`ContactStore::rebuild_views`] must
@@ -344,7 +355,9 @@ impl ContactStore {
             return bits;
         };
         for found in finder.find_iter(&self.text) {
-            let at = self.owners.partition_point(|&(start, _)| start as usize <= found.start());
+            let at = self
+                .owners
+                .partition_point(|&(start, _)| start as usize <= found.start());
             let Some(&(start, index)) = at.checked_sub(1).and_then(|i| self.owners.get(i)) else {
                 continue;
             };
@@ -540,9 +553,11 @@ impl ContactStore {
     fn check_views(&self) {
         for key in UnknownKey::ALL {
             let names = &self.by_name[key.index()];
-            assert!(names.windows(2).all(|w| {
-                self.slot(w[0]).by_name(self.slot(w[1])) == Ordering::Less
-            }));
+            assert!(
+                names
+                    .windows(2)
+                    .all(|w| { self.slot(w[0]).by_name(self.slot(w[1])) == Ordering::Less })
+            );
             assert_eq!(names.len(), self.by_id[key.index()].len());
         }
     }
@@ -563,7 +578,10 @@ mod tests {
         store.put("b", &doc(json!({"name": "bob", "unknown": false})));
         store.put("a", &doc(json!({"name": "Zed", "unknown": false})));
         store.put("c", &doc(json!({"name": "amy"})));
-        store.put("d", &doc(json!({"name": "al", "unknown": false, "enabled": false})));
+        store.put(
+            "d",
+            &doc(json!({"name": "al", "unknown": false, "enabled": false})),
+        );
         store.check_views();
         let found = store.search(false, "", View::Name, false, 0, 10);
         let names: Vec<_> = found.contacts.iter().map(|c| c["name"].clone()).collect();
@@ -594,7 +612,10 @@ mod tests {
         assert_eq!(names, [json!("b"), json!("c"), json!("z")]);
         store.put("4", &doc(json!({"name": "a", "unknown": false})));
         store.check_views();
-        assert_eq!(store.search(false, "", View::Name, false, 0, 1).contacts[0]["name"], "a");
+        assert_eq!(
+            store.search(false, "", View::Name, false, 0, 1).contacts[0]["name"],
+            "a"
+        );
     }
 
     #[test]
@@ -609,20 +630,43 @@ mod tests {
         assert!(store.garbage < store.text.len(), "compacted along the way");
         let found = store.search(false, "needle2", View::Name, false, 0, 10);
         assert_eq!(found.total, 1, "only the current text of `a` counts");
-        assert_eq!(store.search(false, "needle1", View::Name, false, 0, 10).total, 0);
-        assert_eq!(store.search(false, "keeper", View::Id, false, 0, 10).total, 1);
+        assert_eq!(
+            store
+                .search(false, "needle1", View::Name, false, 0, 10)
+                .total,
+            0
+        );
+        assert_eq!(
+            store.search(false, "keeper", View::Id, false, 0, 10).total,
+            1
+        );
         store.remove("a");
-        assert_eq!(store.search(false, "needle", View::Name, false, 0, 10).total, 0);
+        assert_eq!(
+            store
+                .search(false, "needle", View::Name, false, 0, 10)
+                .total,
+            0
+        );
     }
 
     #[test]
     fn other_orders_read_only_their_fields() {
         let mut store = ContactStore::default();
-        store.put("1", &doc(json!({"name": "a", "unknown": false, "createdAt": "2025-01-02", "x": {"y": 2}})));
-        store.put("2", &doc(json!({"name": "b", "unknown": false, "createdAt": "2025-01-03", "x": {"y": 1}})));
+        store.put(
+            "1",
+            &doc(json!({"name": "a", "unknown": false, "createdAt": "2025-01-02", "x": {"y": 2}})),
+        );
+        store.put(
+            "2",
+            &doc(json!({"name": "b", "unknown": false, "createdAt": "2025-01-03", "x": {"y": 1}})),
+        );
         store.put("3", &doc(json!({"name": "c", "unknown": false})));
         let ids = |found: Found| -> Vec<String> {
-            found.contacts.iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+            found
+                .contacts
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect()
         };
         let newest = store.sorted_page(false, "", &[("createdAt".into(), true)], 0, 10);
         assert_eq!(ids(newest), ["b", "a", "c"], "missing sorts lowest");

@@ -237,13 +237,21 @@ mod tests {
             CustomField::new("city").required(true),
             CustomField::new("secret").visibility("hidden"),
         ];
-        let ok = validate(&defs, &map(json!({"cpf": " 123 ", "city": "Recife"})), &Map::new());
+        let ok = validate(
+            &defs,
+            &map(json!({"cpf": " 123 ", "city": "Recife"})),
+            &Map::new(),
+        );
         assert_eq!(ok.unwrap(), map(json!({"cpf": "123", "city": "Recife"})));
         let err = validate(&defs, &map(json!({"cpf": "12a", "city": "x"})), &Map::new());
         assert_eq!(err.unwrap_err(), "Invalid value for CPF field");
         let err = validate(&defs, &map(json!({"cpf": "1"})), &Map::new());
         assert_eq!(err.unwrap_err(), "Invalid value for city field");
-        let err = validate(&defs, &map(json!({"city": "x", "secret": "s"})), &Map::new());
+        let err = validate(
+            &defs,
+            &map(json!({"city": "x", "secret": "s"})),
+            &Map::new(),
+        );
         assert_eq!(err.unwrap_err(), "Custom field secret is not allowed");
         let legacy = legacy_fields(&defs, Some(&json!({"old": "kept", "city": "a"})));
         let ok = validate(&defs, &map(json!({"city": "b", "old": "new"})), &legacy).unwrap();

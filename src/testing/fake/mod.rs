@@ -30,11 +30,11 @@ pub use demo::DemoData;
 pub use faults::Fault;
 pub use recording::RecordedRequest;
 pub use seed::SeedError;
+use state::State;
 pub use users::FakeUser;
+use users::TokenKind;
 pub use version::VersionError;
 pub use visitors::Visitor;
-use state::State;
-use users::TokenKind;
 
 /// A stateful stand-in for a Rocket.Chat server, for tests and demos.
 ///
@@ -233,7 +233,11 @@ impl FakeRocketChatBuilder {
         let listener = TcpListener::bind(self.address).await?;
         let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(self.state));
-        let accept_loop = tokio::spawn(server::accept(listener, Arc::clone(&state), self.log_requests));
+        let accept_loop = tokio::spawn(server::accept(
+            listener,
+            Arc::clone(&state),
+            self.log_requests,
+        ));
         Ok(FakeRocketChat {
             address,
             state,
@@ -549,4 +553,3 @@ impl FakeRocketChat {
         state.faults.extend(std::iter::repeat_n(fault, count));
     }
 }
-

@@ -70,7 +70,6 @@ impl RecordedRequest {
     }
 }
 
-
 /// The ring of recorded requests. A capacity of 0 turns recording off.
 #[derive(Debug)]
 pub(crate) struct Recorder {

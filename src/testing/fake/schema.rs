@@ -14,9 +14,7 @@ use serde_json::{Map, Value};
 /// The schema document, parsed once.
 pub(crate) fn document() -> &'static Map<String, Value> {
     static DOCUMENT: OnceLock<Map<String, Value>> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        serde_json::from_str(include_str!("schemas.json")).unwrap_or_default()
-    })
+    DOCUMENT.get_or_init(|| serde_json::from_str(include_str!("schemas.json")).unwrap_or_default())
 }
 
 /// Where the data comes from: a JSON body or a query string.
@@ -56,14 +54,13 @@ fn check(schema: &Value, data: &mut Value, arrays: bool, errors: &mut Vec<String
     let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
     if let Some(kind) = schema.get("type").and_then(Value::as_str)
         && !(nullable && data.is_null())
+        && !has_type(kind, data)
     {
-        if !has_type(kind, data) {
-            match coerce(kind, data, arrays) {
-                Some(coerced) => *data = coerced,
-                None => {
-                    errors.push(format!("must be {kind}"));
-                    return false;
-                }
+        match coerce(kind, data, arrays) {
+            Some(coerced) => *data = coerced,
+            None => {
+                errors.push(format!("must be {kind}"));
+                return false;
             }
         }
     }
@@ -267,12 +264,19 @@ mod tests {
     #[test]
     fn coercion_and_messages_follow_ajv() {
         let q = Source::Query;
-        let ok = run("GET omnichannel/contacts.search", q, json!({"count": "5", "unknown": "true"}));
+        let ok = run(
+            "GET omnichannel/contacts.search",
+            q,
+            json!({"count": "5", "unknown": "true"}),
+        );
         assert_eq!(ok.unwrap(), json!({"count": 5, "unknown": true}));
         let err = run("GET omnichannel/contacts.search", q, json!({"count": "x"}));
         assert_eq!(err.unwrap_err(), "must be number");
         let err = run("GET omnichannel/contacts.get", q, json!({"contactId": " "}));
-        assert_eq!(err.unwrap_err(), "must pass \"isNotEmpty\" keyword validation");
+        assert_eq!(
+            err.unwrap_err(),
+            "must pass \"isNotEmpty\" keyword validation"
+        );
         let err = run("GET omnichannel/contacts.checkExistence", q, json!({}));
         assert_eq!(
             err.unwrap_err(),
@@ -280,12 +284,20 @@ mod tests {
              must have required property 'phone'\n must match exactly one schema in oneOf"
         );
         let body = Source::Body;
-        let err = run("POST omnichannel/contacts", body, json!({"name": "a", "emails": ["x", "x"], "phones": []}));
+        let err = run(
+            "POST omnichannel/contacts",
+            body,
+            json!({"name": "a", "emails": ["x", "x"], "phones": []}),
+        );
         assert_eq!(
             err.unwrap_err(),
             "must NOT have duplicate items (items ## 1 and 0 are identical)"
         );
-        let ok = run("POST omnichannel/contacts.conflicts", body, json!({"contactId": null, "name": null}));
+        let ok = run(
+            "POST omnichannel/contacts.conflicts",
+            body,
+            json!({"contactId": null, "name": null}),
+        );
         assert_eq!(ok.unwrap(), json!({"contactId": "", "name": null}));
     }
 }

@@ -194,7 +194,10 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
     }
     for (i, field) in seed.custom_fields.iter().enumerate() {
         if field.id.trim().is_empty() {
-            return Err(SeedError::at(format!("customFields[{i}]._id"), "must not be empty"));
+            return Err(SeedError::at(
+                format!("customFields[{i}]._id"),
+                "must not be empty",
+            ));
         }
         if let Some(pattern) = &field.regexp
             && let Err(e) = regex::Regex::new(pattern)

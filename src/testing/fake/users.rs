@@ -119,7 +119,6 @@ impl FakeUser {
     }
 }
 
-
 /// A user as the fake stores it.
 #[derive(Clone, Debug)]
 pub(crate) struct UserRecord {

@@ -87,7 +87,6 @@ impl Visitor {
     }
 }
 
-
 /// Links `visitor` to `contact` the way Rocket.Chat's merge does: emails, phones and the
 /// channel are appended; differing name, manager and custom fields become conflict entries
 /// on a known contact, or overwrite an unknown one. Returns the closed chat to add to the
@@ -137,8 +136,16 @@ pub(crate) fn merge(
         }
         contact.insert("customFields".into(), Value::Object(fields));
     }
-    append_unique(contact, "emails", visitor.email.map(|a| json!({"address": a})));
-    append_unique(contact, "phones", visitor.phone.map(|p| json!({"phoneNumber": p})));
+    append_unique(
+        contact,
+        "emails",
+        visitor.email.map(|a| json!({"address": a})),
+    );
+    append_unique(
+        contact,
+        "phones",
+        visitor.phone.map(|p| json!({"phoneNumber": p})),
+    );
     let room = format!("room-{visitor_id}");
     let channels = contact.entry("channels").or_insert_with(|| json!([]));
     if let Value::Array(channels) = channels {

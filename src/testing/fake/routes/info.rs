@@ -34,7 +34,9 @@ pub(super) fn server_info(state: &mut State, call: &Call<'_>) -> Reply {
             }),
         );
     } else {
-        let minor = version.rsplit_once('.').map_or(version.as_str(), |(m, _)| m);
+        let minor = version
+            .rsplit_once('.')
+            .map_or(version.as_str(), |(m, _)| m);
         body.insert("version".into(), json!(minor));
     }
     body.insert("minimumClientVersions".into(), minimum_client_versions());

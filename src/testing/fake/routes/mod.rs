@@ -61,8 +61,7 @@ impl Call<'_> {
     /// server's query parser gives it.
     fn query_params(&self) -> Map<String, Value> {
         let mut params = Map::new();
-        for (key, value) in url::form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
-        {
+        for (key, value) in url::form_urlencoded::parse(self.query.unwrap_or_default().as_bytes()) {
             let value = Value::String(value.into_owned());
             match params.get_mut(key.as_ref()) {
                 Some(Value::Array(values)) => values.push(value),

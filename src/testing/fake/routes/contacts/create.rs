@@ -32,9 +32,18 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         Err(message) => return Reply::error(400, &message),
     };
     let mut doc = Map::new();
-    doc.insert("name".into(), json!(optional_string(&body, "name").unwrap_or_default()));
-    doc.insert("emails".into(), email_list(&string_list(&body, "emails").unwrap_or_default()));
-    doc.insert("phones".into(), phone_list(&string_list(&body, "phones").unwrap_or_default()));
+    doc.insert(
+        "name".into(),
+        json!(optional_string(&body, "name").unwrap_or_default()),
+    );
+    doc.insert(
+        "emails".into(),
+        email_list(&string_list(&body, "emails").unwrap_or_default()),
+    );
+    doc.insert(
+        "phones".into(),
+        phone_list(&string_list(&body, "phones").unwrap_or_default()),
+    );
     doc.insert("customFields".into(), Value::Object(fields));
     if let Some(manager) = manager.filter(|m| !m.is_empty()) {
         doc.insert("contactManager".into(), json!(manager));

@@ -39,7 +39,12 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         })
         .unwrap_or_default();
     let total = chats.len();
-    let page: Vec<Value> = chats.into_iter().skip(offset).take(count).cloned().collect();
+    let page: Vec<Value> = chats
+        .into_iter()
+        .skip(offset)
+        .take(count)
+        .cloned()
+        .collect();
     let mut body = Map::new();
     body.insert("count".into(), json!(page.len()));
     body.insert("history".into(), Value::Array(page));

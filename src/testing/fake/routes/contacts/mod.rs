@@ -62,11 +62,19 @@ fn phone_list(phones: &[String]) -> Value {
 fn pagination(params: &Map<String, Value>) -> (usize, usize) {
     const DEFAULT_COUNT: i64 = 50;
     const UPPER_LIMIT: i64 = 100;
-    let as_int = |key: &str| params.get(key).and_then(Value::as_f64).map(|n| n.trunc() as i64);
+    let as_int = |key: &str| {
+        params
+            .get(key)
+            .and_then(Value::as_f64)
+            .map(|n| n.trunc() as i64)
+    };
     let offset = as_int("offset").unwrap_or(0).max(0);
     let mut count = as_int("count").unwrap_or(DEFAULT_COUNT).min(UPPER_LIMIT);
     if count == 0 {
         count = DEFAULT_COUNT;
     }
-    (usize::try_from(count.max(0)).unwrap_or(0), usize::try_from(offset).unwrap_or(0))
+    (
+        usize::try_from(count.max(0)).unwrap_or(0),
+        usize::try_from(offset).unwrap_or(0),
+    )
 }

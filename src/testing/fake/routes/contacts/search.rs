@@ -44,7 +44,10 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
             Err(_) => return Reply::error(400, "The 'sort' parameter must be a JSON object"),
         },
     };
-    let unknown = params.get("unknown").and_then(Value::as_bool).unwrap_or(false);
+    let unknown = params
+        .get("unknown")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let needle = params
         .get("searchText")
         .and_then(Value::as_str)

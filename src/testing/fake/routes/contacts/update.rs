@@ -30,7 +30,8 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         return reply;
     }
     if let Some(Value::Object(received)) = body.get("customFields") {
-        let legacy = custom_fields::legacy_fields(&state.custom_fields, contact.get("customFields"));
+        let legacy =
+            custom_fields::legacy_fields(&state.custom_fields, contact.get("customFields"));
         match custom_fields::validate(&state.custom_fields, received, &legacy) {
             Ok(fields) => {
                 contact.insert("customFields".into(), Value::Object(fields));
@@ -64,4 +65,3 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
     state.contacts.put(&id, &contact);
     Reply::ok_with("contact", Value::Object(contact))
 }
-
