@@ -55,16 +55,12 @@ pub(crate) fn invalid_params(message: &str) -> Vec<u8> {
     })
 }
 
-/// 400 from the validator of a new-style route (`contacts.delete`): no suffix.
+/// 400 from the validator of a new-style route (`contacts.delete`): `errorType` first and
+/// no ` [invalid-params]` suffix, as the examples of other new-style routes show
+/// (`livechat/custom-fields.delete`, `livechat/business-hours.save`).
 pub(crate) fn invalid_params_bare(message: &str) -> Vec<u8> {
-    encode(&ErrorBody {
-        success: false,
-        status: None,
-        error: message,
-        error_type: Some("invalid-params"),
-        message: None,
-        details: None,
-    })
+    let message = serde_json::to_string(message).unwrap_or_default();
+    format!(r#"{{"success":false,"errorType":"invalid-params","error":{message}}}"#).into_bytes()
 }
 
 /// The compat-mode 401, in the server's own field order.
