@@ -179,7 +179,7 @@ async fn search_expands_the_manager_on_new_releases_only() {
             "8.8.0",
             json!([{"_id": "agent1", "name": "Agent One", "username": "agent1"}, null]),
         ),
-        ("7.10.0", json!(["agent1", "ghost"])),
+        ("7.6.0", json!(["agent1", "ghost"])),
     ] {
         let raw = Raw::version(version).await;
         raw.fake.add_contact_json(doc(

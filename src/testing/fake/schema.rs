@@ -6,6 +6,12 @@
 //! keywords), the first failure only except inside `oneOf`, and the custom `isNotEmpty`
 //! keyword. The router joins the messages with `"\n "` and appends ` [invalid-params]`
 //! (`apps/meteor/app/api/server/ApiClass.ts`).
+//!
+//! Every version profile uses these schemas. The published packages 7.9.8 and 7.10.0 carry
+//! the same ones (without `contacts.delete`); 7.0.0's are looser (no `isNotEmpty` on
+//! `contacts.get`, no `unknown` on `contacts.search`, no `wipeConflicts` on
+//! `contacts.update`), but no release between 7.0.0 and 7.9.8 is published to say when each
+//! changed.
 
 use std::sync::OnceLock;
 

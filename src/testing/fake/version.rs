@@ -119,10 +119,11 @@ impl Profile {
 
     /// `contacts.search` sends `contactManager` as `{_id, name, username}` (left out when the
     /// user is gone), from `getContacts.ts` returning `ILivechatContactWithManagerData`;
-    /// before, the bare id string. The release is not known exactly; the estimate is 7.11.0,
-    /// the release that reworked the contact routes' typings.
+    /// before, the bare id string. The published `@rocket.chat/rest-typings` declare that type
+    /// in 7.9.8 but not in 7.0.0 (no release in between is published); the first release is
+    /// not known, and the fake switches at 7.9.0, which may be later than the real change.
     pub(crate) fn search_expands_manager(&self) -> bool {
-        self.since(7, 11, 0)
+        self.since(7, 9, 0)
     }
 
     /// From the "breaking changes" release (9.0.0 in the newest router code,
