@@ -457,7 +457,7 @@ impl LoginMock {
 
     /// 401 `totp-required`, offering TOTP and email codes.
     pub fn respond_with_two_factor_required(self) -> Mock {
-        let details = json!({"method": "totp", "availableMethods": ["totp", "email"]});
+        let details = json!({"method": "totp", "codeGenerated": false, "availableMethods": ["totp", "email"]});
         self.respond(json_answer(
             401,
             bodies::login_failure("totp-required", "TOTP Required", Some(&details)),
@@ -466,9 +466,11 @@ impl LoginMock {
 
     /// 401 `totp-invalid`.
     pub fn respond_with_two_factor_invalid(self) -> Mock {
+        // A wrong code carries the same details as a missing one.
+        let details = json!({"method": "totp", "codeGenerated": false, "availableMethods": ["totp", "email"]});
         self.respond(json_answer(
             401,
-            bodies::login_failure("totp-invalid", "TOTP Invalid", None),
+            bodies::login_failure("totp-invalid", "TOTP Invalid", Some(&details)),
         ))
     }
 
