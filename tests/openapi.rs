@@ -390,8 +390,11 @@ fn validation_only(schema: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .filter(|(key, value)| {
-                    !matches!(key.as_str(), "description" | "example" | "examples")
-                        && !(key.as_str() == "additionalProperties" && **value == Value::Bool(true))
+                    let documentation =
+                        matches!(key.as_str(), "description" | "example" | "examples");
+                    let default =
+                        key.as_str() == "additionalProperties" && **value == Value::Bool(true);
+                    !(documentation || default)
                 })
                 .map(|(key, value)| (key.clone(), validation_only(value)))
                 .collect(),
