@@ -360,3 +360,42 @@ fn remote_hosts_need_allow_remote() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(server.stop().0, 0);
 }
+
+#[tokio::test]
+async fn rocketchat_version_plays_an_older_release() {
+    let server = Server::start(&["--quiet", "--rocketchat-version", "7.6.0"]);
+    let agent = Some(("demoAgent0000001", "demo-agent1-personal-access-token"));
+    // contacts.conflicts arrived in 7.7.0: a 7.6 server answers as for a missing route.
+    let (status, body) = call(
+        &server,
+        "POST",
+        "omnichannel/contacts.conflicts",
+        agent,
+        Some(json!({"contactId": "demoContactJane1", "wipeConflicts": true})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            404,
+            json!({"status": "error", "message": "API endpoint does not exist"})
+        )
+    );
+    let answer = reqwest::get(format!("{}/api/info", server.uri))
+        .await
+        .unwrap();
+    let info: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(info["version"], "7.6");
+    assert_eq!(server.stop().0, 0);
+
+    let output = Command::new(BIN)
+        .args(["--rocketchat-version", "6.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--rocketchat-version")
+    );
+}

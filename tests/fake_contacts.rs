@@ -141,13 +141,15 @@ async fn search_filters_pages_and_sorts() {
         ["Ana Lima", "Jane Doe", "John Roe", "Maria Silva"],
         "known, enabled, by name"
     );
+    // `count` is the page size asked for (default 50, getPaginationItems), not the
+    // number of contacts returned (getContacts.ts).
     assert_eq!(
         (
             all["count"].clone(),
             all["offset"].clone(),
             all["total"].clone()
         ),
-        (json!(4), json!(0), json!(4))
+        (json!(50), json!(0), json!(4))
     );
 
     let (_, unknown) = raw
@@ -301,9 +303,16 @@ async fn check_existence_takes_exactly_one_key() {
             &[("email", "a"), ("phone", "b")],
         )
         .await;
+    // Every branch's failure, joined by the router with "\n ", then the oneOf message.
     assert_eq!(
         (status, body),
-        (400, invalid("must match exactly one schema in oneOf"))
+        (
+            400,
+            invalid(
+                "must have required property 'contactId'\n must NOT have additional properties\n \
+                 must NOT have additional properties\n must match exactly one schema in oneOf"
+            )
+        )
     );
 }
 

@@ -551,7 +551,7 @@ async fn two_factor_at_login() {
     assert_eq!(required.status, 401);
     assert_eq!(
         required.text,
-        r#"{"success":false,"status":"error","error":"totp-required","message":"TOTP Required","details":{"availableMethods":["totp"],"method":"totp"}}"#
+        r#"{"success":false,"status":"error","error":"totp-required","message":"TOTP Required","details":{"availableMethods":["totp"],"codeGenerated":false,"method":"totp"}}"#
     );
     let in_body = login(
         &w,
@@ -574,7 +574,12 @@ async fn two_factor_at_login() {
         json!({"user": "secure", "password": "pw", "code": "000000"}),
     )
     .await;
-    assert_eq!(wrong.json()["error"], "totp-invalid");
+    // A wrong code carries the same details as a missing one (facts document §2, the
+    // server's `TwoFactorError` with `processInvalidCode` for the `totp` method).
+    assert_eq!(
+        wrong.text,
+        r#"{"success":false,"status":"error","error":"totp-invalid","message":"TOTP Invalid","details":{"availableMethods":["totp"],"codeGenerated":false,"method":"totp"}}"#
+    );
     for _ in 0..4 {
         login(
             &w,

@@ -382,3 +382,33 @@ fn the_validator_rejects_what_the_published_page_shows() {
     let typings_shape = json!({"contact": {"_id": "x"}, "success": true});
     assert!(validate(&spec, response, &typings_shape, "$").is_err());
 }
+
+/// The document's request schema without what only documents (descriptions, examples) or
+/// restates a default (`additionalProperties: true`).
+fn validation_only(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, value)| {
+                    let documentation =
+                        matches!(key.as_str(), "description" | "example" | "examples");
+                    let default =
+                        key.as_str() == "additionalProperties" && **value == Value::Bool(true);
+                    !(documentation || default)
+                })
+                .map(|(key, value)| (key.clone(), validation_only(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn the_fake_validates_conflicts_with_the_documented_schema() {
+    let spec = spec();
+    let documented = &spec["components"]["schemas"]["ResolveConflictsRequest"];
+    let fake: Value =
+        serde_json::from_str(include_str!("../src/testing/fake/schemas.json")).unwrap();
+    let validated = &fake["POST omnichannel/contacts.conflicts"]["body"];
+    assert_eq!(&validation_only(documented), validated);
+}

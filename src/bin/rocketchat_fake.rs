@@ -8,7 +8,8 @@ use std::time::Duration;
 use rocketchat_omnichannel::testing::FakeRocketChat;
 
 const USAGE: &str = "usage: rocketchat-fake [--host 127.0.0.1] [--port 0] [--seed FILE] \
-[--rate-limit N --rate-limit-window-ms MS] [--quiet] [--allow-remote]";
+[--rate-limit N --rate-limit-window-ms MS] [--rocketchat-version 7.7.0] [--record-requests N] \
+[--quiet] [--allow-remote]";
 
 struct Options {
     host: IpAddr,
@@ -18,6 +19,10 @@ struct Options {
     window_ms: u64,
     quiet: bool,
     allow_remote: bool,
+    version: Option<String>,
+    /// Requests kept for inspection; off by default in the program, whose requests no test
+    /// reads in-process.
+    record_requests: usize,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -29,6 +34,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         window_ms: 60_000,
         quiet: false,
         allow_remote: false,
+        version: None,
+        record_requests: 0,
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -62,6 +69,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 options.window_ms = ms
                     .parse()
                     .map_err(|_| format!("--rate-limit-window-ms `{ms}` is not a number"))?;
+            }
+            "--rocketchat-version" => options.version = Some(value("--rocketchat-version")?),
+            "--record-requests" => {
+                let count = value("--record-requests")?;
+                options.record_requests = count
+                    .parse()
+                    .map_err(|_| format!("--record-requests `{count}` is not a number"))?;
             }
             "--quiet" => options.quiet = true,
             "--allow-remote" => options.allow_remote = true,
@@ -114,7 +128,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 async fn run(options: Options) -> Result<(), String> {
     let mut builder = FakeRocketChat::builder()
         .address(SocketAddr::new(options.host, options.port))
-        .log_requests(!options.quiet);
+        .log_requests(!options.quiet)
+        .record_requests(options.record_requests);
+    if let Some(version) = &options.version {
+        builder = builder
+            .version(version)
+            .map_err(|e| format!("--rocketchat-version: {e}"))?;
+    }
     builder = match &options.seed {
         Some(path) => {
             let json = std::fs::read_to_string(path)

@@ -1,5 +1,7 @@
 //! The exact bodies of Rocket.Chat's error answers, shared by the fake server and the typed
 //! mocks so both always send the same bytes.
+// Some bodies serve only the fake; with only `mocks` enabled they are unused.
+#![cfg_attr(not(feature = "fake"), allow(dead_code))]
 
 use serde::Serialize;
 use serde_json::Value;
@@ -7,6 +9,9 @@ use serde_json::Value;
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
 pub(crate) const FORBIDDEN: &str =
     "User does not have the permissions required for this action [error-unauthorized]";
+/// The 403 text from the "breaking changes" release (9.0.0) on.
+pub(crate) const FORBIDDEN_V9: &str =
+    "User does not have the permissions required for this action [error-forbidden]";
 
 /// Error bodies keep Rocket.Chat's field order.
 #[derive(Serialize)]
@@ -29,6 +34,14 @@ fn encode(body: &ErrorBody<'_>) -> Vec<u8> {
 }
 
 /// `{"success":false,"error":"<code>"}`: business errors and 403.
+/// The 404 body for a route the server does not have, as Restivus-era Rocket.Chat sent it
+/// (RocketChat/Rocket.Chat issues #9358 and #19354). Current servers register no catch-all
+/// under `/api/v1/` (`apps/meteor/app/api/server/api.ts`), and what their web app answers
+/// instead could not be confirmed, so the fake and the mocks keep this documented shape.
+pub(crate) fn missing_route() -> Vec<u8> {
+    br#"{"status":"error","message":"API endpoint does not exist"}"#.to_vec()
+}
+
 pub(crate) fn error(error: &str) -> Vec<u8> {
     encode(&ErrorBody {
         success: false,
@@ -50,6 +63,14 @@ pub(crate) fn invalid_params(message: &str) -> Vec<u8> {
         message: None,
         details: None,
     })
+}
+
+/// 400 from the validator of a new-style route (`contacts.delete`): `errorType` first and
+/// no ` [invalid-params]` suffix, as the examples of other new-style routes show
+/// (`livechat/custom-fields.delete`, `livechat/business-hours.save`).
+pub(crate) fn invalid_params_bare(message: &str) -> Vec<u8> {
+    let message = serde_json::to_string(message).unwrap_or_default();
+    format!(r#"{{"success":false,"errorType":"invalid-params","error":{message}}}"#).into_bytes()
 }
 
 /// The compat-mode 401, in the server's own field order.

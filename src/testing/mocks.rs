@@ -315,6 +315,65 @@ impl UpdateContactMock {
     common_answers!();
 }
 
+/// Starts a mock of `POST omnichannel/contacts.delete` (Rocket.Chat 7.11+).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use rocketchat_omnichannel::{Client, Credentials};
+/// use rocketchat_omnichannel::testing::mocks;
+/// let server = wiremock::MockServer::start().await;
+/// mocks::delete_contact().for_contact("c1").respond_with_deleted().expect(1).mount(&server).await;
+/// let client = Client::builder(server.uri()).credentials(Credentials::token("u", "t")).build()?;
+/// client.delete_contact("c1").await?;
+/// # Ok(()) }
+/// ```
+pub fn delete_contact() -> DeleteContactMock {
+    DeleteContactMock { contact_id: None }
+}
+
+/// A mock of `contacts.delete`; see [`delete_contact`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct DeleteContactMock {
+    contact_id: Option<ContactId>,
+}
+
+impl DeleteContactMock {
+    /// Matches only calls for this contact id.
+    pub fn for_contact(mut self, contact_id: impl Into<ContactId>) -> Self {
+        self.contact_id = Some(contact_id.into());
+        self
+    }
+
+    fn given(&self) -> MockBuilder {
+        let mock =
+            Mock::given(method("POST")).and(path_regex(r"/api/v1/omnichannel/contacts\.delete$"));
+        match &self.contact_id {
+            Some(id) => mock.and(body_partial_json(json!({ "contactId": id }))),
+            None => mock,
+        }
+    }
+
+    /// 200 `{"success":true}`.
+    pub fn respond_with_deleted(self) -> Mock {
+        self.respond(json_answer(200, br#"{"success":true}"#.to_vec()))
+    }
+
+    /// 404 `error-contact-not-found`: unknown or already deleted.
+    pub fn respond_with_contact_not_found(self) -> Mock {
+        self.respond(json_answer(404, bodies::error("error-contact-not-found")))
+    }
+
+    /// 404 as a server before 7.11 answers, which has no such route; the SDK reports it as
+    /// [`ErrorKind::EndpointMissing`](crate::ErrorKind::EndpointMissing).
+    pub fn respond_with_route_missing(self) -> Mock {
+        self.respond(json_answer(404, bodies::missing_route()))
+    }
+
+    common_answers!();
+}
+
 /// Starts a mock of `POST omnichannel/contacts` (create).
 ///
 /// ```
@@ -399,7 +458,7 @@ impl LoginMock {
 
     /// 401 `totp-required`, offering TOTP and email codes.
     pub fn respond_with_two_factor_required(self) -> Mock {
-        let details = json!({"method": "totp", "availableMethods": ["totp", "email"]});
+        let details = json!({"method": "totp", "codeGenerated": false, "availableMethods": ["totp", "email"]});
         self.respond(json_answer(
             401,
             bodies::login_failure("totp-required", "TOTP Required", Some(&details)),
@@ -408,9 +467,11 @@ impl LoginMock {
 
     /// 401 `totp-invalid`.
     pub fn respond_with_two_factor_invalid(self) -> Mock {
+        // A wrong code carries the same details as a missing one.
+        let details = json!({"method": "totp", "codeGenerated": false, "availableMethods": ["totp", "email"]});
         self.respond(json_answer(
             401,
-            bodies::login_failure("totp-invalid", "TOTP Invalid", None),
+            bodies::login_failure("totp-invalid", "TOTP Invalid", Some(&details)),
         ))
     }
 

@@ -15,6 +15,6 @@ pub mod mocks;
 
 #[cfg(feature = "fake")]
 pub use fake::{
-    DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest, SeedError,
-    Visitor,
+    CustomField, DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest,
+    SeedError, VersionError, Visitor,
 };

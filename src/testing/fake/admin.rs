@@ -20,7 +20,7 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn remove_contact(&self, id: &ContactId) -> bool {
-        self.state().contacts.remove(id.as_str()).is_some()
+        self.state().contacts.remove(id.as_str())
     }
 
     /// Renames a contact without touching its conflicts, as another client's update would.
@@ -36,13 +36,13 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn rename_contact(&self, id: &ContactId, name: &str) -> bool {
-        match self.state().contacts.get_mut(id.as_str()) {
-            Some(doc) => {
-                doc.insert("name".into(), Value::from(name));
-                true
-            }
-            None => false,
-        }
+        let mut state = self.state();
+        let Some(mut doc) = state.contacts.get(id.as_str()) else {
+            return false;
+        };
+        doc.insert("name".into(), Value::from(name));
+        state.contacts.put(id.as_str(), &doc);
+        true
     }
 
     /// The ids of the enabled contacts that still have conflict entries, in id order.
@@ -60,14 +60,13 @@ impl FakeRocketChat {
     pub fn conflicted_contacts(&self) -> Vec<ContactId> {
         self.state()
             .contacts
-            .iter()
-            .filter(|(_, doc)| doc.get("enabled") != Some(&Value::Bool(false)))
-            .filter(|(_, doc)| {
+            .enabled_ids_where(|doc| {
                 doc.get("conflictingFields")
                     .and_then(Value::as_array)
                     .is_some_and(|entries| !entries.is_empty())
             })
-            .map(|(id, _)| ContactId::from(id.as_str()))
+            .into_iter()
+            .map(ContactId::from)
             .collect()
     }
 }

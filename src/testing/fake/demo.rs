@@ -1,8 +1,10 @@
 //! The demo data set: what the example, the CLI's `--demo` and `rocketchat-fake` serve when
 //! given nothing else.
 
-use super::state::{State, TokenKind};
-use super::{FakeUser, Visitor};
+use super::custom_fields::CustomField;
+use super::state::State;
+use super::users::{FakeUser, TokenKind};
+use super::visitors::Visitor;
 use serde_json::{Map, Value, json};
 
 /// Names and secrets of the demo data set ([`FakeRocketChatBuilder::demo_data`](super::FakeRocketChatBuilder::demo_data)).
@@ -86,6 +88,12 @@ fn contact(
 }
 
 pub(super) fn seed(state: &mut State) {
+    // The custom fields the demo contacts carry, so create and update accept them.
+    state.custom_fields.extend([
+        CustomField::new("cpf").label("CPF"),
+        CustomField::new("city").label("City"),
+        CustomField::new("plan").label("Plan"),
+    ]);
     state.add_user(
         FakeUser::agent(DemoData::AGENT_USERNAME)
             .id(DemoData::AGENT_ID)

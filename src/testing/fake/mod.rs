@@ -1,23 +1,24 @@
 //! [`FakeRocketChat`]: an in-process HTTP server that answers like Rocket.Chat.
 
 mod admin;
+mod contacts;
+mod custom_fields;
 mod demo;
+mod faults;
+mod recording;
 mod routes;
+mod schema;
 mod seed;
+mod server;
 mod state;
-mod validate;
+mod users;
+mod version;
+mod visitors;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -25,12 +26,16 @@ use tokio::task::JoinHandle;
 use crate::models::{Contact, ContactId, UserId};
 use crate::{Client, ClientBuilder, Credentials};
 
+pub use custom_fields::CustomField;
 pub use demo::DemoData;
+pub use faults::Fault;
+pub use recording::RecordedRequest;
 pub use seed::SeedError;
-use state::{State, TokenKind};
-
-/// Largest request body the fake reads; larger ones get a 413.
-const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
+use state::State;
+pub use users::FakeUser;
+use users::TokenKind;
+pub use version::VersionError;
+pub use visitors::Visitor;
 
 /// A stateful stand-in for a Rocket.Chat server, for tests and demos.
 ///
@@ -152,6 +157,55 @@ impl FakeRocketChatBuilder {
         self
     }
 
+    /// Plays this Rocket.Chat release (e.g. `"7.7.0"`) instead of the newest behaviour the
+    /// fake knows: routes the release did not have answer 404 as a missing route does, and
+    /// the behaviours that changed between releases follow it (see the README section
+    /// "Version profiles" for each switch and its source).
+    ///
+    /// # Errors
+    /// [`VersionError`] when the text is not a version or predates 7.0.0, the first release
+    /// with these contact routes.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
+    /// let builder = FakeRocketChat::builder().version("7.7.0")?;
+    /// # let _ = builder;
+    /// # Ok::<(), rocketchat_omnichannel::testing::VersionError>(())
+    /// ```
+    pub fn version(mut self, version: &str) -> Result<Self, VersionError> {
+        self.state.profile = version::Profile {
+            version: version.parse()?,
+        };
+        Ok(self)
+    }
+
+    /// Adds a livechat custom-field definition; contacts created or updated through the API
+    /// may only carry defined fields (a workspace without definitions accepts none).
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::testing::{CustomField, FakeRocketChat};
+    /// let builder = FakeRocketChat::builder().custom_field(CustomField::new("cpf").required(true));
+    /// # let _ = builder;
+    /// ```
+    pub fn custom_field(mut self, field: CustomField) -> Self {
+        self.state.custom_fields.retain(|f| f.id != field.id);
+        self.state.custom_fields.push(field);
+        self
+    }
+
+    /// Keeps at most this many recorded requests (the oldest are dropped first); 0 turns
+    /// recording off. The default is 10,000.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
+    /// let builder = FakeRocketChat::builder().record_requests(0);
+    /// # let _ = builder;
+    /// ```
+    pub fn record_requests(mut self, capacity: usize) -> Self {
+        self.state.requests.set_capacity(capacity);
+        self
+    }
+
     /// Writes one line per request to stderr: method, path, status and duration (never
     /// headers or bodies).
     ///
@@ -180,7 +234,11 @@ impl FakeRocketChatBuilder {
         let listener = TcpListener::bind(self.address).await?;
         let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(self.state));
-        let accept_loop = tokio::spawn(accept(listener, Arc::clone(&state), self.log_requests));
+        let accept_loop = tokio::spawn(server::accept(
+            listener,
+            Arc::clone(&state),
+            self.log_requests,
+        ));
         Ok(FakeRocketChat {
             address,
             state,
@@ -330,7 +388,9 @@ impl FakeRocketChat {
         Credentials::token(user.clone(), token)
     }
 
-    /// Adds a contact from the SDK's model (an empty id gets a fresh one); returns its id.
+    /// Adds a contact from the SDK's model (an empty id gets a fresh one), filled in as
+    /// `createContact` would (`unknown: false` when the model leaves it unset, so it is
+    /// listed by a default search); returns its id.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -366,14 +426,14 @@ impl FakeRocketChat {
     pub fn add_contact_named(&self, name: &str) -> ContactId {
         let mut doc = Map::new();
         doc.insert("name".into(), Value::from(name));
-        doc.insert("unknown".into(), Value::Bool(false));
         doc.insert("preRegistration".into(), Value::Bool(true));
         doc.insert("conflictingFields".into(), Value::Array(Vec::new()));
         ContactId::from(self.state().add_contact_document(doc, true))
     }
 
     /// Adds a contact document exactly as given (an `_id` is generated when missing), unknown
-    /// fields included; the API returns it unchanged until a route writes to it.
+    /// fields included; the API returns it unchanged until a route writes to it. A document
+    /// without `unknown` is, as on a real server, not listed by `contacts.search`.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -449,7 +509,7 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn contact_json(&self, id: &ContactId) -> Option<Map<String, Value>> {
-        self.state().contacts.get(id.as_str()).cloned()
+        self.state().contacts.get(id.as_str())
     }
 
     /// How many conflict entries `wipeConflicts` has removed (the server's
@@ -476,7 +536,7 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state().requests.clone()
+        self.state().requests.all()
     }
 
     /// Answers the next `count` requests with `fault` instead of the normal answer.
@@ -493,471 +553,4 @@ impl FakeRocketChat {
         let mut state = self.state();
         state.faults.extend(std::iter::repeat_n(fault, count));
     }
-}
-
-/// A user to seed into the fake.
-///
-/// ```
-/// use rocketchat_omnichannel::testing::FakeUser;
-/// let manager = FakeUser::new("lead").password("pw").role("livechat-manager");
-/// # let _ = manager;
-/// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct FakeUser {
-    pub(crate) id: Option<String>,
-    pub(crate) username: String,
-    pub(crate) password: String,
-    pub(crate) name: Option<String>,
-    pub(crate) email: Option<String>,
-    pub(crate) roles: Vec<String>,
-    pub(crate) totp_code: Option<String>,
-}
-
-impl FakeUser {
-    /// A plain user (role `user`, no omnichannel permission).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob");
-    /// # let _ = user;
-    /// ```
-    pub fn new(username: &str) -> Self {
-        Self {
-            id: None,
-            username: username.to_owned(),
-            password: String::new(),
-            name: None,
-            email: None,
-            roles: vec!["user".into()],
-            totp_code: None,
-        }
-    }
-
-    /// A livechat agent (roles `user` and `livechat-agent`).
-    ///
-    /// ```
-    /// let agent = rocketchat_omnichannel::testing::FakeUser::agent("agent1");
-    /// # let _ = agent;
-    /// ```
-    pub fn agent(username: &str) -> Self {
-        Self::new(username).role("livechat-agent")
-    }
-
-    /// A fixed `_id` instead of a generated one.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").id("bob-id");
-    /// # let _ = user;
-    /// ```
-    pub fn id(mut self, id: &str) -> Self {
-        self.id = Some(id.to_owned());
-        self
-    }
-
-    /// The password for `login`.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").password("pw");
-    /// # let _ = user;
-    /// ```
-    pub fn password(mut self, password: &str) -> Self {
-        self.password = password.to_owned();
-        self
-    }
-
-    /// The display name.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").name("Bob Agent");
-    /// # let _ = user;
-    /// ```
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.to_owned());
-        self
-    }
-
-    /// The email address (logins may use it instead of the user name).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").email("bob@example.com");
-    /// # let _ = user;
-    /// ```
-    pub fn email(mut self, email: &str) -> Self {
-        self.email = Some(email.to_owned());
-        self
-    }
-
-    /// Adds a role (`livechat-manager`, `admin`, `bot`, …).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").role("admin");
-    /// # let _ = user;
-    /// ```
-    pub fn role(mut self, role: &str) -> Self {
-        if !self.roles.iter().any(|r| r == role) {
-            self.roles.push(role.to_owned());
-        }
-        self
-    }
-
-    /// Requires a TOTP second factor at login, accepting this code.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::agent("bob").two_factor_code("123456");
-    /// # let _ = user;
-    /// ```
-    pub fn two_factor_code(mut self, code: &str) -> Self {
-        self.totp_code = Some(code.to_owned());
-        self
-    }
-}
-
-/// A livechat visitor to merge into a contact with [`FakeRocketChat::merge_visitor`].
-///
-/// ```
-/// use rocketchat_omnichannel::testing::Visitor;
-/// let visitor = Visitor::new().name("Jane D.").phone("+5511999999999").custom_field("cpf", "000");
-/// # let _ = visitor;
-/// ```
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct Visitor {
-    pub(crate) name: Option<String>,
-    pub(crate) email: Option<String>,
-    pub(crate) phone: Option<String>,
-    pub(crate) contact_manager: Option<String>,
-    pub(crate) custom_fields: Map<String, Value>,
-}
-
-impl Visitor {
-    /// A visitor with nothing set.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new();
-    /// # let _ = visitor;
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The name the visitor registered with.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().name("Jane D.");
-    /// # let _ = visitor;
-    /// ```
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.to_owned());
-        self
-    }
-
-    /// The visitor's email (appended to the contact's emails).
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().email("jd@example.com");
-    /// # let _ = visitor;
-    /// ```
-    pub fn email(mut self, email: &str) -> Self {
-        self.email = Some(email.to_owned());
-        self
-    }
-
-    /// The visitor's phone (appended to the contact's phones).
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().phone("+5511999999999");
-    /// # let _ = visitor;
-    /// ```
-    pub fn phone(mut self, phone: &str) -> Self {
-        self.phone = Some(phone.to_owned());
-        self
-    }
-
-    /// The agent (user id) who served the visitor; differs → a `manager` conflict.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().contact_manager("agent-2");
-    /// # let _ = visitor;
-    /// ```
-    pub fn contact_manager(mut self, user_id: &str) -> Self {
-        self.contact_manager = Some(user_id.to_owned());
-        self
-    }
-
-    /// A custom field sent with `overwrite: false`; differs → a `customFields.<key>` conflict.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().custom_field("cpf", "000");
-    /// # let _ = visitor;
-    /// ```
-    pub fn custom_field(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.custom_fields.insert(key.to_owned(), value.into());
-        self
-    }
-}
-
-/// A fault to answer a request with, for resilience tests.
-///
-/// ```
-/// use std::time::Duration;
-/// use rocketchat_omnichannel::testing::Fault;
-/// let faults = [
-///     Fault::status(503, r#"{"success":false,"error":"Service Unavailable"}"#),
-///     Fault::html(502),
-///     Fault::delay(Duration::from_secs(2)),
-///     Fault::drop_connection(),
-///     Fault::truncated_body(),
-/// ];
-/// # let _ = faults;
-/// ```
-#[derive(Clone, Debug)]
-pub struct Fault {
-    kind: FaultKind,
-}
-
-#[derive(Clone, Debug)]
-enum FaultKind {
-    Status {
-        status: u16,
-        body: Bytes,
-        content_type: &'static str,
-    },
-    Delay(Duration),
-    Drop,
-    Truncate,
-}
-
-impl Fault {
-    /// Answers with this status and JSON body.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::status(500, r#"{"success":false,"error":"Internal server error"}"#);
-    /// # let _ = fault;
-    /// ```
-    pub fn status(status: u16, body: impl Into<Bytes>) -> Self {
-        Self {
-            kind: FaultKind::Status {
-                status,
-                body: body.into(),
-                content_type: "application/json",
-            },
-        }
-    }
-
-    /// Answers with this status and an HTML page, like a proxy in front of the server.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::html(504);
-    /// # let _ = fault;
-    /// ```
-    pub fn html(status: u16) -> Self {
-        let body = format!(
-            "<html><head><title>{status}</title></head><body><h1>{status} Proxy Error</h1></body></html>"
-        );
-        Self {
-            kind: FaultKind::Status {
-                status,
-                body: body.into(),
-                content_type: "text/html",
-            },
-        }
-    }
-
-    /// Waits this long, then answers normally.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::delay(std::time::Duration::from_secs(3));
-    /// # let _ = fault;
-    /// ```
-    pub fn delay(delay: Duration) -> Self {
-        Self {
-            kind: FaultKind::Delay(delay),
-        }
-    }
-
-    /// Closes the connection without answering.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::drop_connection();
-    /// # let _ = fault;
-    /// ```
-    pub fn drop_connection() -> Self {
-        Self {
-            kind: FaultKind::Drop,
-        }
-    }
-
-    /// Answers normally but sends only the first half of the body.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::truncated_body();
-    /// # let _ = fault;
-    /// ```
-    pub fn truncated_body() -> Self {
-        Self {
-            kind: FaultKind::Truncate,
-        }
-    }
-}
-
-/// A request the fake received. Values of `X-Auth-Token`, `X-2fa-Code`, `Authorization`
-/// and `Cookie`, and secret fields of JSON bodies (`password`, `code`, `resume`), read
-/// `<redacted>`.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use rocketchat_omnichannel::testing::FakeRocketChat;
-/// let fake = FakeRocketChat::start().await;
-/// let agent = fake.add_agent("agent1", "pw");
-/// fake.client_for(&agent)?.me().await?;
-/// let request = &fake.requests()[0];
-/// assert_eq!(request.path, "/api/v1/me");
-/// assert_eq!(request.header("x-auth-token"), Some("<redacted>"));
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// The method.
-    pub method: String,
-    /// The path, without the query.
-    pub path: String,
-    /// The query string, if any.
-    pub query: Option<String>,
-    /// Header names (lower case) and values.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Bytes,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name in any case). See the type's example.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON, if it is JSON.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let fake = FakeRocketChat::start().await;
-    /// let agent = fake.add_agent("agent1", "pw");
-    /// let _ = fake.client_for(&agent)?.resolve_contact_conflicts("c1").wipe_conflicts(true).await;
-    /// assert_eq!(fake.requests()[0].json().unwrap()["wipeConflicts"], true);
-    /// # Ok(()) }
-    /// ```
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
-
-const SECRET_HEADERS: [&str; 4] = ["x-auth-token", "x-2fa-code", "authorization", "cookie"];
-
-async fn accept(listener: TcpListener, state: Arc<Mutex<State>>, log_requests: bool) {
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service =
-                service_fn(move |request| handle(Arc::clone(&state), peer, request, log_requests));
-            // A client that hangs up mid-request is not the fake's problem.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-/// The error that makes hyper close a connection without answering.
-#[derive(Debug, thiserror::Error)]
-#[error("connection dropped on purpose")]
-struct DroppedConnection;
-
-async fn handle(
-    state: Arc<Mutex<State>>,
-    peer: SocketAddr,
-    request: Request<Incoming>,
-    log_requests: bool,
-) -> Result<Response<Full<Bytes>>, DroppedConnection> {
-    let started = Instant::now();
-    let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let reply = routes::Reply::error(413, "Payload Too Large");
-            return Ok(reply.into_response());
-        }
-    };
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let fault = {
-        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(RecordedRequest {
-            method: parts.method.to_string(),
-            path: path.clone(),
-            query: query.clone(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    let value = if SECRET_HEADERS.contains(&name.as_str()) {
-                        "<redacted>".to_owned()
-                    } else {
-                        String::from_utf8_lossy(value.as_bytes()).into_owned()
-                    };
-                    (name.as_str().to_owned(), value)
-                })
-                .collect(),
-            body: state::redact_body(&body),
-        });
-        state.faults.pop_front()
-    };
-    let mut truncate = false;
-    match fault.map(|f| f.kind) {
-        Some(FaultKind::Drop) => return Err(DroppedConnection),
-        Some(FaultKind::Status {
-            status,
-            body,
-            content_type,
-        }) => {
-            let reply = routes::Reply::raw(status, body, content_type);
-            return Ok(reply.into_response());
-        }
-        Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(FaultKind::Truncate) => truncate = true,
-        None => {}
-    }
-    let call = routes::Call {
-        method: &parts.method,
-        path: &path,
-        query: query.as_deref(),
-        headers: &parts.headers,
-        body: &body,
-        peer: peer.ip(),
-    };
-    let mut reply = {
-        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        routes::route(&mut state, &call)
-    };
-    if truncate {
-        reply.truncate();
-    }
-    if log_requests {
-        eprintln!(
-            "{} {} {} {:.1}ms",
-            parts.method,
-            path,
-            reply.status,
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-    }
-    Ok(reply.into_response())
 }

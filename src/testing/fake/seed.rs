@@ -1,10 +1,13 @@
 //! Seed documents: users, personal access tokens and contacts as JSON.
 
-use serde::Deserialize;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::FakeUser;
-use super::state::{State, TokenKind};
+use super::contacts::ContactStore;
+use super::custom_fields::CustomField;
+use super::state::State;
+use super::users::{FakeUser, TokenKind};
 
 /// A seed document that could not be loaded, with the JSON path of the problem.
 ///
@@ -46,8 +49,51 @@ struct Seed {
     users: Vec<SeedUser>,
     #[serde(default)]
     personal_access_tokens: Vec<SeedToken>,
+    /// Livechat custom-field definitions (`ILivechatCustomField`); none means a workspace
+    /// that accepts no custom field on create and update.
     #[serde(default)]
-    contacts: Vec<Map<String, Value>>,
+    custom_fields: Vec<CustomField>,
+    /// Checked and stored one by one while the document is read, so a large seed is never
+    /// held twice in memory.
+    #[serde(default)]
+    contacts: SeedContacts,
+}
+
+/// Marks a contact error raised inside the streaming reader: index, field, message.
+const MARK: char = '\u{1}';
+
+/// The seed's contacts, read straight into a store.
+#[derive(Default)]
+struct SeedContacts(ContactStore);
+
+impl<'de> Deserialize<'de> for SeedContacts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader;
+        impl<'de> Visitor<'de> for Reader {
+            type Value = SeedContacts;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of contact documents")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut store = ContactStore::default();
+                let mut index = 0usize;
+                while let Some(contact) = seq.next_element::<Map<String, Value>>()? {
+                    if let Err((field, message)) = check_contact(&contact) {
+                        return Err(de::Error::custom(format!(
+                            "{MARK}{index}{MARK}{field}{MARK}{message}"
+                        )));
+                    }
+                    let id = contact["_id"].as_str().unwrap_or_default().to_owned();
+                    store.put_unindexed(&id, &contact);
+                    index += 1;
+                }
+                Ok(SeedContacts(store))
+            }
+        }
+        deserializer.deserialize_seq(Reader)
+    }
 }
 
 #[derive(Deserialize)]
@@ -89,7 +135,16 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let seed: Seed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        SeedError::at(path, e.into_inner().to_string())
+        let message = e.into_inner().to_string();
+        let mut parts = message.splitn(4, MARK);
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(_), Some(index), Some(field), Some(message)) => {
+                // serde_json appends " at line L column C" to custom errors.
+                let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
+                SeedError::at(format!("contacts[{index}]{field}"), message)
+            }
+            _ => SeedError::at(path, message),
+        }
     })?;
     for (i, user) in seed.users.iter().enumerate() {
         if user.id.trim().is_empty() {
@@ -122,10 +177,6 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             ));
         }
     }
-    for (i, contact) in seed.contacts.iter().enumerate() {
-        check_contact(contact)
-            .map_err(|(field, message)| SeedError::at(format!("contacts[{i}]{field}"), message))?;
-    }
     for user in seed.users {
         let mut fake = FakeUser::new(&user.username)
             .id(&user.id)
@@ -141,9 +192,24 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             .tokens
             .insert(token.token, (token.user_id, TokenKind::PersonalAccess));
     }
-    for contact in seed.contacts {
-        state.add_contact_document(contact, false);
+    for (i, field) in seed.custom_fields.iter().enumerate() {
+        if field.id.trim().is_empty() {
+            return Err(SeedError::at(
+                format!("customFields[{i}]._id"),
+                "must not be empty",
+            ));
+        }
+        if let Some(pattern) = &field.regexp
+            && let Err(e) = regex::Regex::new(pattern)
+        {
+            return Err(SeedError::at(
+                format!("customFields[{i}].regexp"),
+                format!("not a regular expression the fake can run: {e}"),
+            ));
+        }
     }
+    state.custom_fields.extend(seed.custom_fields);
+    state.contacts.absorb(seed.contacts.0);
     Ok(())
 }
 

@@ -1,0 +1,178 @@
+//! Recorded requests: what tests inspect with [`FakeRocketChat::requests`](super::FakeRocketChat::requests).
+//! Kept in a bounded ring so a long-running fake does not grow without limit.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+/// How many requests the in-process fake keeps by default (the oldest are dropped first).
+pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Headers whose values are never recorded.
+const SECRET_HEADERS: [&str; 4] = ["x-auth-token", "x-2fa-code", "authorization", "cookie"];
+
+/// A request the fake received. Values of `X-Auth-Token`, `X-2fa-Code`, `Authorization`
+/// and `Cookie`, and secret fields of JSON bodies (`password`, `code`, `resume`), read
+/// `<redacted>`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use rocketchat_omnichannel::testing::FakeRocketChat;
+/// let fake = FakeRocketChat::start().await;
+/// let agent = fake.add_agent("agent1", "pw");
+/// fake.client_for(&agent)?.me().await?;
+/// let request = &fake.requests()[0];
+/// assert_eq!(request.path, "/api/v1/me");
+/// assert_eq!(request.header("x-auth-token"), Some("<redacted>"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The method.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name in any case). See the type's example.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON, if it is JSON.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
+    /// let fake = FakeRocketChat::start().await;
+    /// let agent = fake.add_agent("agent1", "pw");
+    /// let _ = fake.client_for(&agent)?.resolve_contact_conflicts("c1").wipe_conflicts(true).await;
+    /// assert_eq!(fake.requests()[0].json().unwrap()["wipeConflicts"], true);
+    /// # Ok(()) }
+    /// ```
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// The ring of recorded requests. A capacity of 0 turns recording off.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    capacity: usize,
+    requests: VecDeque<RecordedRequest>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl Recorder {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            requests: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+        while self.requests.len() > capacity {
+            self.requests.pop_front();
+        }
+    }
+
+    /// Records one request with its secrets redacted.
+    pub(crate) fn record(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.requests.len() == self.capacity {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(RecordedRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.map(str::to_owned),
+            headers: headers
+                .iter()
+                .map(|(name, value)| {
+                    let value = if SECRET_HEADERS.contains(&name.as_str()) {
+                        "<redacted>".to_owned()
+                    } else {
+                        String::from_utf8_lossy(value.as_bytes()).into_owned()
+                    };
+                    (name.as_str().to_owned(), value)
+                })
+                .collect(),
+            body: redact_body(body),
+        });
+    }
+
+    pub(crate) fn all(&self) -> Vec<RecordedRequest> {
+        self.requests.iter().cloned().collect()
+    }
+}
+
+/// Redacts the secret values in a recorded JSON body (login passwords, codes, tokens).
+fn redact_body(body: &Bytes) -> Bytes {
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return body.clone();
+    };
+    let Some(map) = value.as_object_mut() else {
+        return body.clone();
+    };
+    let mut changed = false;
+    for key in ["password", "code", "resume", "authToken", "token"] {
+        if let Some(v) = map.get_mut(key) {
+            *v = json!("<redacted>");
+            changed = true;
+        }
+    }
+    if changed {
+        Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+    } else {
+        body.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ring_drops_the_oldest_and_can_be_off() {
+        let mut ring = Recorder::new(2);
+        for path in ["/a", "/b", "/c"] {
+            ring.record("GET", path, None, &HeaderMap::new(), &Bytes::new());
+        }
+        let paths: Vec<_> = ring.all().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/b", "/c"]);
+        let mut off = Recorder::new(0);
+        off.record("GET", "/a", None, &HeaderMap::new(), &Bytes::new());
+        assert!(off.all().is_empty());
+    }
+}

@@ -1,0 +1,53 @@
+//! `POST omnichannel/contacts.delete` (7.11.0+, PR #36589; permission
+//! `delete-livechat-contact`): disables the contact as `LivechatContacts.disableByContactId`
+//! does (`enabled: false`, personal data unset), after which every route treats it as
+//! missing. An unknown or already deleted id is a 404 `error-contact-not-found`. The route is
+//! written in the new router style, whose validation errors carry no ` [invalid-params]`
+//! suffix.
+
+use serde_json::{Map, Value, json};
+
+use super::super::{Call, Reply};
+use crate::testing::bodies;
+use crate::testing::fake::schema::{self, Source};
+use crate::testing::fake::state::{State, now_iso};
+use crate::testing::fake::users::UserRecord;
+
+const ROUTE: &str = "omnichannel/contacts.delete";
+
+/// The fields `disableByContactId` unsets.
+const ERASED: [&str; 7] = [
+    "emails",
+    "customFields",
+    "lastChat",
+    "channels",
+    "name",
+    "phones",
+    "conflictingFields",
+];
+
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+    let mut body = call.json_body();
+    if let Err(message) = schema::validate(&format!("POST {ROUTE}"), Source::Body, &mut body) {
+        return Reply::error_json(400, bodies::invalid_params_bare(&message));
+    }
+    if !user.has_permission("delete-livechat-contact") {
+        return Reply::forbidden(state);
+    }
+    let id = body
+        .get("contactId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(mut contact) = state.contacts.get_enabled(&id) else {
+        return Reply::error(404, "error-contact-not-found");
+    };
+    for key in ERASED {
+        contact.remove(key);
+    }
+    contact.insert("enabled".into(), json!(false));
+    contact.insert("_updatedAt".into(), json!(now_iso()));
+    state.contacts.put(&id, &contact);
+    state.history.remove(&id);
+    Reply::ok(Map::new())
+}

@@ -1,0 +1,101 @@
+//! `GET omnichannel/contacts.search` (`apps/meteor/app/livechat/server/lib/contacts/getContacts.ts`,
+//! `LivechatContacts.findPaginatedContacts`):
+//!
+//! - `unknown` (default `false`) is a MongoDB equality: a document without the key is not
+//!   listed;
+//! - `searchText` matches name, email addresses or phone numbers, case-insensitively;
+//! - `count` in the answer is the page size asked for (after `getPaginationItems`), not the
+//!   number of contacts returned;
+//! - the default order is `{name: 1}`, compared as MongoDB does without a collation (byte
+//!   order, missing names first);
+//! - from the profile's release on, `contactManager` is the user's `{_id, name, username}`,
+//!   left out when the user does not exist; before, the stored id.
+//!
+//! Pages walk the store's ordered views, so a page costs the page, not the collection.
+//! Other orders read only their sort fields from the matching contacts and sort those.
+
+use serde_json::{Map, Value, json};
+
+use super::super::{Call, Reply};
+use super::pagination;
+use crate::testing::fake::contacts::View;
+use crate::testing::fake::state::State;
+use crate::testing::fake::users::UserRecord;
+
+const ROUTE: &str = "omnichannel/contacts.search";
+
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+    let params = match call.valid_query(ROUTE) {
+        Ok(params) => params,
+        Err(reply) => return reply,
+    };
+    if !user.has_permission("view-livechat-contact") {
+        return Reply::forbidden(state);
+    }
+    let (count, offset) = pagination(&params);
+    let sort: Vec<(String, bool)> = match params.get("sort").and_then(Value::as_str) {
+        None => vec![("name".into(), false)],
+        // `parseJsonQuery` turns a bad `sort` into a 400 with the parser's message.
+        Some(text) => match serde_json::from_str::<Map<String, Value>>(text) {
+            Ok(sort) => sort
+                .into_iter()
+                .map(|(key, direction)| (key, direction.as_i64() == Some(-1)))
+                .collect(),
+            Err(_) => return Reply::error(400, "The 'sort' parameter must be a JSON object"),
+        },
+    };
+    let unknown = params
+        .get("unknown")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let needle = params
+        .get("searchText")
+        .and_then(Value::as_str)
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    let (contacts, total) = match sort.as_slice() {
+        [(key, descending)] if key == "name" || key == "_id" => {
+            let view = if key == "name" { View::Name } else { View::Id };
+            let found = state
+                .contacts
+                .search(unknown, &needle, view, *descending, offset, count);
+            (found.contacts, found.total)
+        }
+        _ => {
+            let found = state
+                .contacts
+                .sorted_page(unknown, &needle, &sort, offset, count);
+            (found.contacts, found.total)
+        }
+    };
+    let expand = state.profile.search_expands_manager();
+    let contacts: Vec<Value> = contacts
+        .into_iter()
+        .map(|mut contact| {
+            if expand {
+                expand_manager(state, &mut contact);
+            }
+            Value::Object(contact)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("contacts".into(), Value::Array(contacts));
+    body.insert("count".into(), json!(count));
+    body.insert("offset".into(), json!(offset));
+    body.insert("total".into(), json!(total));
+    Reply::ok(body)
+}
+
+/// Replaces the manager's id with `{_id, name, username}`, or drops the key when no such
+/// user exists.
+fn expand_manager(state: &State, contact: &mut Map<String, Value>) {
+    let Some(id) = contact.remove("contactManager") else {
+        return;
+    };
+    if let Some(user) = id.as_str().and_then(|id| state.user(id)) {
+        contact.insert(
+            "contactManager".into(),
+            json!({"_id": user.id, "name": user.name, "username": user.username}),
+        );
+    }
+}

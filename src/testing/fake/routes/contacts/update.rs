@@ -1,0 +1,67 @@
+//! `POST omnichannel/contacts.update` (`updateContact.ts`): the contact must exist, a
+//! manager must be an agent, custom fields are checked against the definitions (a legacy
+//! field already stored but no longer defined is kept as it is), and every write sets
+//! `unknown: false` (`LivechatContacts.patchContact`).
+
+use serde_json::{Value, json};
+
+use super::super::{Call, Reply};
+use super::{check_manager, email_list, optional_string, phone_list, string_list};
+use crate::testing::fake::custom_fields;
+use crate::testing::fake::state::{State, now_iso};
+use crate::testing::fake::users::UserRecord;
+
+const ROUTE: &str = "omnichannel/contacts.update";
+
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+    let body = match call.valid_body(ROUTE) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    if !user.has_permission("update-livechat-contact") {
+        return Reply::forbidden(state);
+    }
+    let id = optional_string(&body, "contactId").unwrap_or_default();
+    let Some(mut contact) = state.contacts.get_enabled(&id) else {
+        return Reply::error(400, "error-contact-not-found");
+    };
+    let manager = optional_string(&body, "contactManager");
+    if let Err(reply) = check_manager(state, manager.as_deref()) {
+        return reply;
+    }
+    if let Some(Value::Object(received)) = body.get("customFields") {
+        let legacy =
+            custom_fields::legacy_fields(&state.custom_fields, contact.get("customFields"));
+        match custom_fields::validate(&state.custom_fields, received, &legacy) {
+            Ok(fields) => {
+                contact.insert("customFields".into(), Value::Object(fields));
+            }
+            Err(message) => return Reply::error(400, &message),
+        }
+    }
+    if let Some(name) = optional_string(&body, "name").filter(|n| !n.is_empty()) {
+        contact.insert("name".into(), json!(name));
+    }
+    if let Some(emails) = string_list(&body, "emails") {
+        contact.insert("emails".into(), email_list(&emails));
+    }
+    if let Some(phones) = string_list(&body, "phones") {
+        contact.insert("phones".into(), phone_list(&phones));
+    }
+    match manager.as_deref() {
+        Some("") if state.profile.empty_manager_clears() => {
+            contact.remove("contactManager");
+        }
+        Some("") | None => {}
+        Some(manager) => {
+            contact.insert("contactManager".into(), json!(manager));
+        }
+    }
+    if body.get("wipeConflicts").and_then(Value::as_bool) == Some(true) {
+        contact.insert("conflictingFields".into(), json!([]));
+    }
+    contact.insert("unknown".into(), json!(false));
+    contact.insert("_updatedAt".into(), json!(now_iso()));
+    state.contacts.put(&id, &contact);
+    Reply::ok_with("contact", Value::Object(contact))
+}

@@ -1,0 +1,309 @@
+//! Request validation from the one schema source, `schemas.json` (the request schemas of
+//! `@rocket.chat/rest-typings`), with AJV's behaviour as Rocket.Chat configures it
+//! (`packages/rest-typings/src/v1/Ajv.ts`): type coercion (`coerceTypes: true` for bodies,
+//! `"array"` for queries), AJV's own messages, its keyword order (type, then `oneOf`, then
+//! `required`, `additionalProperties`, `properties`; a property's type before its other
+//! keywords), the first failure only except inside `oneOf`, and the custom `isNotEmpty`
+//! keyword. The router joins the messages with `"\n "` and appends ` [invalid-params]`
+//! (`apps/meteor/app/api/server/ApiClass.ts`).
+//!
+//! Every version profile uses these schemas. The published packages 7.9.8 and 7.10.0 carry
+//! the same ones (without `contacts.delete`); 7.0.0's are looser (no `isNotEmpty` on
+//! `contacts.get`, no `unknown` on `contacts.search`, no `wipeConflicts` on
+//! `contacts.update`), but no release between 7.0.0 and 7.9.8 is published to say when each
+//! changed.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+/// The schema document, parsed once.
+pub(crate) fn document() -> &'static Map<String, Value> {
+    static DOCUMENT: OnceLock<Map<String, Value>> = OnceLock::new();
+    DOCUMENT.get_or_init(|| serde_json::from_str(include_str!("schemas.json")).unwrap_or_default())
+}
+
+/// Where the data comes from: a JSON body or a query string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Body,
+    Query,
+}
+
+impl Source {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Body => "body",
+            Self::Query => "query",
+        }
+    }
+}
+
+/// Validates (and coerces) `data` against the schema of `route` (e.g.
+/// `"GET omnichannel/contacts.get"`). A route without a schema accepts anything. The error is
+/// the router's message without the ` [invalid-params]` suffix.
+pub(crate) fn validate(route: &str, source: Source, data: &mut Value) -> Result<(), String> {
+    let Some(schema) = document().get(route).and_then(|r| r.get(source.key())) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    let arrays = source == Source::Query;
+    if check(schema, data, arrays, &mut errors) {
+        Ok(())
+    } else {
+        Err(errors.join("\n "))
+    }
+}
+
+/// Checks one value; on failure pushes AJV's message(s) and returns false.
+fn check(schema: &Value, data: &mut Value, arrays: bool, errors: &mut Vec<String>) -> bool {
+    let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
+    if let Some(kind) = schema.get("type").and_then(Value::as_str)
+        && !(nullable && data.is_null())
+        && !has_type(kind, data)
+    {
+        match coerce(kind, data, arrays) {
+            Some(coerced) => *data = coerced,
+            None => {
+                errors.push(format!("must be {kind}"));
+                return false;
+            }
+        }
+    }
+    if data.is_null() && nullable {
+        return true;
+    }
+    if let Some(Value::Array(branches)) = schema.get("oneOf") {
+        let mut branch_errors = Vec::new();
+        let mut passing = Vec::new();
+        for branch in branches {
+            let mut attempt = data.clone();
+            if check(branch, &mut attempt, arrays, &mut branch_errors) {
+                passing.push(attempt);
+            }
+        }
+        if passing.len() != 1 {
+            errors.extend(branch_errors);
+            errors.push("must match exactly one schema in oneOf".into());
+            return false;
+        }
+        *data = passing.remove(0);
+    }
+    match data {
+        Value::Object(object) => check_object(schema, object, arrays, errors),
+        Value::Array(items) => check_array(schema, items, arrays, errors),
+        Value::String(text) => check_string(schema, text, errors),
+        _ => true,
+    }
+}
+
+fn check_object(
+    schema: &Value,
+    object: &mut Map<String, Value>,
+    arrays: bool,
+    errors: &mut Vec<String>,
+) -> bool {
+    for key in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !object.contains_key(key) {
+            errors.push(format!("must have required property '{key}'"));
+            return false;
+        }
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    if schema.get("additionalProperties") == Some(&Value::Bool(false))
+        && object
+            .keys()
+            .any(|key| !properties.is_some_and(|p| p.contains_key(key)))
+    {
+        errors.push("must NOT have additional properties".into());
+        return false;
+    }
+    for (key, property) in properties.into_iter().flatten() {
+        if let Some(value) = object.get_mut(key)
+            && !check(property, value, arrays, errors)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn check_array(
+    schema: &Value,
+    items: &mut [Value],
+    arrays: bool,
+    errors: &mut Vec<String>,
+) -> bool {
+    if let Some(item_schema) = schema.get("items") {
+        for item in items.iter_mut() {
+            if !check(item_schema, item, arrays, errors) {
+                return false;
+            }
+        }
+    }
+    if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
+        // AJV walks from the end and names the later index first.
+        for i in (0..items.len()).rev() {
+            if let Some(j) = items[..i].iter().rposition(|earlier| *earlier == items[i]) {
+                errors.push(format!(
+                    "must NOT have duplicate items (items ## {i} and {j} are identical)"
+                ));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn check_string(schema: &Value, text: &str, errors: &mut Vec<String>) -> bool {
+    if let Some(format) = schema.get("format").and_then(Value::as_str)
+        && !matches_format(format, text)
+    {
+        errors.push(format!("must match format \"{format}\""));
+        return false;
+    }
+    if schema.get("isNotEmpty") == Some(&Value::Bool(true)) && text.trim().is_empty() {
+        errors.push("must pass \"isNotEmpty\" keyword validation".into());
+        return false;
+    }
+    true
+}
+
+/// The formats the schemas use: `basic_email` is `/^[^@]+@[^@]+$/`.
+fn matches_format(format: &str, text: &str) -> bool {
+    match format {
+        "basic_email" => {
+            let mut parts = text.split('@');
+            matches!(
+                (parts.next(), parts.next(), parts.next()),
+                (Some(user), Some(host), None) if !user.is_empty() && !host.is_empty()
+                    && !text.contains('\n')
+            )
+        }
+        _ => true,
+    }
+}
+
+fn has_type(kind: &str, data: &Value) -> bool {
+    match kind {
+        "string" => data.is_string(),
+        "number" => data.is_number(),
+        "integer" => data.is_i64() || data.is_u64(),
+        "boolean" => data.is_boolean(),
+        "object" => data.is_object(),
+        "array" => data.is_array(),
+        "null" => data.is_null(),
+        _ => true,
+    }
+}
+
+/// AJV's `coerceTypes`; `None` when the value cannot be coerced.
+fn coerce(kind: &str, data: &Value, arrays: bool) -> Option<Value> {
+    if arrays {
+        if kind == "array" {
+            return Some(Value::Array(vec![data.clone()]));
+        }
+        if let Value::Array(items) = data
+            && items.len() == 1
+        {
+            let inner = &items[0];
+            if has_type(kind, inner) {
+                return Some(inner.clone());
+            }
+            return coerce(kind, inner, false);
+        }
+    }
+    match (kind, data) {
+        ("string", Value::Number(n)) => Some(Value::String(n.to_string())),
+        ("string", Value::Bool(b)) => Some(Value::String(b.to_string())),
+        ("string", Value::Null) => Some(Value::String(String::new())),
+        ("number" | "integer", Value::Bool(b)) => Some(Value::from(u8::from(*b))),
+        ("number" | "integer", Value::Null) => Some(Value::from(0)),
+        ("number" | "integer", Value::String(s)) => {
+            let trimmed = s.trim();
+            if s.is_empty() || trimmed.is_empty() {
+                return None;
+            }
+            let number: f64 = trimmed.parse().ok()?;
+            if !number.is_finite() || (kind == "integer" && number.fract() != 0.0) {
+                return None;
+            }
+            if number.fract() == 0.0 && number.abs() < 9.0e15 {
+                Some(Value::from(number as i64))
+            } else {
+                serde_json::Number::from_f64(number).map(Value::Number)
+            }
+        }
+        ("boolean", Value::String(s)) if s == "true" => Some(Value::Bool(true)),
+        ("boolean", Value::String(s)) if s == "false" => Some(Value::Bool(false)),
+        ("boolean", Value::Number(n)) if n.as_f64() == Some(1.0) => Some(Value::Bool(true)),
+        ("boolean", Value::Number(n)) if n.as_f64() == Some(0.0) => Some(Value::Bool(false)),
+        ("boolean", Value::Null) => Some(Value::Bool(false)),
+        ("null", Value::String(s)) if s.is_empty() => Some(Value::Null),
+        ("null", Value::Number(n)) if n.as_f64() == Some(0.0) => Some(Value::Null),
+        ("null", Value::Bool(false)) => Some(Value::Null),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(route: &str, source: Source, mut data: Value) -> Result<Value, String> {
+        validate(route, source, &mut data).map(|()| data)
+    }
+
+    #[test]
+    fn the_document_loads_and_names_every_route() {
+        let routes: Vec<&String> = document().keys().filter(|k| !k.starts_with('$')).collect();
+        assert_eq!(routes.len(), 9);
+    }
+
+    #[test]
+    fn coercion_and_messages_follow_ajv() {
+        let q = Source::Query;
+        let ok = run(
+            "GET omnichannel/contacts.search",
+            q,
+            json!({"count": "5", "unknown": "true"}),
+        );
+        assert_eq!(ok.unwrap(), json!({"count": 5, "unknown": true}));
+        let err = run("GET omnichannel/contacts.search", q, json!({"count": "x"}));
+        assert_eq!(err.unwrap_err(), "must be number");
+        let err = run("GET omnichannel/contacts.get", q, json!({"contactId": " "}));
+        assert_eq!(
+            err.unwrap_err(),
+            "must pass \"isNotEmpty\" keyword validation"
+        );
+        let err = run("GET omnichannel/contacts.checkExistence", q, json!({}));
+        assert_eq!(
+            err.unwrap_err(),
+            "must have required property 'contactId'\n must have required property 'email'\n \
+             must have required property 'phone'\n must match exactly one schema in oneOf"
+        );
+        let body = Source::Body;
+        let err = run(
+            "POST omnichannel/contacts",
+            body,
+            json!({"name": "a", "emails": ["x", "x"], "phones": []}),
+        );
+        assert_eq!(
+            err.unwrap_err(),
+            "must NOT have duplicate items (items ## 1 and 0 are identical)"
+        );
+        let ok = run(
+            "POST omnichannel/contacts.conflicts",
+            body,
+            json!({"contactId": null, "name": null}),
+        );
+        assert_eq!(ok.unwrap(), json!({"contactId": "", "name": null}));
+    }
+}
