@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use rocketchat_omnichannel::models::Contact;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-use rocketchat_omnichannel::{Client, Credentials, LoginError};
+use rocketchat_omnichannel::{Client, ClientBuilder};
 
 #[derive(Debug, Default)]
 struct Args {
@@ -96,7 +96,7 @@ fn show(title: &str, contact: &Contact) {
 async fn connect(
     args: &mut Args,
 ) -> Result<(Client, Option<FakeRocketChat>), Box<dyn std::error::Error>> {
-    let Some(url) = env("ROCKETCHAT_URL") else {
+    if env("ROCKETCHAT_URL").is_none() {
         let fake = FakeRocketChat::builder().demo_data().start().await?;
         println!(
             "ROCKETCHAT_URL is not set: using the embedded fake server at {}",
@@ -113,40 +113,13 @@ async fn connect(
             args.wipe = true;
         }
         return Ok((client, Some(fake)));
-    };
+    }
     if args.contact_id.is_none() || !args.has_decision() {
         return Err(
             format!("a contact id and at least one decision flag are needed\n{USAGE}").into(),
         );
     }
-    let builder = Client::builder(url);
-    if let (Some(user_id), Some(token)) = (env("ROCKETCHAT_USER_ID"), env("ROCKETCHAT_AUTH_TOKEN"))
-    {
-        return Ok((
-            builder
-                .credentials(Credentials::token(user_id, token))
-                .build()?,
-            None,
-        ));
-    }
-    let (Some(user), Some(password)) = (env("ROCKETCHAT_USER"), env("ROCKETCHAT_PASSWORD")) else {
-        return Err("set ROCKETCHAT_USER and ROCKETCHAT_PASSWORD, or ROCKETCHAT_USER_ID and ROCKETCHAT_AUTH_TOKEN".into());
-    };
-    let client = builder.build()?;
-    let login = client.login(user, password);
-    let outcome = match env("ROCKETCHAT_2FA_CODE") {
-        Some(code) => login.two_factor_code(code).await,
-        None => login.await,
-    };
-    if let Err(error @ LoginError::TwoFactorRequired { .. }) = &outcome {
-        let methods = error
-            .two_factor_challenge()
-            .and_then(Result::ok)
-            .map(|c| c.available_methods)
-            .unwrap_or_default();
-        return Err(format!("{error}; set ROCKETCHAT_2FA_CODE (methods: {methods:?})").into());
-    }
-    outcome?;
+    let client = ClientBuilder::from_env()?.connect().await?;
     Ok((client, None))
 }
 

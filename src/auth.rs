@@ -3,12 +3,11 @@
 //! install lives in [`crate::session`].
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, ErrorKind, operation_error};
 use crate::models::{Me, UserId};
@@ -324,14 +323,7 @@ impl<'a> Login<'a> {
     }
 }
 
-impl<'a> IntoFuture for Login<'a> {
-    type Output = Result<LoggedIn, LoginError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(Login<'a> => Result<LoggedIn, LoginError>);
 
 #[derive(Deserialize)]
 struct Ignored {}

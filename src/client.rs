@@ -92,6 +92,8 @@ pub struct ClientBuilder {
     relogin: bool,
     on_session_expired: Option<ExpiryHook>,
     user_agent: Option<String>,
+    /// A password login read by [`ClientBuilder::from_env`], done by [`ClientBuilder::connect`].
+    pub(crate) pending_login: Option<crate::env::PendingLogin>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -108,6 +110,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("relogin", &self.relogin)
             .field("on_session_expired", &self.on_session_expired.is_some())
             .field("user_agent", &self.user_agent)
+            .field("pending_login", &self.pending_login)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +137,7 @@ impl Client {
             relogin: true,
             on_session_expired: None,
             user_agent: None,
+            pending_login: None,
         }
     }
 
@@ -169,6 +173,42 @@ impl Client {
     /// ```
     pub fn is_authenticated(&self) -> bool {
         self.session().is_some()
+    }
+
+    /// A client for another user that shares this one's connection pool and settings
+    /// (timeouts, retries, User-Agent), e.g. a back-office acting for several agents. The new
+    /// client starts with `credentials` and no session-expiry hook; logging it in or out
+    /// leaves this client's session alone.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the token cannot be
+    /// sent in a header (control or non-ASCII characters).
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::{Client, Credentials};
+    ///
+    /// let bot = Client::builder("https://chat.example.com")
+    ///     .credentials(Credentials::token("bot-id", "bot-token"))
+    ///     .build()?;
+    /// let agent = bot.with_credentials(Credentials::token("agent-id", "agent-token"))?;
+    /// assert_eq!(agent.credentials().unwrap().user_id(), "agent-id");
+    /// assert_eq!(bot.credentials().unwrap().user_id(), "bot-id");
+    /// # Ok::<(), rocketchat_omnichannel::Error>(())
+    /// ```
+    pub fn with_credentials(&self, credentials: Credentials) -> Result<Client, Error> {
+        let session = Session::from_credentials(credentials)?;
+        let inner = &self.inner;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                api_base: inner.api_base.clone(),
+                sessions: SessionSlot::new(Some(session), inner.sessions.relogin_enabled(), None),
+                timeout: inner.timeout,
+                attempt_timeout: inner.attempt_timeout,
+                max_response_size: inner.max_response_size,
+                retry: inner.retry.clone(),
+            }),
+        })
     }
 
     pub(crate) fn session(&self) -> Option<Arc<Session>> {
@@ -594,6 +634,12 @@ impl ClientBuilder {
     /// assert!(error.to_string().contains("base URL"));
     /// ```
     pub fn build(self) -> Result<Client, Error> {
+        if let Some(pending) = &self.pending_login {
+            return Err(Error::configuration(format!(
+                "{} asks for a password login, which needs a request: use `connect().await` instead of `build()`",
+                pending.source()
+            )));
+        }
         let api_base = api_base(&self.base_url, self.allow_insecure_http)?;
         let session = self
             .credentials

@@ -3,8 +3,10 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod auth;
+mod awaitable;
 mod base_url;
 mod client;
+mod env;
 mod error;
 mod info;
 pub mod models;
@@ -30,6 +32,10 @@ pub use redirect::redirect_policy;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use session::{Credentials, ExpiredSession, FreshLogin};
+
+/// The `reqwest` this crate is built on, so that a [`reqwest::Client`] given to
+/// [`ClientBuilder::http_client`] (and [`redirect_policy`]) is always of the same version.
+pub use reqwest;
 
 /// Entry points for the benchmarks in `benches/`; not part of the API.
 #[doc(hidden)]

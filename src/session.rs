@@ -82,6 +82,67 @@ impl Credentials {
     }
 }
 
+/// The saved form of [`Credentials`]: what a bot writes to disk to resume its session after a
+/// restart without logging in again.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedCredentials<'a> {
+    user_id: std::borrow::Cow<'a, str>,
+    auth_token: std::borrow::Cow<'a, str>,
+    /// `true` for a token this client's login created (logout ends it on the server);
+    /// `false` for one the caller provided, such as a personal access token.
+    #[serde(default)]
+    session: bool,
+}
+
+/// Credentials save as `{"userId": …, "authToken": …, "session": true|false}` (for example
+/// with `serde_json`), so a bot can keep its login across restarts. **The saved form holds the
+/// token in clear**: store it as you would a password. `Debug` stays redacted.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use rocketchat_omnichannel::{Client, Credentials};
+/// use rocketchat_omnichannel::testing::FakeRocketChat;
+///
+/// let fake = FakeRocketChat::start().await;
+/// fake.add_agent("bot", "secret");
+/// let client = Client::builder(fake.uri()).build()?;
+/// client.login("bot", "secret").await?;
+/// let saved = serde_json::to_string(&client.credentials().unwrap())?;
+///
+/// // After a restart: no login, the same session.
+/// let restored: Credentials = serde_json::from_str(&saved)?;
+/// let client = Client::builder(fake.uri()).credentials(restored).build()?;
+/// assert_eq!(client.me().await?.username.as_deref(), Some("bot"));
+/// # Ok(()) }
+/// ```
+impl Serialize for Credentials {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedCredentials {
+            user_id: self.user_id.as_str().into(),
+            auth_token: self.token.expose().into(),
+            session: self.origin == Origin::Login,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Credentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let saved = SavedCredentials::deserialize(deserializer)?;
+        Ok(Self {
+            user_id: UserId::from(saved.user_id.into_owned()),
+            token: SecretString::from(saved.auth_token.into_owned()),
+            origin: if saved.session {
+                Origin::Login
+            } else {
+                Origin::Provided
+            },
+        })
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
@@ -384,6 +445,11 @@ impl SessionSlot {
             relogin,
             hook,
         }
+    }
+
+    /// Whether password sessions log in again on a 401.
+    pub(crate) fn relogin_enabled(&self) -> bool {
+        self.relogin
     }
 
     pub(crate) fn get(&self) -> Option<Arc<Session>> {

@@ -1,12 +1,10 @@
 //! `POST /api/v1/omnichannel/contacts`: create a known contact.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::body::{amend, post, set_custom_field};
+use crate::awaitable::awaitable;
 use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ContactId, UserId};
@@ -184,11 +182,4 @@ impl<'a> CreateContact<'a> {
     }
 }
 
-impl<'a> IntoFuture for CreateContact<'a> {
-    type Output = Result<ContactId, CreateContactError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(CreateContact<'a> => Result<ContactId, CreateContactError>);

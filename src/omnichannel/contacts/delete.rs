@@ -2,12 +2,10 @@
 //! data-erasure request needs. The server disables the contact and erases its personal
 //! data; afterwards every contact route treats the id as unknown.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use serde::{Deserialize, Serialize};
 
 use super::body::{post, required_id};
+use crate::awaitable::awaitable;
 use crate::client::Client;
 use crate::error::{Matcher, operation_error};
 use crate::models::ContactId;
@@ -126,11 +124,4 @@ impl DeleteContact<'_> {
     }
 }
 
-impl<'a> IntoFuture for DeleteContact<'a> {
-    type Output = Result<(), DeleteContactError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(DeleteContact<'a> => Result<(), DeleteContactError>);

@@ -1,8 +1,6 @@
 //! `GET /api/v1/omnichannel/contacts.get`: one contact by id.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
+use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId};
@@ -96,11 +94,4 @@ impl GetContact<'_> {
     }
 }
 
-impl<'a> IntoFuture for GetContact<'a> {
-    type Output = Result<Contact, GetContactError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(GetContact<'a> => Result<Contact, GetContactError>);

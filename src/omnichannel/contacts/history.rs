@@ -1,13 +1,11 @@
 //! `GET /api/v1/omnichannel/contacts.history`: a contact's closed conversations.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use futures_core::Stream;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
+use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ChannelSource, ContactId, date};
@@ -219,11 +217,4 @@ impl<'a> ContactHistory<'a> {
     }
 }
 
-impl<'a> IntoFuture for ContactHistory<'a> {
-    type Output = Result<Page<ClosedChat>, ContactHistoryError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(ContactHistory<'a> => Result<Page<ClosedChat>, ContactHistoryError>);

@@ -1,13 +1,11 @@
 //! `POST /api/v1/omnichannel/contacts.conflicts`: pick the final value of a contact's
 //! disputed fields and clear the matching conflict entries.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::body::{amend, encode, post, required_id, set_custom_field};
+use crate::awaitable::awaitable;
 use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
@@ -274,11 +272,4 @@ impl<'a> ResolveConflicts<'a> {
     }
 }
 
-impl<'a> IntoFuture for ResolveConflicts<'a> {
-    type Output = Result<Contact, ResolveConflictsError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(ResolveConflicts<'a> => Result<Contact, ResolveConflictsError>);

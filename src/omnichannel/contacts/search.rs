@@ -1,12 +1,10 @@
 //! `GET /api/v1/omnichannel/contacts.search`: find contacts by name, email or phone.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use futures_core::Stream;
 use serde::Deserialize;
 
 use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
+use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Matcher, operation_error};
 use crate::models::Contact;
@@ -224,11 +222,4 @@ impl SearchContacts {
     }
 }
 
-impl IntoFuture for SearchContacts {
-    type Output = Result<Page<Contact>, SearchContactsError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(SearchContacts => Result<Page<Contact>, SearchContactsError>);

@@ -1,12 +1,10 @@
 //! `POST /api/v1/omnichannel/contacts.update`: change a contact's fields.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::body::{amend, post, required_id, set_custom_field};
+use crate::awaitable::awaitable;
 use crate::client::Client;
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
@@ -221,11 +219,4 @@ impl<'a> UpdateContact<'a> {
     }
 }
 
-impl<'a> IntoFuture for UpdateContact<'a> {
-    type Output = Result<Contact, UpdateContactError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+awaitable!(UpdateContact<'a> => Result<Contact, UpdateContactError>);
