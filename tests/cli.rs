@@ -56,7 +56,7 @@ fn demo_list_shows_a_table_and_json() {
     assert!(out.contains("3 contact(s) with conflicts"), "{out}");
     assert!(!out.contains("demoContactMaria"), "{out}");
 
-    let (code, out, _) = run(&["--demo", "conflicts", "list", "--json"], &[]);
+    let (code, out, _) = run(&["--demo", "--output", "json", "conflicts", "list"], &[]);
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 3);
@@ -98,9 +98,23 @@ fn demo_dry_run_prints_plans_and_a_summary() {
 }
 
 #[test]
-fn contact_get_prints_json_or_fails() {
+fn contact_get_prints_text_or_json_or_fails() {
+    let (code, out, _) = run(&["--demo", "contact", "get", DemoData::CONTACT_ID], &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("name:     Jane Doe"), "{out}");
+    assert!(
+        out.contains("conflict: name could also be Jane D."),
+        "{out}"
+    );
     let (code, out, _) = run(
-        &["--demo", "contact", "get", DemoData::CLEAN_CONTACT_ID],
+        &[
+            "--demo",
+            "contact",
+            "get",
+            "--output",
+            "json",
+            DemoData::CLEAN_CONTACT_ID,
+        ],
         &[],
     );
     assert_eq!(code, 0);
@@ -204,7 +218,7 @@ async fn leaving_a_field_reports_partly_resolved_and_succeeds() {
     let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
     assert_eq!(jane.name.as_deref(), Some("Jane Doe"));
     assert_eq!(jane.conflicting_fields.len(), 1, "the name conflict stays");
-    let (code, out, _) = run_against(&fake, &["conflicts", "list", "--json"]).await;
+    let (code, out, _) = run_against(&fake, &["conflicts", "list", "--output", "json"]).await;
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(
@@ -333,4 +347,65 @@ async fn take_latest_over_renamed_contacts_reaches_all_of_them() {
         "{out}"
     );
     assert!(fake.conflicted_contacts().is_empty());
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for args in [
+        &["--help"][..],
+        &["conflicts", "--help"],
+        &["conflicts", "list", "--help"],
+        &["conflicts", "resolve", "--help"],
+        &["conflicts", "watch", "--help"],
+        &["contact", "--help"],
+        &["contact", "get", "--help"],
+    ] {
+        let (code, out, _) = run(args, &[]);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains("Example"), "{args:?}: {out}");
+        assert!(out.contains("rocketchat-contacts "), "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn no_color_turns_off_colour_even_when_forced() {
+    let (_, coloured, _) = run(&["--help"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        coloured.contains('\u{1b}'),
+        "forcing colour shows escapes: {coloured}"
+    );
+    let (_, plain, _) = run(&["--help"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+}
+
+#[test]
+fn resolve_prints_json_lines_and_a_json_summary() {
+    let (code, out, _) = run(
+        &[
+            "--demo",
+            "--output",
+            "json",
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    let (summary, outcomes) = lines.split_last().unwrap();
+    assert_eq!(outcomes.len(), 3, "{out}");
+    assert!(outcomes.iter().all(|o| o["outcome"] == "resolved"), "{out}");
+    let jane = outcomes
+        .iter()
+        .find(|o| o["contactId"] == DemoData::CONTACT_ID)
+        .unwrap();
+    assert_eq!(jane["set"]["name"], "Jane D.");
+    assert_eq!(summary["summary"]["resolved"], 3);
+    assert_eq!(summary["summary"]["leftConflicted"], 0);
+    assert_eq!(summary["summary"]["complete"], true);
 }

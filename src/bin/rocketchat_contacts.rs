@@ -6,12 +6,16 @@
 //!
 //! Exit codes: 0 when the job is done, 1 when a call failed, a contact was left conflicted or
 //! the run could not finish its final check, 2 for usage errors.
+//!
+//! `--output json` prints JSON for every command: `list` and `get` one document, `resolve` and
+//! `watch` one JSON object per line (each outcome, then the summary). The tool prints no colour
+//! of its own; `NO_COLOR` also turns off the colours of `--help`.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ColorChoice, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use futures_util::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use rocketchat_omnichannel::models::{ConflictField, Contact};
@@ -26,38 +30,62 @@ use serde_json::{Value, json};
 #[command(
     name = "rocketchat-contacts",
     version,
-    about = "List, resolve and watch Rocket.Chat contact conflicts"
+    about = "List, resolve and watch Rocket.Chat contact conflicts",
+    after_help = "Connects with ROCKETCHAT_URL and ROCKETCHAT_USER_ID + ROCKETCHAT_AUTH_TOKEN, or \
+ROCKETCHAT_USER + ROCKETCHAT_PASSWORD (+ ROCKETCHAT_2FA_CODE).\n\n\
+Examples:\n  rocketchat-contacts --demo conflicts list\n  \
+rocketchat-contacts conflicts resolve --policy take-latest --dry-run"
 )]
 struct Cli {
     /// Run against an embedded fake Rocket.Chat with demo contacts instead of ROCKETCHAT_URL.
     #[arg(long, global = true)]
     demo: bool,
+    /// Text for people, or JSON for programs.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    output: Output,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Contacts with conflicts.
-    #[command(subcommand)]
+    /// Contacts with conflicts: list, resolve, watch.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rocketchat-contacts conflicts resolve --policy keep-current --leave name"
+    )]
     Conflicts(ConflictsCommand),
     /// One contact.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rocketchat-contacts contact get 6819d3b3ae1a5d63bd2f7c4b"
+    )]
     Contact(ContactCommand),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// Lines for people.
+    Text,
+    /// JSON for programs.
+    Json,
 }
 
 #[derive(Subcommand)]
 enum ConflictsCommand {
     /// Show every contact that has conflicts.
+    #[command(after_help = "Examples:\n  rocketchat-contacts conflicts list\n  \
+rocketchat-contacts conflicts list --output json --unknown exclude")]
     List {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
         /// Whether contacts created automatically from visitors are listed too.
         #[arg(long, value_enum, default_value_t = Unknown::Include)]
         unknown: Unknown,
     },
     /// Resolve every contact that has conflicts by a policy.
+    #[command(
+        after_help = "Examples:\n  rocketchat-contacts conflicts resolve --policy take-latest --dry-run\n  \
+rocketchat-contacts conflicts resolve --policy keep-current --leave name --deadline 10m"
+    )]
     Resolve {
         #[command(flatten)]
         decide: Decide,
@@ -75,6 +103,9 @@ enum ConflictsCommand {
         max_rounds: u32,
     },
     /// Keep resolving conflicts as they appear, until Ctrl-C or SIGTERM.
+    #[command(
+        after_help = "Example:\n  rocketchat-contacts conflicts watch --policy take-latest --interval 30s"
+    )]
     Watch {
         #[command(flatten)]
         decide: Decide,
@@ -135,7 +166,11 @@ impl Decide {
 
 #[derive(Subcommand)]
 enum ContactCommand {
-    /// Print a contact as JSON.
+    /// Print a contact: its fields and conflicts, or the whole document with `--output json`.
+    #[command(
+        after_help = "Examples:\n  rocketchat-contacts contact get 6819d3b3ae1a5d63bd2f7c4b\n  \
+rocketchat-contacts --output json contact get 6819d3b3ae1a5d63bd2f7c4b"
+    )]
     Get {
         /// The contact's id.
         id: String,
@@ -226,12 +261,12 @@ fn text(value: &Value) -> String {
     }
 }
 
-async fn list(client: &Client, as_json: bool, unknown: Unknown) -> Result<(), BoxError> {
+async fn list(client: &Client, output: Output, unknown: Unknown) -> Result<(), BoxError> {
     let contacts: Vec<Contact> = client
         .conflicted_contacts(unknown.into())
         .try_collect()
         .await?;
-    if as_json {
+    if output == Output::Json {
         let rows: Vec<Value> = contacts
             .iter()
             .map(|c| {
@@ -356,16 +391,84 @@ fn progress_bar() -> Option<ProgressBar> {
     })
 }
 
-/// Prints an outcome line: through the bar on a terminal (failures and dry runs only),
-/// else on stdout.
-fn report(bar: Option<&ProgressBar>, outcome: &Outcome, verbose: bool) {
-    let Some(line) = line(outcome) else { return };
+/// An outcome as one JSON object, for `--output json`.
+fn outcome_json(outcome: &Outcome) -> Option<Value> {
+    let (kind, id, plan, error) = match outcome {
+        Outcome::Resolved { plan, .. } => ("resolved", plan.contact_id.as_str(), Some(plan), None),
+        Outcome::PartlyResolved { plan, .. } => (
+            "partly_resolved",
+            plan.contact_id.as_str(),
+            Some(plan),
+            None,
+        ),
+        Outcome::Planned { plan } => ("planned", plan.contact_id.as_str(), Some(plan), None),
+        Outcome::Deferred { plan } => (
+            "left_for_a_human",
+            plan.contact_id.as_str(),
+            Some(plan),
+            None,
+        ),
+        Outcome::Skipped { contact_id } => ("skipped", contact_id.as_str(), None, None),
+        Outcome::Gone { contact_id } => ("gone", contact_id.as_str(), None, None),
+        Outcome::Failed { contact_id, error } => {
+            ("failed", contact_id.as_str(), None, Some(error.to_string()))
+        }
+        Outcome::Abandoned { contact_id } => ("abandoned", contact_id.as_str(), None, None),
+        Outcome::ListingFailed(error) => ("listing_failed", "", None, Some(error.to_string())),
+        _ => return None,
+    };
+    let mut object = json!({"outcome": kind});
+    if !id.is_empty() {
+        object["contactId"] = json!(id);
+    }
+    if let Some(plan) = plan {
+        let set: serde_json::Map<String, Value> = plan
+            .changes()
+            .map(|(field, value)| (field.to_string(), value.clone()))
+            .collect();
+        let left: Vec<String> = plan.left().map(ToString::to_string).collect();
+        object["set"] = Value::Object(set);
+        object["leftForAHuman"] = json!(left);
+    }
+    if let Some(error) = error {
+        object["error"] = json!(error);
+    }
+    Some(object)
+}
+
+fn summary_json(summary: &Summary) -> Value {
+    json!({
+        "summary": {
+            "seen": summary.seen,
+            "resolved": summary.resolved,
+            "partlyResolved": summary.partly_resolved,
+            "leftForAHuman": summary.deferred,
+            "planned": summary.planned,
+            "skipped": summary.skipped,
+            "gone": summary.gone,
+            "failed": summary.failed,
+            "abandoned": summary.abandoned,
+            "leftConflicted": summary.left_conflicted,
+            "awaitingHuman": summary.awaiting_human,
+            "walks": summary.rounds,
+            "rateLimited": summary.rate_limited,
+            "complete": summary.complete,
+        }
+    })
+}
+
+/// Prints an outcome: one line per contact, above the progress bar on a terminal (the bar
+/// stays at the bottom), else on stdout; one JSON object per line with `--output json`.
+fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Output) {
+    let line = match output {
+        Output::Text => line(outcome),
+        Output::Json => outcome_json(outcome).map(|object| object.to_string()),
+    };
+    let Some(line) = line else { return };
     match bar {
         Some(bar) => {
             bar.inc(1);
-            if outcome.is_failure() || verbose {
-                bar.println(line);
-            }
+            bar.println(line);
         }
         None => println!("{line}"),
     }
@@ -398,6 +501,7 @@ fn stop_on_signals(stop: &StopSignal) {
 }
 
 struct ResolveOptions {
+    output: Output,
     dry_run: bool,
     concurrency: usize,
     deadline: Option<Duration>,
@@ -422,10 +526,10 @@ async fn resolve(
     if let Some(deadline) = options.deadline {
         run = run.deadline(deadline);
     }
-    let bar = progress_bar();
+    let bar = progress_bar().filter(|_| options.output == Output::Text);
     let mut outcomes = run.into_stream();
     while let Some(outcome) = outcomes.next().await {
-        report(bar.as_ref(), &outcome, options.dry_run);
+        report(bar.as_ref(), &outcome, options.output);
         if let Some(bar) = &bar {
             let s = outcomes.summary();
             bar.set_message(format!(
@@ -438,6 +542,18 @@ async fn resolve(
         bar.finish_and_clear();
     }
     let summary = outcomes.summary();
+    if options.output == Output::Json {
+        let mut object = summary_json(&summary);
+        object["summary"]["seconds"] = json!(started.elapsed().as_secs_f64());
+        object["summary"]["dryRun"] = json!(options.dry_run);
+        println!("{object}");
+        std::io::stdout().flush()?;
+        return Ok(if options.dry_run {
+            summary.complete && summary.failed == 0
+        } else {
+            summary.is_clean()
+        });
+    }
     if options.dry_run {
         println!(
             "dry run: {} contact(s) would be resolved, {} left for a human",
@@ -459,6 +575,7 @@ async fn resolve(
 
 async fn watch(
     client: &Client,
+    output: Output,
     decide: &Decide,
     interval: Duration,
     concurrency: usize,
@@ -479,9 +596,16 @@ async fn watch(
     let (mut done, mut last_ok) = (0u64, true);
     while let Some(event) = events.next().await {
         match event {
-            WatchEvent::Outcome(outcome) => report(None, &outcome, true),
+            WatchEvent::Outcome(outcome) => report(None, &outcome, output),
             WatchEvent::PassFinished { pass, summary } => {
-                println!("pass {pass}: {}", summary_line(&summary));
+                match output {
+                    Output::Text => println!("pass {pass}: {}", summary_line(&summary)),
+                    Output::Json => {
+                        let mut object = summary_json(&summary);
+                        object["summary"]["pass"] = json!(pass);
+                        println!("{object}");
+                    }
+                }
                 done = pass;
                 last_ok = summary.failed == 0 && summary.abandoned == 0;
             }
@@ -489,10 +613,16 @@ async fn watch(
         }
         std::io::stdout().flush()?;
     }
-    println!(
-        "watch stopped after {done} pass(es){}",
-        if stop.is_stopped() { " (signal)" } else { "" }
-    );
+    match output {
+        Output::Text => println!(
+            "watch stopped after {done} pass(es){}",
+            if stop.is_stopped() { " (signal)" } else { "" }
+        ),
+        Output::Json => println!(
+            "{}",
+            json!({"stopped": {"passes": done, "signal": stop.is_stopped()}})
+        ),
+    }
     std::io::stdout().flush()?;
     Ok(last_ok)
 }
@@ -500,8 +630,8 @@ async fn watch(
 async fn run(cli: Cli) -> Result<bool, BoxError> {
     let (client, _fake) = connect(cli.demo).await?;
     match cli.command {
-        Command::Conflicts(ConflictsCommand::List { json, unknown }) => {
-            list(&client, json, unknown).await.map(|()| true)
+        Command::Conflicts(ConflictsCommand::List { unknown }) => {
+            list(&client, cli.output, unknown).await.map(|()| true)
         }
         Command::Conflicts(ConflictsCommand::Resolve {
             decide,
@@ -511,6 +641,7 @@ async fn run(cli: Cli) -> Result<bool, BoxError> {
             max_rounds,
         }) => {
             let options = ResolveOptions {
+                output: cli.output,
                 dry_run,
                 concurrency,
                 deadline,
@@ -523,18 +654,67 @@ async fn run(cli: Cli) -> Result<bool, BoxError> {
             interval,
             concurrency,
             passes,
-        }) => watch(&client, &decide, interval, concurrency, passes).await,
+        }) => watch(&client, cli.output, &decide, interval, concurrency, passes).await,
         Command::Contact(ContactCommand::Get { id }) => {
             let contact = client.get_contact(id).await?;
-            println!("{}", serde_json::to_string_pretty(&contact)?);
+            match cli.output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(&contact)?),
+                Output::Text => show(&contact),
+            }
             Ok(true)
         }
     }
 }
 
+/// A contact for people: its fields, then its conflicts grouped by field.
+fn show(contact: &Contact) {
+    println!("id:       {}", contact.id);
+    println!("name:     {}", contact.name.as_deref().unwrap_or("-"));
+    let manager = contact.contact_manager.as_ref().map_or_else(
+        || "-".to_owned(),
+        |m| match m.username() {
+            Some(username) => format!("{} ({username})", m.id()),
+            None => m.id().to_string(),
+        },
+    );
+    println!("manager:  {manager}");
+    for email in &contact.emails {
+        println!("email:    {}", email.address);
+    }
+    for phone in &contact.phones {
+        println!("phone:    {}", phone.phone_number);
+    }
+    for (key, value) in &contact.custom_fields {
+        println!("field:    {key} = {}", text(value));
+    }
+    let conflicts = contact.conflicts();
+    if conflicts.is_empty() {
+        println!("conflicts: none");
+    }
+    for conflict in conflicts {
+        let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
+        println!(
+            "conflict: {} could also be {}",
+            conflict.field,
+            competing.join(" | ")
+        );
+    }
+}
+
+/// Parses the arguments; `NO_COLOR` (any non-empty value) turns off colour in help and errors.
+fn parse_args() -> Cli {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(ColorChoice::Never);
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     match run(cli).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
