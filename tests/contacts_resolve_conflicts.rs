@@ -61,7 +61,7 @@ async fn full_contact_from_the_docs_decodes() {
     assert_eq!(channel.blocked, Some(false));
     assert_eq!(channel.field.as_deref(), Some("email"));
     let source = channel.visitor.as_ref().unwrap().source.as_ref().unwrap();
-    assert_eq!(source.kind, SourceType::Widget);
+    assert_eq!(source.kind, Some(SourceType::Widget));
     assert_eq!(
         channel.details.as_ref().unwrap().destination.as_deref(),
         Some("writing-demo.dev.rocket.chat")
@@ -106,7 +106,7 @@ async fn conflicts_unknown_kinds_and_legacy_shapes_decode() {
     );
     assert_eq!(
         contact.channels[0].details.as_ref().unwrap().kind,
-        SourceType::Sms
+        Some(SourceType::Sms)
     );
     let source = contact.channels[1]
         .visitor
@@ -115,10 +115,13 @@ async fn conflicts_unknown_kinds_and_legacy_shapes_decode() {
         .source
         .as_ref()
         .unwrap();
-    assert_eq!(source.kind, SourceType::Unknown("whatsapp-cloud".into()));
+    assert_eq!(
+        source.kind,
+        Some(SourceType::Unknown("whatsapp-cloud".into()))
+    );
     assert_eq!(
         contact.channels[1].details.as_ref().unwrap().kind,
-        SourceType::App
+        Some(SourceType::App)
     );
     assert_eq!(
         contact.created_at.unwrap().as_millisecond(),

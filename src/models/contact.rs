@@ -228,7 +228,7 @@ pub struct LastChat {
 ///   "name": "widget", "verified": true, "blocked": false,
 ///   "visitor": {"visitorId": "v1", "source": {"type": "widget"}}
 /// }"#)?;
-/// assert_eq!(channel.visitor.unwrap().source.unwrap().kind, SourceType::Widget);
+/// assert_eq!(channel.visitor.unwrap().source.unwrap().kind, Some(SourceType::Widget));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,16 +296,21 @@ pub struct ChannelVisitor {
 /// ```
 /// # use rocketchat_omnichannel::models::{ChannelSource, SourceType};
 /// let s: ChannelSource = serde_json::from_str(r#"{"type":"widget","destination":"site.example"}"#)?;
-/// assert_eq!(s.kind, SourceType::Widget);
+/// assert_eq!(s.kind, Some(SourceType::Widget));
+///
+/// // A source without a `type` says so, instead of passing for a widget.
+/// let s: ChannelSource = serde_json::from_str(r#"{"id":"inbox-1"}"#)?;
+/// assert_eq!(s.kind, None);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ChannelSource {
-    /// The kind of source.
-    #[serde(rename = "type", default)]
-    pub kind: SourceType,
+    /// The kind of source; `None` when the server sent no `type` (old or hand-made
+    /// documents), which is not the same as a widget.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SourceType>,
     /// Source id (an app id, an inbox id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -336,11 +341,10 @@ pub struct ChannelSource {
 /// assert_eq!(kind.as_str(), "whatsapp-cloud");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SourceType {
     /// The livechat widget.
-    #[default]
     Widget,
     /// Email inbox.
     Email,
