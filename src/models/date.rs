@@ -7,6 +7,83 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
+/// Parses a date string: Rocket.Chat's own shape on a short path, anything else with jiff.
+///
+/// Every date the REST API writes comes from JavaScript's `Date.prototype.toISOString`,
+/// always `YYYY-MM-DDTHH:MM:SS.mmmZ`. jiff's general RFC 3339 / Temporal parser costs about
+/// 800 instructions per date, which is most of what a typed model adds over a hand-written
+/// one with dates kept as strings (a contact with 1,000 channels holds ~2,000 dates); this
+/// path costs a few dozen. Whatever it does not accept, it leaves to jiff, so the result and
+/// the error are jiff's for every input (checked by the property tests below).
+fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
+    match parse_iso_milliseconds(text) {
+        Some(ts) => Ok(ts),
+        None => text.parse(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (upper-case `T` and `Z`, years 0000–9999, seconds 00–59) to a
+/// timestamp; `None` for any other text, for an impossible date and for one outside
+/// jiff's range.
+fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
+    let b: &[u8; 24] = text.as_bytes().try_into().ok()?;
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
+    {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0i64, |n, &c| {
+            let digit = c.wrapping_sub(b'0');
+            (digit < 10).then_some(n * 10 + i64::from(digit))
+        })
+    };
+    let year = digits(0..4)?;
+    let month = digits(5..7)?;
+    let day = digits(8..10)?;
+    let hour = digits(11..13)?;
+    let minute = digits(14..16)?;
+    let second = digits(17..19)?;
+    let millisecond = digits(20..23)?;
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let seconds = days_since_epoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    Timestamp::new(seconds, (millisecond * 1_000_000) as i32).ok()
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date: counted in 400-year eras that start
+/// on 1 March, so the leap day falls at the end of a year.
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// Reads a date without buffering: a string, `{"$date": ms | string}`, or bare
 /// milliseconds.
 struct DateVisitor;
@@ -19,8 +96,7 @@ impl<'de> Visitor<'de> for DateVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
-        text.parse::<Timestamp>()
-            .map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}")))
+        parse(text).map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}")))
     }
 
     fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Timestamp, E> {
@@ -160,6 +236,86 @@ mod tests {
         assert!(serde_json::from_str::<Maybe>(r#"{"at":true}"#).is_err());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":{"other":1}}"#).is_err());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":1e300}"#).is_err());
+    }
+
+    /// Parses with jiff alone, the reference the short path must agree with.
+    fn jiff(text: &str) -> Result<Timestamp, String> {
+        text.parse::<Timestamp>().map_err(|e| e.to_string())
+    }
+
+    fn ours(text: &str) -> Result<Timestamp, String> {
+        parse(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn short_path_takes_rocket_chat_dates() {
+        for text in [
+            "2025-05-26T07:57:49.616Z",
+            "1970-01-01T00:00:00.000Z",
+            "1969-12-31T23:59:59.999Z",
+            "2000-02-29T12:00:00.000Z",
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-30T22:00:00.999Z",
+        ] {
+            assert_eq!(
+                parse_iso_milliseconds(text).ok_or(()),
+                jiff(text).map_err(drop),
+                "{text}"
+            );
+        }
+        for text in [
+            "2025-02-29T00:00:00.000Z", // no such day
+            "2025-05-26T07:57:60.000Z", // leap second: jiff's rules apply
+            "2025-05-26t07:57:49.616z",
+            "2025-05-26T07:57:49.616+00:00",
+            "2025-05-26T07:57:49Z",
+            "9999-12-31T23:59:59.999Z", // past jiff's range: jiff's error
+            "+2025-05-26T07:57:49.616Z",
+        ] {
+            assert_eq!(parse_iso_milliseconds(text), None, "{text}");
+            assert_eq!(ours(text), jiff(text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 20_000, failure_persistence: None, ..Default::default() })]
+
+        /// Any date in the fixed shape, including impossible ones (day 31 in a 30-day
+        /// month, hour 24): the same timestamp or the same error as jiff, and the short path
+        /// is taken whenever the date is valid.
+        #[test]
+        fn fixed_shape_agrees_with_jiff(
+            year in 0i64..=9999, month in 0i64..=13, day in 0i64..=32,
+            hour in 0i64..=25, minute in 0i64..=60, second in 0i64..=61, ms in 0i64..=999,
+        ) {
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z");
+            let reference = jiff(&text);
+            proptest::prop_assert_eq!(&ours(&text), &reference, "{}", text);
+            if second < 60 {
+                proptest::prop_assert_eq!(parse_iso_milliseconds(&text).is_some(), reference.is_ok(), "{}", text);
+            }
+        }
+
+        /// A valid date with one byte replaced by anything: the same answer as jiff.
+        #[test]
+        fn damaged_dates_agree_with_jiff(
+            millis in -62_167_219_200_000i64..=253_402_207_200_000,
+            at in 0usize..24, byte in proptest::prelude::any::<u8>(),
+        ) {
+            let ts = Timestamp::from_millisecond(millis).unwrap();
+            let mut text = ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into_bytes();
+            proptest::prop_assert_eq!(parse_iso_milliseconds(std::str::from_utf8(&text).unwrap()), Some(ts));
+            text[at] = byte;
+            if let Ok(text) = std::str::from_utf8(&text) {
+                proptest::prop_assert_eq!(ours(text), jiff(text), "{}", text);
+            }
+        }
+
+        /// Any text at all: the same answer as jiff.
+        #[test]
+        fn any_text_agrees_with_jiff(text in "[0-9T:.Z+-]{0,30}|.{0,30}") {
+            proptest::prop_assert_eq!(ours(&text), jiff(&text), "{}", text);
+        }
     }
 
     #[test]
