@@ -27,31 +27,55 @@ fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
 /// jiff's range.
 fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
     let b: &[u8; 24] = text.as_bytes().try_into().ok()?;
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'.'
-        || b[23] != b'Z'
-    {
-        return None;
-    }
-    let digits = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0i64, |n, &c| {
-            let digit = c.wrapping_sub(b'0');
-            (digit < 10).then_some(n * 10 + i64::from(digit))
-        })
+    // Three little-endian words, checked eight bytes at a time: the separators must match
+    // exactly and every other byte must be an ASCII digit.
+    let word = |i: usize| {
+        u64::from_le_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
     };
-    let year = digits(0..4)?;
-    let month = digits(5..7)?;
-    let day = digits(8..10)?;
-    let hour = digits(11..13)?;
-    let minute = digits(14..16)?;
-    let second = digits(17..19)?;
-    let millisecond = digits(20..23)?;
+    let words = [word(0), word(8), word(16)];
+    // Per byte: 0xff where a digit belongs; the separators `YYYY-MM-`, `DDTHH:MM`, `:SS.mmmZ`.
+    const DIGITS: [u64; 3] = [
+        0x00ff_ff00_ffff_ffff,
+        0xffff_00ff_ff00_ffff,
+        0x00ff_ffff_00ff_ff00,
+    ];
+    const SEPARATORS: [u64; 3] = [
+        u64::from_le_bytes(*b"\0\0\0\0-\0\0-"),
+        u64::from_le_bytes(*b"\0\0T\0\0:\0\0"),
+        u64::from_le_bytes(*b":\0\0.\0\0\0Z"),
+    ];
+    let mut values = [0u64; 3];
+    for i in 0..3 {
+        if words[i] & !DIGITS[i] != SEPARATORS[i] {
+            return None;
+        }
+        // Digit bytes minus '0': 0–9 for a digit. A byte is a digit when neither it nor it
+        // plus 6 reaches 0x10.
+        let value = (words[i] & DIGITS[i]) ^ (0x3030_3030_3030_3030 & DIGITS[i]);
+        let plus_six = value + (0x0606_0606_0606_0606 & DIGITS[i]);
+        if (value | plus_six) & (0xf0f0_f0f0_f0f0_f0f0 & DIGITS[i]) != 0 {
+            return None;
+        }
+        values[i] = value;
+    }
+    // The digit at position `i` of the text.
+    let digit = |i: usize| ((values[i / 8] >> (8 * (i % 8))) & 0xff) as u32;
+    let pair = |i: usize| digit(i) * 10 + digit(i + 1);
+    let year = pair(0) * 100 + pair(2);
+    let (month, day) = (pair(5), pair(8));
+    let (hour, minute, second) = (pair(11), pair(14), pair(17));
+    let millisecond = pair(20) * 10 + digit(22);
     if !(1..=12).contains(&month)
-        || day < 1
+        || day == 0
         || day > days_in_month(year, month)
         || hour > 23
         || minute > 59
@@ -59,11 +83,13 @@ fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
     {
         return None;
     }
-    let seconds = days_since_epoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    let seconds = days_since_epoch(year, month, day) * 86_400
+        + i64::from(hour * 3_600 + minute * 60 + second);
+    // jiff's own range check still applies (years 0–9999 are not all within it).
     Timestamp::new(seconds, (millisecond * 1_000_000) as i32).ok()
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -72,16 +98,19 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date: counted in 400-year eras that start
-/// on 1 March, so the leap day falls at the end of a year.
-fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
+/// Days from 1970-01-01 to a proleptic Gregorian date (year 0–9999). Years are counted from
+/// 1 March, so the leap day falls at the end of a year, and shifted by 400 years so the
+/// arithmetic stays unsigned.
+fn days_since_epoch(year: u32, month: u32, day: u32) -> i64 {
+    // Years since 1 March of year −400 (a whole number of 400-year cycles before year 0).
+    let years = year + 400 - u32::from(month <= 2);
+    let month_from_march = if month > 2 { month - 3 } else { month + 9 };
     let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let days = years * 365 + years / 4 - years / 100 + years / 400 + day_of_year;
+    // 1970-01-01 counted the same way: 2,369 whole years from 1 March −400, plus 306 days
+    // from 1 March 1969.
+    const EPOCH: i64 = 2_369 * 365 + 2_369 / 4 - 2_369 / 100 + 2_369 / 400 + 306;
+    i64::from(days) - EPOCH
 }
 
 /// Reads a date without buffering: a string, `{"$date": ms | string}`, or bare
