@@ -170,8 +170,10 @@ impl Client {
             duration_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        async {
-            let started = Instant::now();
+        // Without a subscriber the span is disabled: then skip reading the clock twice.
+        let timed = !span.is_disabled();
+        async move {
+            let started = timed.then(Instant::now);
             let mut attempt = 0;
             let mut waited = Duration::ZERO;
             loop {
@@ -190,12 +192,14 @@ impl Client {
                         attempt += 1;
                     }
                     None => {
-                        let span = tracing::Span::current();
-                        if let Ok(response) = &outcome {
-                            span.record("status", response.status.as_u16());
+                        if let Some(started) = started {
+                            let span = tracing::Span::current();
+                            if let Ok(response) = &outcome {
+                                span.record("status", response.status.as_u16());
+                            }
+                            span.record("duration_ms", started.elapsed().as_millis() as u64);
+                            span.record("retries", attempt);
                         }
-                        span.record("duration_ms", started.elapsed().as_millis() as u64);
-                        span.record("retries", attempt);
                         return outcome;
                     }
                 }
