@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! calls serve <small|large>                                  # prints the port, serves until killed
+//! calls serve-hyper <small|large>                            # the same with the earlier hyper server
 //! calls client <small|small_x32|large_x4> <sdk|hand|shared> <rounds> <port> [ua]
 //! calls decode <small|large> <sdk|hand|shared> <iterations>
 //! ```
@@ -30,6 +31,7 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["serve", body] => serve(body),
+        ["serve-hyper", body] => serve_hyper(body),
         ["client", scenario, side, rounds, port, rest @ ..] => client(
             scenario,
             side,
@@ -52,6 +54,46 @@ fn serve(body: &str) {
     loop {
         std::thread::park();
     }
+}
+
+/// The server the benchmarks used before: hyper's HTTP/1 server on a two-thread runtime,
+/// kept to compare its socket behaviour (BENCHMARKS.md, "User-Agent").
+fn serve_hyper(body: &str) {
+    use http_body_util::{BodyExt, Full};
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let body = common::body(body);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("{}", listener.local_addr().unwrap().port());
+        while let Ok((stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let body = body.clone();
+                    async move {
+                        let _ = request.into_body().collect().await;
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(body))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
 }
 
 fn client(scenario: &str, side: &str, rounds: usize, port: u16, user_agent: bool) {

@@ -18,8 +18,15 @@ use serde::{Deserializer, Serializer};
 fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
     match parse_iso_milliseconds(text) {
         Some(ts) => Ok(ts),
-        None => text.parse(),
+        None => parse_other(text),
     }
+}
+
+/// Any other form: jiff's parser, kept out of line so the short path stays small.
+#[cold]
+#[inline(never)]
+fn parse_other(text: &str) -> Result<Timestamp, jiff::Error> {
+    text.parse()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (upper-case `T` and `Z`, years 0000–9999, seconds 00–59) to a
@@ -67,13 +74,15 @@ fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
         }
         values[i] = value;
     }
-    // The digit at position `i` of the text.
-    let digit = |i: usize| ((values[i / 8] >> (8 * (i % 8))) & 0xff) as u32;
-    let pair = |i: usize| digit(i) * 10 + digit(i + 1);
+    // Each byte of `pairs` is the two-digit number starting at that byte (ten times the
+    // digit plus the next one, at most 99, so no byte carries into the next). A pair that
+    // crosses a word boundary does not occur in this shape.
+    let pairs = values.map(|v| v * 10 + (v >> 8));
+    let pair = |i: usize| ((pairs[i / 8] >> (8 * (i % 8))) & 0xff) as u32;
     let year = pair(0) * 100 + pair(2);
     let (month, day) = (pair(5), pair(8));
     let (hour, minute, second) = (pair(11), pair(14), pair(17));
-    let millisecond = pair(20) * 10 + digit(22);
+    let millisecond = pair(20) * 10 + (values[2] >> 48) as u32;
     if !(1..=12).contains(&month)
         || day == 0
         || day > days_in_month(year, month)
