@@ -9,12 +9,14 @@ use serde::{Deserializer, Serializer};
 
 /// Parses a date string: Rocket.Chat's own shape on a short path, anything else with jiff.
 ///
-/// Every date the REST API writes comes from JavaScript's `Date.prototype.toISOString`,
-/// always `YYYY-MM-DDTHH:MM:SS.mmmZ`. jiff's general RFC 3339 / Temporal parser costs about
-/// 800 instructions per date, which is most of what a typed model adds over a hand-written
-/// one with dates kept as strings (a contact with 1,000 channels holds ~2,000 dates); this
-/// path costs a few dozen. Whatever it does not accept, it leaves to jiff, so the result and
-/// the error are jiff's for every input (checked by the property tests below).
+/// The REST API writes its answers with `JSON.stringify` (Rocket.Chat's
+/// `packages/http-router/src/Router.ts`), so every `Date` goes through
+/// `Date.prototype.toISOString`: `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0000–9999. jiff's
+/// general RFC 3339 / Temporal parser costs about 680 instructions per date, which was most
+/// of what a typed model added over a hand-written one with dates kept as strings (a contact
+/// with 1,000 channels holds ~2,000 dates); this path costs about 130 (BENCHMARKS.md).
+/// Whatever it does not accept, it leaves to jiff, so the result and the error are jiff's
+/// for every input (checked by the property tests below).
 fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
     match parse_iso_milliseconds(text) {
         Some(ts) => Ok(ts),
