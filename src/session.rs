@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Matcher};
@@ -232,9 +232,13 @@ impl Session {
     }
 
     pub(crate) fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        // Static names: a `&str` name is parsed and validated on every call (~500
+        // instructions each, measured with benches/callgrind.sh).
+        const USER_ID: HeaderName = HeaderName::from_static("x-user-id");
+        const AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
         request
-            .header("x-user-id", self.user_id_header.clone())
-            .header("x-auth-token", self.token_header.clone())
+            .header(USER_ID, self.user_id_header.clone())
+            .header(AUTH_TOKEN, self.token_header.clone())
     }
 }
 

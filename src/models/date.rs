@@ -7,6 +7,125 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
+/// Parses a date string: Rocket.Chat's own shape on a short path, anything else with jiff.
+///
+/// The REST API writes its answers with `JSON.stringify` (Rocket.Chat's
+/// `packages/http-router/src/Router.ts`), so every `Date` goes through
+/// `Date.prototype.toISOString`: `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0000–9999. jiff's
+/// general RFC 3339 / Temporal parser costs about 680 instructions per date, which was most
+/// of what a typed model added over a hand-written one with dates kept as strings (a contact
+/// with 1,000 channels holds ~2,000 dates); this path costs about 130 (BENCHMARKS.md).
+/// Whatever it does not accept, it leaves to jiff, so the result and the error are jiff's
+/// for every input (checked by the property tests below).
+fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
+    match parse_iso_milliseconds(text) {
+        Some(ts) => Ok(ts),
+        None => parse_other(text),
+    }
+}
+
+/// Any other form: jiff's parser, kept out of line so the short path stays small.
+#[cold]
+#[inline(never)]
+fn parse_other(text: &str) -> Result<Timestamp, jiff::Error> {
+    text.parse()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (upper-case `T` and `Z`, years 0000–9999, seconds 00–59) to a
+/// timestamp; `None` for any other text, for an impossible date and for one outside
+/// jiff's range.
+fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
+    let b: &[u8; 24] = text.as_bytes().try_into().ok()?;
+    // Three little-endian words, checked eight bytes at a time: the separators must match
+    // exactly and every other byte must be an ASCII digit.
+    let word = |i: usize| {
+        u64::from_le_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
+    };
+    let words = [word(0), word(8), word(16)];
+    // Per byte: 0xff where a digit belongs; the separators `YYYY-MM-`, `DDTHH:MM`, `:SS.mmmZ`.
+    const DIGITS: [u64; 3] = [
+        0x00ff_ff00_ffff_ffff,
+        0xffff_00ff_ff00_ffff,
+        0x00ff_ffff_00ff_ff00,
+    ];
+    const SEPARATORS: [u64; 3] = [
+        u64::from_le_bytes(*b"\0\0\0\0-\0\0-"),
+        u64::from_le_bytes(*b"\0\0T\0\0:\0\0"),
+        u64::from_le_bytes(*b":\0\0.\0\0\0Z"),
+    ];
+    let mut values = [0u64; 3];
+    for i in 0..3 {
+        if words[i] & !DIGITS[i] != SEPARATORS[i] {
+            return None;
+        }
+        // Digit bytes minus '0': 0–9 for a digit. A byte is a digit when neither it nor it
+        // plus 6 reaches 0x10.
+        let value = (words[i] & DIGITS[i]) ^ (0x3030_3030_3030_3030 & DIGITS[i]);
+        let plus_six = value + (0x0606_0606_0606_0606 & DIGITS[i]);
+        if (value | plus_six) & (0xf0f0_f0f0_f0f0_f0f0 & DIGITS[i]) != 0 {
+            return None;
+        }
+        values[i] = value;
+    }
+    // Each byte of `pairs` is the two-digit number starting at that byte (ten times the
+    // digit plus the next one, at most 99, so no byte carries into the next). A pair that
+    // crosses a word boundary does not occur in this shape.
+    let pairs = values.map(|v| v * 10 + (v >> 8));
+    let pair = |i: usize| ((pairs[i / 8] >> (8 * (i % 8))) & 0xff) as u32;
+    let year = pair(0) * 100 + pair(2);
+    let (month, day) = (pair(5), pair(8));
+    let (hour, minute, second) = (pair(11), pair(14), pair(17));
+    let millisecond = pair(20) * 10 + (values[2] >> 48) as u32;
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let seconds = days_since_epoch(year, month, day) * 86_400
+        + i64::from(hour * 3_600 + minute * 60 + second);
+    // jiff's own range check still applies (years 0–9999 are not all within it).
+    Timestamp::new(seconds, (millisecond * 1_000_000) as i32).ok()
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (year 0–9999). Years are counted from
+/// 1 March, so the leap day falls at the end of a year, and shifted by 400 years so the
+/// arithmetic stays unsigned.
+fn days_since_epoch(year: u32, month: u32, day: u32) -> i64 {
+    // Years since 1 March of year −400 (a whole number of 400-year cycles before year 0).
+    let years = year + 400 - u32::from(month <= 2);
+    let month_from_march = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let days = years * 365 + years / 4 - years / 100 + years / 400 + day_of_year;
+    // 1970-01-01 counted the same way: 2,369 whole years from 1 March −400, plus 306 days
+    // from 1 March 1969.
+    const EPOCH: i64 = 2_369 * 365 + 2_369 / 4 - 2_369 / 100 + 2_369 / 400 + 306;
+    i64::from(days) - EPOCH
+}
+
 /// Reads a date without buffering: a string, `{"$date": ms | string}`, or bare
 /// milliseconds.
 struct DateVisitor;
@@ -19,8 +138,7 @@ impl<'de> Visitor<'de> for DateVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
-        text.parse::<Timestamp>()
-            .map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}")))
+        parse(text).map_err(|e| E::custom(format_args!("invalid date `{text}`: {e}")))
     }
 
     fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Timestamp, E> {
@@ -160,6 +278,86 @@ mod tests {
         assert!(serde_json::from_str::<Maybe>(r#"{"at":true}"#).is_err());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":{"other":1}}"#).is_err());
         assert!(serde_json::from_str::<Maybe>(r#"{"at":1e300}"#).is_err());
+    }
+
+    /// Parses with jiff alone, the reference the short path must agree with.
+    fn jiff(text: &str) -> Result<Timestamp, String> {
+        text.parse::<Timestamp>().map_err(|e| e.to_string())
+    }
+
+    fn ours(text: &str) -> Result<Timestamp, String> {
+        parse(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn short_path_takes_rocket_chat_dates() {
+        for text in [
+            "2025-05-26T07:57:49.616Z",
+            "1970-01-01T00:00:00.000Z",
+            "1969-12-31T23:59:59.999Z",
+            "2000-02-29T12:00:00.000Z",
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-30T22:00:00.999Z",
+        ] {
+            assert_eq!(
+                parse_iso_milliseconds(text).ok_or(()),
+                jiff(text).map_err(drop),
+                "{text}"
+            );
+        }
+        for text in [
+            "2025-02-29T00:00:00.000Z", // no such day
+            "2025-05-26T07:57:60.000Z", // leap second: jiff's rules apply
+            "2025-05-26t07:57:49.616z",
+            "2025-05-26T07:57:49.616+00:00",
+            "2025-05-26T07:57:49Z",
+            "9999-12-31T23:59:59.999Z", // past jiff's range: jiff's error
+            "+2025-05-26T07:57:49.616Z",
+        ] {
+            assert_eq!(parse_iso_milliseconds(text), None, "{text}");
+            assert_eq!(ours(text), jiff(text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 20_000, failure_persistence: None, ..Default::default() })]
+
+        /// Any date in the fixed shape, including impossible ones (day 31 in a 30-day
+        /// month, hour 24): the same timestamp or the same error as jiff, and the short path
+        /// is taken whenever the date is valid.
+        #[test]
+        fn fixed_shape_agrees_with_jiff(
+            year in 0i64..=9999, month in 0i64..=13, day in 0i64..=32,
+            hour in 0i64..=25, minute in 0i64..=60, second in 0i64..=61, ms in 0i64..=999,
+        ) {
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z");
+            let reference = jiff(&text);
+            proptest::prop_assert_eq!(&ours(&text), &reference, "{}", text);
+            if second < 60 {
+                proptest::prop_assert_eq!(parse_iso_milliseconds(&text).is_some(), reference.is_ok(), "{}", text);
+            }
+        }
+
+        /// A valid date with one byte replaced by anything: the same answer as jiff.
+        #[test]
+        fn damaged_dates_agree_with_jiff(
+            millis in -62_167_219_200_000i64..=253_402_207_200_000,
+            at in 0usize..24, byte in proptest::prelude::any::<u8>(),
+        ) {
+            let ts = Timestamp::from_millisecond(millis).unwrap();
+            let mut text = ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into_bytes();
+            proptest::prop_assert_eq!(parse_iso_milliseconds(std::str::from_utf8(&text).unwrap()), Some(ts));
+            text[at] = byte;
+            if let Ok(text) = std::str::from_utf8(&text) {
+                proptest::prop_assert_eq!(ours(text), jiff(text), "{}", text);
+            }
+        }
+
+        /// Any text at all: the same answer as jiff.
+        #[test]
+        fn any_text_agrees_with_jiff(text in "[0-9T:.Z+-]{0,30}|.{0,30}") {
+            proptest::prop_assert_eq!(ours(&text), jiff(&text), "{}", text);
+        }
     }
 
     #[test]
