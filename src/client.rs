@@ -230,7 +230,12 @@ impl Client {
             duration_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        let deadline = Instant::now() + self.inner.timeout;
+        // A timeout too large to add (say `Duration::MAX` for "no limit") means no deadline
+        // in practice: a century away.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(self.inner.timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
         let call = async {
             let session = match (&request.session, request.authenticated) {
                 (Some(pinned), _) => Some(pinned.clone()),

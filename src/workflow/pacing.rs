@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::stop::StopSignal;
 use crate::rate_limit::RateLimit;
 
 /// Waited after a window's reset at least, to absorb millisecond rounding of the header.
@@ -25,10 +26,13 @@ const RESET_GUARD: Duration = Duration::from_millis(5);
 const MAX_JITTER: Duration = Duration::from_millis(40);
 /// How often a caller waiting for the first answer of a window looks again.
 const POLL: Duration = Duration::from_millis(5);
+/// How often a long wait looks at the stop signal.
+const STOP_CHECK: Duration = Duration::from_millis(100);
 /// The first back-off when a 429 names a reset that has already passed (a skewed clock).
 const SKEW_BACKOFF: Duration = Duration::from_millis(250);
 
-/// The run's deadline passed, or would pass before the server accepts another call.
+/// The run's deadline passed, or would pass before the server accepts another call, or the
+/// run was stopped: either way no call may be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DeadlinePassed;
 
@@ -53,6 +57,8 @@ enum Budget {
 pub(crate) struct Pacer {
     enabled: bool,
     deadline: Option<Instant>,
+    /// Raised: no more calls, and waits end at once.
+    stop: Option<StopSignal>,
     routes: Mutex<HashMap<&'static str, Budget>>,
     rate_limited: AtomicU64,
 }
@@ -62,9 +68,20 @@ impl Pacer {
         Self {
             enabled,
             deadline,
+            stop: None,
             routes: Mutex::new(HashMap::new()),
             rate_limited: AtomicU64::new(0),
         }
+    }
+
+    /// Ends waits, and refuses further calls, once `stop` is raised.
+    pub(crate) fn with_stop(mut self, stop: Option<StopSignal>) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(StopSignal::is_stopped)
     }
 
     /// How many 429 answers the run received.
@@ -80,7 +97,7 @@ impl Pacer {
     /// Waits until a call to `route` may be sent, and counts it as sent.
     pub(crate) async fn acquire(&self, route: &'static str) -> Result<(), DeadlinePassed> {
         loop {
-            if self.past_deadline() {
+            if self.past_deadline() || self.stopped() {
                 return Err(DeadlinePassed);
             }
             let wait = {
@@ -92,20 +109,33 @@ impl Pacer {
                 }
             };
             if let Some(deadline) = self.deadline
-                && Instant::now() + wait > deadline
+                && Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|ready| ready > deadline)
             {
                 return Err(DeadlinePassed);
             }
-            tokio::time::sleep(wait).await;
+            // In slices, so that a stop signal ends the wait promptly.
+            tokio::time::sleep(wait.min(STOP_CHECK)).await;
         }
     }
 
     /// A call counted by [`Pacer::acquire`] got no answer (a transport error): lets another
-    /// call probe the limiter if this one was the probe.
+    /// call probe the limiter if this one was the probe, and gives its unit back to a window
+    /// whose end no answer has named yet. Without that, calls that all fail right after a
+    /// window ends would leave the budget empty with nothing to refill it, and the run would
+    /// wait for ever.
     pub(crate) fn no_answer(&self, route: &'static str) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(Budget::Unknown { probing }) = routes.get_mut(route) {
-            *probing = false;
+        match routes.get_mut(route) {
+            Some(Budget::Unknown { probing }) => *probing = false,
+            Some(Budget::Limited {
+                limit,
+                left,
+                reset_at: None,
+                ..
+            }) => *left = (*left + 1).min(*limit),
+            _ => {}
         }
     }
 
@@ -424,5 +454,41 @@ mod tests {
         assert_eq!(pacer.rate_limited(), 0);
         pacer.observe("r", Some(headers(1, 0, reset)), true);
         assert_eq!(pacer.rate_limited(), 1);
+    }
+
+    #[tokio::test]
+    async fn calls_that_get_no_answer_after_a_window_ends_do_not_stall_the_run() {
+        let pacer = Pacer::new(true, None);
+        let route = "omnichannel/contacts.conflicts";
+        pacer.acquire(route).await.unwrap();
+        // A window of 2 that has already ended: the next calls open a fresh one.
+        let past = SystemTime::now() - Duration::from_secs(1);
+        pacer.observe(route, Some(headers(2, 1, past)), false);
+        for _ in 0..2 {
+            pacer.acquire(route).await.unwrap();
+            pacer.no_answer(route); // connection refused, timed out, …
+        }
+        // Before the fix the budget stayed empty with no reset to wait for: a hang.
+        tokio::time::timeout(Duration::from_secs(30), pacer.acquire(route))
+            .await
+            .expect("a unit came back")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stop_signal_ends_a_long_wait() {
+        let stop = StopSignal::new();
+        let pacer = Pacer::new(true, None).with_stop(Some(stop.clone()));
+        let route = "omnichannel/contacts.search";
+        pacer.acquire(route).await.unwrap();
+        let reset = SystemTime::now() + Duration::from_secs(3600);
+        pacer.observe(route, Some(headers(1, 0, reset)), false);
+        let waiting = tokio::spawn(async move { pacer.acquire(route).await });
+        stop.stop();
+        let ended = tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .expect("the wait ended soon after the stop, not at the reset an hour away")
+            .unwrap();
+        assert_eq!(ended, Err(DeadlinePassed));
     }
 }

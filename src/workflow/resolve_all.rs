@@ -434,8 +434,9 @@ impl ResolveAll {
     /// # Ok(()) }
     /// ```
     pub fn into_stream(self) -> ResolveStream {
-        let deadline = self.deadline.map(|d| Instant::now() + d);
-        let pacer = Arc::new(Pacer::new(self.pacing, deadline));
+        // A deadline too far to represent is no deadline.
+        let deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
+        let pacer = Arc::new(Pacer::new(self.pacing, deadline).with_stop(self.stop.clone()));
         self.into_stream_with(pacer)
     }
 

@@ -203,7 +203,7 @@ impl WatchConflicts {
     /// ```
     pub fn into_stream(self) -> WatchStream {
         let watch = Watch {
-            pacer: Arc::new(Pacer::new(self.pacing, None)),
+            pacer: Arc::new(Pacer::new(self.pacing, None).with_stop(Some(self.stop.clone()))),
             run: self.run.stop_signal(&self.stop).pacing(self.pacing),
             interval: self.interval,
             stop: self.stop,
@@ -300,7 +300,13 @@ impl Watch {
 
 /// Sleeps for `interval`, waking early when `stop` is raised.
 async fn sleep(interval: Duration, stop: &StopSignal) {
-    let until = tokio::time::Instant::now() + interval;
+    let Some(until) = tokio::time::Instant::now().checked_add(interval) else {
+        // An interval too long to represent: wait for the stop signal alone.
+        while !stop.is_stopped() {
+            tokio::time::sleep(STOP_CHECK).await;
+        }
+        return;
+    };
     while !stop.is_stopped() {
         let now = tokio::time::Instant::now();
         if now >= until {
