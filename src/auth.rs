@@ -301,8 +301,13 @@ impl<'a> Login<'a> {
                 two_factor: self.code.is_some(),
             });
         }
+        let token = session.credentials.token.clone();
         let previous = self.client.sessions().replace(Arc::new(session));
-        if let Some(previous) = previous.filter(|p| p.is_server_session() && !self.keep_previous) {
+        // A resume answers with the token it was given: ending the "previous" session would
+        // then end the one just installed.
+        if let Some(previous) = previous.filter(|p| {
+            p.is_server_session() && !self.keep_previous && p.credentials.token != token
+        }) {
             self.client.end_on_server(previous).await;
         }
         let me = match me {
@@ -410,7 +415,21 @@ impl Client {
             return Ok(());
         };
         if session.is_server_session() {
-            self.revoke(&session).await?;
+            // From here on a call that gets a 401 (the token is being revoked) must not log in
+            // again and bring the session back behind the logout's back.
+            session.renewal.store(
+                crate::session::renewal::ENDING,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+            if let Err(error) = self.revoke(&session).await {
+                let _ = session.renewal.compare_exchange(
+                    crate::session::renewal::ENDING,
+                    crate::session::renewal::OPEN,
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+                return Err(error);
+            }
         }
         self.sessions().clear_if(&session);
         Ok(())

@@ -179,6 +179,22 @@ pub(crate) struct Session {
     token_header: HeaderValue,
     /// Set for sessions from a password login: how to log in again when the token expires.
     pub(crate) password_login: Option<PasswordLogin>,
+    /// What became of renewing this session: a logout is ending it (never renew it then, or a
+    /// call racing the logout would bring it back), or a re-login already failed (do not
+    /// repeat it for every waiting call: failed logins count towards the server's lockout).
+    pub(crate) renewal: std::sync::atomic::AtomicU8,
+}
+
+/// Values of [`Session::renewal`].
+pub(crate) mod renewal {
+    /// Renewable if it has a password login.
+    pub(crate) const OPEN: u8 = 0;
+    /// A logout is ending the session.
+    pub(crate) const ENDING: u8 = 1;
+    /// Logging in again was refused (a changed password): report the 401.
+    pub(crate) const REFUSED: u8 = 2;
+    /// Logging in again needs a two-factor code nobody supplied.
+    pub(crate) const NEEDS_CODE: u8 = 3;
 }
 
 impl fmt::Debug for Session {
@@ -219,6 +235,7 @@ impl Session {
             user_id_header,
             token_header,
             password_login: None,
+            renewal: std::sync::atomic::AtomicU8::new(renewal::OPEN),
         })
     }
 
@@ -513,6 +530,44 @@ impl SessionSlot {
             None => return Renewed::NotRenewable,
             Some(_) => {}
         }
+        // Read under the lock, so every caller that waited for a failed attempt sees it.
+        match stale.renewal.load(std::sync::atomic::Ordering::SeqCst) {
+            renewal::OPEN => {}
+            renewal::NEEDS_CODE => return Renewed::Failed(Error::new(ErrorKind::SessionExpired)),
+            _ => return Renewed::NotRenewable,
+        }
+        let outcome = self.log_in_again(stale, login, send_login).await;
+        let failed = match &outcome {
+            Renewed::Session(_) => None,
+            Renewed::NotRenewable => Some(renewal::REFUSED),
+            Renewed::Failed(error) if matches!(error.kind(), ErrorKind::SessionExpired) => {
+                Some(renewal::NEEDS_CODE)
+            }
+            // A transport failure may pass: the next 401 may try again.
+            Renewed::Failed(_) => None,
+        };
+        if let Some(state) = failed {
+            let _ = stale.renewal.compare_exchange(
+                renewal::OPEN,
+                state,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+        }
+        outcome
+    }
+
+    /// One attempt at logging in again, asking the hook for a code where one is needed.
+    async fn log_in_again<F, Fut>(
+        &self,
+        stale: &Arc<Session>,
+        login: PasswordLogin,
+        send_login: F,
+    ) -> Renewed
+    where
+        F: FnOnce(Vec<u8>) -> Fut,
+        Fut: Future<Output = Result<RawResponse, Error>>,
+    {
         let user_id = stale.credentials.user_id.clone();
         let (login, code) = if login.two_factor {
             let Some(hook) = &self.hook else {

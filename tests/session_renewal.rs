@@ -386,3 +386,105 @@ async fn concurrent_logins_and_logouts_leave_no_token_alive_but_the_current_one(
         }
     }
 }
+
+#[tokio::test]
+async fn a_refused_relogin_is_tried_once_not_by_every_waiting_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("old-token"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // Then the password was changed: every further login is refused.
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"success":false,"status":"error","error":"Unauthorized","message":"Unauthorized"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    mount_me(&server, "old-token", expired()).await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.me().await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(401), "{error:?}");
+    }
+    let _ = client.me().await.unwrap_err();
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        2,
+        "the first login and one refused re-login: failed logins count towards a lockout"
+    );
+}
+
+#[tokio::test]
+async fn a_call_racing_a_logout_does_not_bring_the_session_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("tok"))
+        .mount(&server)
+        .await;
+    // The logout is slow; meanwhile the token already answers 401.
+    Mock::given(method("POST"))
+        .and(path("/api/v1/logout"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    r#"{"status":"success","data":{"message":"You've been logged out!"}}"#,
+                    "application/json",
+                )
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    mount_me(&server, "tok", expired()).await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+
+    let logout = tokio::spawn({
+        let client = client.clone();
+        async move { client.logout().await }
+    });
+    // Let the logout start, then make a call that sees the 401.
+    while count(&server, "/api/v1/logout").await == 0 {
+        tokio::task::yield_now().await;
+    }
+    let error = client.me().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401), "{error:?}");
+    logout.await.unwrap().unwrap();
+    assert!(!client.is_authenticated(), "the logout won");
+    assert_eq!(count(&server, "/api/v1/login").await, 1, "no re-login");
+}
+
+#[tokio::test]
+async fn resuming_the_current_token_keeps_it_alive() {
+    // Rocket.Chat (and the fake, `src/testing/fake/routes/auth.rs`) answers a resume with the
+    // token it was given: "ending the replaced session" would end the new one.
+    let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    fake.add_agent("agent1", "secret");
+    let client = Client::builder(fake.uri()).relogin(false).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+    let token = client
+        .credentials()
+        .unwrap()
+        .auth_token()
+        .expose()
+        .to_owned();
+    client.resume(token.clone()).await.unwrap();
+    assert_eq!(client.credentials().unwrap().auth_token().expose(), token);
+    client
+        .me()
+        .await
+        .expect("the session is still alive on the server");
+}
