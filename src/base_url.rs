@@ -51,15 +51,29 @@ pub(crate) fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<Stri
 }
 
 /// Hides a `user:password@` part so an error message never repeats a password.
+///
+/// Everything between the scheme and the **last** `@` is hidden: URL parsers accept forms
+/// such as `https:/user:pw@host` (one slash) and passwords with unescaped `/`, `?` or `#`,
+/// so looking for the end of the authority first could leave a password showing. A path
+/// with an `@` in it is hidden too, which costs nothing.
 fn without_user_info(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
-    match url[start..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
-        None => url.to_owned(),
-    }
+    let Some(at) = url.rfind('@') else {
+        return url.to_owned();
+    };
+    let scheme = url
+        .find(':')
+        .filter(|&colon| {
+            colon < at
+                && colon > 0
+                && url[..colon]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
+        .map(|colon| colon + 1 + url[colon + 1..].chars().take_while(|&c| c == '/').count())
+        // A scheme is followed by at least one slash; `user:pw@host` has none.
+        .filter(|&end| url[..end].ends_with('/'))
+        .unwrap_or(0);
+    format!("{}***{}", &url[..scheme.min(at)], &url[at..])
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -98,10 +112,30 @@ mod tests {
             "https://***@h.example/x"
         );
         assert_eq!(
-            without_user_info("https://h.example/a@b"),
-            "https://h.example/a@b"
+            without_user_info("https://h.example/a"),
+            "https://h.example/a"
         );
         assert_eq!(without_user_info("u:pw@host"), "***@host");
+        // Forms a URL parser accepts but where the authority is hard to find.
+        assert_eq!(
+            without_user_info("https:/u:pw@h.example"),
+            "https:/***@h.example"
+        );
+        assert_eq!(
+            without_user_info("https://u:p/w@h.example"),
+            "https://***@h.example"
+        );
+        assert_eq!(
+            without_user_info("https://u:p?w#x@h.example"),
+            "https://***@h.example"
+        );
+        for url in ["https:/u:secret@h.example", "https://u:se/cret@h.example/"] {
+            let error = api_base(url, false).unwrap_err().to_string();
+            assert!(
+                !error.contains("secret") && !error.contains("se/cret"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

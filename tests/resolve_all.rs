@@ -352,3 +352,29 @@ async fn a_spawned_watcher_resolves_new_conflicts_and_stops_on_the_signal() {
         Some("Late Comer")
     );
 }
+
+#[tokio::test]
+async fn a_decision_that_cannot_be_carried_out_is_left_conflicted_not_clean() {
+    let fake = FakeRocketChat::start().await;
+    let agent = fake.add_agent("bot", "pw");
+    // A manager conflict on a contact with no current manager (its user was deleted, so
+    // search leaves the key out): "keep the current manager" has nothing to send.
+    let doc = serde_json::json!({
+        "_id": "orphan0000000001", "name": "Orphan", "unknown": false,
+        "conflictingFields": [{"field": "manager", "value": agent.as_str()}],
+        "createdAt": "2025-05-26T07:57:49.616Z", "_updatedAt": "2025-05-26T07:57:49.616Z"
+    });
+    let serde_json::Value::Object(doc) = doc else {
+        unreachable!()
+    };
+    let id = fake.add_contact_json(doc);
+    let client = fake.client_for(&agent).unwrap();
+    let (outcomes, summary) = run(&client, Policy::keep_current()).await;
+    assert!(
+        matches!(&outcomes[..], [Outcome::Deferred { plan }] if plan.contact_id == id),
+        "{outcomes:?}"
+    );
+    assert_eq!(summary.left_conflicted, 1, "{summary:?}");
+    assert_eq!(summary.awaiting_human, 0, "{summary:?}");
+    assert!(!summary.is_clean(), "the job is not done: {summary:?}");
+}

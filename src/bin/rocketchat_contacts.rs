@@ -607,7 +607,10 @@ async fn watch(
                     }
                 }
                 done = pass;
-                last_ok = summary.failed == 0 && summary.abandoned == 0;
+                // A pass cut short by the stop signal is not a failure; one that could not
+                // list, failed a call or left contacts conflicted is.
+                last_ok = summary.is_clean()
+                    || (stop.is_stopped() && summary.failed == 0 && summary.left_conflicted == 0);
             }
             _ => {}
         }

@@ -1,5 +1,7 @@
 //! Conflicting-field entries: the competing values a merge left for someone to decide.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -164,22 +166,30 @@ impl Contact {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn conflicts(&self) -> Vec<FieldConflict> {
+        // Linear in the number of entries, however many a server sends: fields are found by
+        // hash, and a value repeated later moves to its latest place (walking the entries
+        // newest first and keeping each value's first sighting, then reversing).
         let mut grouped: Vec<FieldConflict> = Vec::new();
+        let mut index: HashMap<&ConflictField, usize> = HashMap::new();
         for entry in &self.conflicting_fields {
-            let index = match grouped.iter().position(|g| g.field == entry.field) {
-                Some(index) => index,
-                None => {
-                    grouped.push(FieldConflict {
-                        current: self.current_value(&entry.field),
-                        field: entry.field.clone(),
-                        candidates: Vec::new(),
-                    });
-                    grouped.len() - 1
-                }
-            };
-            let candidates = &mut grouped[index].candidates;
-            candidates.retain(|v| *v != entry.value);
-            candidates.push(entry.value.clone());
+            index.entry(&entry.field).or_insert_with(|| {
+                grouped.push(FieldConflict {
+                    current: self.current_value(&entry.field),
+                    field: entry.field.clone(),
+                    candidates: Vec::new(),
+                });
+                grouped.len() - 1
+            });
+        }
+        let mut seen: HashSet<(usize, String)> = HashSet::new();
+        for entry in self.conflicting_fields.iter().rev() {
+            let group = index[&entry.field];
+            if seen.insert((group, entry.value.to_string())) {
+                grouped[group].candidates.push(entry.value.clone());
+            }
+        }
+        for group in &mut grouped {
+            group.candidates.reverse();
         }
         grouped
     }
@@ -202,5 +212,48 @@ impl Contact {
             ConflictField::CustomField(key) => self.custom_fields.get(key).cloned(),
             ConflictField::Unknown(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_value_moves_to_its_latest_place_and_fields_keep_first_seen_order() {
+        let contact: Contact = serde_json::from_value(serde_json::json!({
+            "_id": "c1",
+            "conflictingFields": [
+                {"field": "name", "value": "a"},
+                {"field": "customFields.plan", "value": "x"},
+                {"field": "name", "value": "b"},
+                {"field": "name", "value": "a"},
+                {"field": "customFields.plan", "value": 1},
+                {"field": "customFields.plan", "value": "1"}
+            ]
+        }))
+        .unwrap();
+        let grouped = contact.conflicts();
+        assert_eq!(grouped.len(), 2);
+        assert_eq!(grouped[0].field, ConflictField::Name);
+        assert_eq!(grouped[0].candidates, ["b", "a"]);
+        // The number 1 and the string "1" are different values.
+        assert_eq!(
+            grouped[1].candidates,
+            [Value::from("x"), Value::from(1), Value::from("1")]
+        );
+    }
+
+    #[test]
+    fn many_entries_group_in_one_pass() {
+        let entries: Vec<serde_json::Value> = (0..200_000)
+            .map(|i| serde_json::json!({"field": "name", "value": format!("v{}", i % 1000)}))
+            .collect();
+        let contact: Contact =
+            serde_json::from_value(serde_json::json!({"_id": "c1", "conflictingFields": entries}))
+                .unwrap();
+        let grouped = contact.conflicts();
+        assert_eq!(grouped[0].candidates.len(), 1000);
+        assert_eq!(grouped[0].candidates[999], "v999");
     }
 }

@@ -84,7 +84,7 @@ impl Pacer {
         self.stop.as_ref().is_some_and(StopSignal::is_stopped)
     }
 
-    /// How many 429 answers the run received.
+    /// How many 429 answers the run saw.
     pub(crate) fn rate_limited(&self) -> u64 {
         self.rate_limited.load(Ordering::Relaxed)
     }

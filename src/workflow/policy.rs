@@ -312,6 +312,28 @@ impl Plan {
             .filter(move |field| !wipes && !sent.contains(field))
     }
 
+    /// Whether every field the request leaves conflicted was left on purpose
+    /// ([`Decision::Leave`]); `false` when some decision cannot be carried out (a kept field
+    /// with no current value, such as a manager whose user was deleted; an unknown field; a
+    /// value that cannot be sent). A bulk run counts the first kind as waiting for a human
+    /// and the second as left conflicted.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1",
+    ///   "conflictingFields":[{"field":"manager","value":"agent2"}]}"#)?;
+    /// // Keep the current manager: there is none, so nothing can be sent.
+    /// assert!(!Policy::keep_current().plan(&contact).left_only_on_purpose());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn left_only_on_purpose(&self) -> bool {
+        let left: Vec<&ConflictField> = self.left().collect();
+        self.decisions
+            .iter()
+            .filter(|(conflict, _)| left.contains(&&conflict.field))
+            .all(|(_, decision)| matches!(decision, Decision::Leave))
+    }
+
     /// Whether the request would change anything: `false` when every field is left, so
     /// there is nothing to send.
     ///

@@ -66,7 +66,9 @@ pub enum Outcome {
         /// What was decided.
         plan: Plan,
     },
-    /// The policy left every conflicted field for a human: nothing was sent.
+    /// Nothing could be sent: the policy left every conflicted field for a human, or its
+    /// decisions cannot be carried out (see [`Plan::left_only_on_purpose`]). Only the first
+    /// counts in [`Summary::awaiting_human`]; the second counts as left conflicted.
     Deferred {
         /// What was decided.
         plan: Plan,
@@ -94,7 +96,8 @@ pub enum Outcome {
         /// The contact.
         contact_id: ContactId,
     },
-    /// Listing contacts failed; the run ends after this (and says it is incomplete).
+    /// Listing contacts failed. The walk of that listing ends here (the other listing, known
+    /// or unknown contacts, is still walked) and the summary says the run is incomplete.
     ListingFailed(SearchContactsError),
 }
 
@@ -180,7 +183,8 @@ pub struct Summary {
     pub awaiting_human: usize,
     /// Walks over the contacts (each listing every contact once).
     pub rounds: u32,
-    /// 429 answers received (listing and resolving).
+    /// 429 answers the run saw (listing and resolving). A client whose
+    /// [`RetryPolicy`](crate::RetryPolicy) waits out 429s itself hides those from the run.
     pub rate_limited: u64,
     /// Whether the final check walked every contact (false after a listing failure, the
     /// deadline or a stop signal).
@@ -228,9 +232,10 @@ pub enum UnknownContacts {
 /// reached, whatever the policy does to names and whatever other clients create, rename,
 /// resolve or delete meanwhile:
 ///
-/// 1. The run walks the contacts sorted by `_id`, which no write changes, and detects the
-///    shifts other clients' creations and deletions cause (see the scan's notes), so each
-///    existing contact is met once per walk.
+/// 1. The run walks the contacts sorted by `_id`, which no rename changes, and detects the
+///    shifts that creations, deletions and contacts leaving the `unknown` listing cause, so
+///    each existing contact is met once per walk (a walk that cannot make sure says it is
+///    incomplete).
 /// 2. After the walk it walks again and resolves what is still (or newly) conflicted, up to
 ///    [`ResolveAll::max_rounds`] walks that resolve something; if the last one still did,
 ///    one more walk only counts. The [`Summary`] then says how many are left
@@ -743,7 +748,13 @@ fn triage(
     let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
     let previous = state.status.get(&contact.id).copied();
     if !plan.is_actionable() {
-        tally.human += 1;
+        // Left on purpose, it waits for a human; a decision that cannot be carried out is a
+        // contact left conflicted, which the summary must not call clean.
+        if plan.left_only_on_purpose() {
+            tally.human += 1;
+        } else {
+            tally.left += 1;
+        }
         if previous.is_none() {
             state.status.insert(contact.id.clone(), Status::Deferred);
             return Some(Step::Report(Some(Outcome::Deferred { plan })));

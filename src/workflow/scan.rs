@@ -3,13 +3,17 @@
 //! `contacts.search` pages by offset. Under its default `{name: 1}` order, renaming a contact
 //! (which resolving a name conflict does) moves it past the walk or back over it, so a run
 //! skips contacts. The scan sorts by `_id` instead, which no write changes, so the run's own
-//! writes never move anything. Other clients can still create contacts (a new id may land
+//! renames never move anything. Two kinds of writes still change what a listing holds, and
+//! are handled below: a resolve sets `unknown: false`, which takes the contact out of the
+//! `unknown=true` listing (for that listing the run's own writes act like deletions); and
+//! other clients can still create contacts (a new id may land
 //! before the walk's position and shift the rest forward) or delete them (shifting the rest
 //! back, which would skip items). Shifts forward only repeat items, which the scan drops by
 //! id. Shifts back are caught: each page is asked for a few items early, and must begin with
 //! a contact already seen; when it does not, something before it was deleted, and the scan
 //! steps back until it finds seen ground. Every contact that exists for the whole walk is
-//! therefore yielded, once.
+//! therefore yielded, once. The number of step-backs per walk is bounded so a walk always
+//! ends; a walk that runs out of them says it is incomplete rather than claim it saw all.
 //!
 //! Memory: the ids seen (not the contacts) are kept for the walk's duration.
 
