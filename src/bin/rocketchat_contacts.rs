@@ -474,30 +474,33 @@ fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Output) {
     }
 }
 
-/// Raises `stop` on Ctrl-C or SIGTERM.
+/// Raises `stop` on Ctrl-C or SIGTERM; a second signal quits at once (exit code 130).
 fn stop_on_signals(stop: &StopSignal) {
     let stop = stop.clone();
     tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut term) = signal(SignalKind::terminate()) else {
-                let _ = tokio::signal::ctrl_c().await;
-                stop.stop();
-                return;
-            };
+        next_signal().await;
+        eprintln!("stopping: finishing the calls in flight (signal again to quit at once)");
+        stop.stop();
+        next_signal().await;
+        eprintln!("quitting without waiting for the calls in flight");
+        std::process::exit(130);
+    });
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM.
+async fn next_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
+            return;
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        eprintln!("stopping: finishing the calls in flight");
-        stop.stop();
-    });
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 struct ResolveOptions {
