@@ -261,57 +261,78 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// Prints the conflicted contacts as they arrive, page by page, so a workspace of any size
+/// lists in constant memory.
 async fn list(client: &Client, output: Output, unknown: Unknown) -> Result<(), BoxError> {
-    let contacts: Vec<Contact> = client
-        .conflicted_contacts(unknown.into())
-        .try_collect()
-        .await?;
+    let mut contacts = std::pin::pin!(client.conflicted_contacts(unknown.into()));
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut count = 0usize;
     if output == Output::Json {
-        let rows: Vec<Value> = contacts
-            .iter()
-            .map(|c| {
-                let conflicts: Vec<Value> = c
-                    .conflicts()
-                    .iter()
-                    .map(|f| json!({"field": f.field.to_string(), "current": f.current, "candidates": f.candidates}))
-                    .collect();
-                let manager = c.contact_manager.as_ref().map(|m| {
-                    json!({"id": m.id(), "name": m.name(), "username": m.username()})
-                });
-                json!({"id": c.id, "name": c.name, "manager": manager, "conflicts": conflicts})
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(());
+        write!(stdout, "[")?;
     }
-    if contacts.is_empty() {
-        println!("no contact has conflicts");
-        return Ok(());
-    }
-    println!(
-        "{:<20} {:<20} {:<18} {:<20} COMPETING",
-        "ID", "NAME", "FIELD", "CURRENT"
-    );
-    for contact in &contacts {
-        for (i, conflict) in contact.conflicts().iter().enumerate() {
-            let (id, name) = if i == 0 {
-                (contact.id.as_str(), contact.name.as_deref().unwrap_or("-"))
-            } else {
-                ("", "")
-            };
-            let current = conflict
-                .current
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), text);
-            let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
-            println!(
-                "{id:<20} {name:<20} {:<18} {current:<20} {}",
-                conflict.field.to_string(),
-                competing.join(" | ")
-            );
+    while let Some(contact) = contacts.try_next().await? {
+        count += 1;
+        match output {
+            Output::Json => {
+                let separator = if count == 1 { "\n" } else { ",\n" };
+                let row = serde_json::to_string_pretty(&list_row(&contact))?;
+                write!(stdout, "{separator}{row}")?;
+            }
+            Output::Text => {
+                if count == 1 {
+                    writeln!(
+                        stdout,
+                        "{:<20} {:<20} {:<18} {:<20} COMPETING",
+                        "ID", "NAME", "FIELD", "CURRENT"
+                    )?;
+                }
+                write_rows(&mut stdout, &contact)?;
+            }
         }
     }
-    println!("{} contact(s) with conflicts", contacts.len());
+    match output {
+        Output::Json => writeln!(stdout, "{}]", if count == 0 { "" } else { "\n" })?,
+        Output::Text if count == 0 => writeln!(stdout, "no contact has conflicts")?,
+        Output::Text => writeln!(stdout, "{count} contact(s) with conflicts")?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// One contact of `list --output json`.
+fn list_row(contact: &Contact) -> Value {
+    let conflicts: Vec<Value> = contact
+        .conflicts()
+        .iter()
+        .map(|f| json!({"field": f.field.to_string(), "current": f.current, "candidates": f.candidates}))
+        .collect();
+    let manager = contact
+        .contact_manager
+        .as_ref()
+        .map(|m| json!({"id": m.id(), "name": m.name(), "username": m.username()}));
+    json!({"id": contact.id, "name": contact.name, "manager": manager, "conflicts": conflicts})
+}
+
+/// One contact of the `list` table: a line per conflicted field.
+fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
+    for (i, conflict) in contact.conflicts().iter().enumerate() {
+        let (id, name) = if i == 0 {
+            (contact.id.as_str(), contact.name.as_deref().unwrap_or("-"))
+        } else {
+            ("", "")
+        };
+        let current = conflict
+            .current
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), text);
+        let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
+        writeln!(
+            out,
+            "{id:<20} {name:<20} {:<18} {current:<20} {}",
+            conflict.field.to_string(),
+            competing.join(" | ")
+        )?;
+    }
     Ok(())
 }
 
