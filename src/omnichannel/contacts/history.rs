@@ -4,7 +4,7 @@ use futures_core::Stream;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
+use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate, paging_setters};
 use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Matcher, operation_error};
@@ -125,42 +125,7 @@ impl<'a> ContactHistory<'a> {
         self
     }
 
-    /// Page size, clamped to 1–100.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// client.contact_history("contact-id").count(100).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn count(mut self, count: usize) -> Self {
-        self.paging.set_count(count);
-        self
-    }
-
-    /// Where the page starts.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// client.contact_history("contact-id").offset(20).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn offset(mut self, offset: usize) -> Self {
-        self.paging.offset = offset;
-        self
-    }
-
-    /// Sorts by a field (`closedAt`, `ts`, …).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
-    /// client.contact_history("contact-id").sort_by("closedAt", SortOrder::Descending).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-        self.paging.sort = Some((field.into(), order));
-        self
-    }
+    paging_setters!("contact_history(\"contact-id\")", "closedAt");
 
     fn query(&self, offset: usize) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());

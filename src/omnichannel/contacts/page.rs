@@ -115,6 +115,51 @@ impl Paging {
     }
 }
 
+/// The paging setters (`count`, `offset`, `sort_by`) of a paginated route's builder, which
+/// keeps them in a `paging: Paging` field. `$start` is the expression that starts the builder
+/// in the doc examples, `$sort_field` a field the route sorts by.
+macro_rules! paging_setters {
+    ($start:literal, $sort_field:literal) => {
+        #[doc = "Page size, clamped to 1–100 (the server's cap)."]
+        #[doc = ""]
+        #[doc = "```no_run"]
+        #[doc = "# async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {"]
+        #[doc = concat!("client.", $start, ".count(100).await?;")]
+        #[doc = "# Ok(()) }"]
+        #[doc = "```"]
+        pub fn count(mut self, count: usize) -> Self {
+            self.paging.set_count(count);
+            self
+        }
+
+        #[doc = "Where the page starts."]
+        #[doc = ""]
+        #[doc = "```no_run"]
+        #[doc = "# async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {"]
+        #[doc = concat!("client.", $start, ".offset(50).await?;")]
+        #[doc = "# Ok(()) }"]
+        #[doc = "```"]
+        pub fn offset(mut self, offset: usize) -> Self {
+            self.paging.offset = offset;
+            self
+        }
+
+        #[doc = concat!("Sorts by a field (`", $sort_field, "`, …).")]
+        #[doc = ""]
+        #[doc = "```no_run"]
+        #[doc = "# async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {"]
+        #[doc = "use rocketchat_omnichannel::omnichannel::contacts::SortOrder;"]
+        #[doc = concat!("client.", $start, ".sort_by(\"", $sort_field, "\", SortOrder::Descending).await?;")]
+        #[doc = "# Ok(()) }"]
+        #[doc = "```"]
+        pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
+            self.paging.sort = Some((field.into(), order));
+            self
+        }
+    };
+}
+pub(crate) use paging_setters;
+
 /// Walks pages from `start`, yielding items one by one; an error ends the stream after being
 /// yielded.
 ///

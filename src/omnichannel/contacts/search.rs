@@ -3,7 +3,7 @@
 use futures_core::Stream;
 use serde::Deserialize;
 
-use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate};
+use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate, paging_setters};
 use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Matcher, operation_error};
@@ -108,42 +108,7 @@ impl SearchContacts {
         self
     }
 
-    /// Page size, clamped to 1–100 (the server's default cap).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// client.search_contacts().count(100).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn count(mut self, count: usize) -> Self {
-        self.paging.set_count(count);
-        self
-    }
-
-    /// Where the page starts.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// client.search_contacts().offset(50).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn offset(mut self, offset: usize) -> Self {
-        self.paging.offset = offset;
-        self
-    }
-
-    /// Sorts by a contact field (`name`, `_updatedAt`, …); the server defaults to `name`.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-    /// use rocketchat_omnichannel::omnichannel::contacts::SortOrder;
-    /// client.search_contacts().sort_by("_updatedAt", SortOrder::Descending).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-        self.paging.sort = Some((field.into(), order));
-        self
-    }
+    paging_setters!("search_contacts()", "_updatedAt");
 
     fn query(&self, offset: usize) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
