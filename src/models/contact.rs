@@ -263,9 +263,11 @@ pub struct Channel {
     /// The visitor id as old documents store it, directly on the channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_id: Option<String>,
-    /// Where the conversations came from.
+    /// Where the conversations came from. Boxed: most channels carry one, but the struct is
+    /// large, and keeping it out of line makes decoding a contact with many channels move far
+    /// fewer bytes (BENCHMARKS.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<ChannelSource>,
+    pub details: Option<Box<ChannelSource>>,
     /// The latest conversation on this channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_chat: Option<LastChat>,
@@ -286,9 +288,9 @@ pub struct ChannelVisitor {
     /// The livechat visitor's id.
     #[serde(default)]
     pub visitor_id: String,
-    /// Where the visitor came from.
+    /// Where the visitor came from (boxed, as [`Channel::details`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<ChannelSource>,
+    pub source: Option<Box<ChannelSource>>,
 }
 
 /// The source of a channel's conversations.
