@@ -9,12 +9,9 @@
 //!
 //! Exactly one of the two credential pairs must be set. Empty values count as unset.
 
-use std::fmt;
-
 use crate::auth::LoginError;
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, PendingLogin};
 use crate::error::Error;
-use crate::secret::SecretString;
 use crate::session::Credentials;
 
 const URL: &str = "ROCKETCHAT_URL";
@@ -23,31 +20,8 @@ const AUTH_TOKEN: &str = "ROCKETCHAT_AUTH_TOKEN";
 const USER: &str = "ROCKETCHAT_USER";
 const PASSWORD: &str = "ROCKETCHAT_PASSWORD";
 const TWO_FACTOR_CODE: &str = "ROCKETCHAT_2FA_CODE";
-
-/// A password login the builder must perform when it connects.
-#[derive(Clone)]
-pub(crate) struct PendingLogin {
-    user: String,
-    password: SecretString,
-    code: Option<SecretString>,
-}
-
-impl PendingLogin {
-    /// Names the variables the login came from, for error messages.
-    pub(crate) fn source(&self) -> String {
-        format!("{USER} + {PASSWORD}")
-    }
-}
-
-impl fmt::Debug for PendingLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingLogin")
-            .field("user", &self.user)
-            .field("password", &self.password)
-            .field("code", &self.code)
-            .finish()
-    }
-}
+/// Where a pending password login came from, for the builder's error messages.
+const PASSWORD_SOURCE: &str = "ROCKETCHAT_USER + ROCKETCHAT_PASSWORD";
 
 impl ClientBuilder {
     /// A builder configured from the process environment (see the table in the crate's
@@ -154,6 +128,7 @@ impl ClientBuilder {
                 user,
                 password: password.into(),
                 code: code.map(Into::into),
+                source: PASSWORD_SOURCE,
             });
         }
         Ok(builder)
@@ -191,6 +166,7 @@ impl ClientBuilder {
             user,
             password,
             code,
+            ..
         }) = pending
         {
             let mut login = client.login(user, password);

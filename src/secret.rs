@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::Deserialize;
+
 /// A secret (password, auth token, two-factor code). `Debug` and `Display` print
 /// `<redacted>`; reading the value takes an explicit [`SecretString::expose`] call, so a
 /// leak is visible in review.
@@ -49,6 +51,13 @@ impl From<String> for SecretString {
 impl From<&str> for SecretString {
     fn from(secret: &str) -> Self {
         Self::new(secret)
+    }
+}
+
+/// Tokens arrive in login answers; reading one never copies it anywhere but the secret.
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(SecretString::from)
     }
 }
 

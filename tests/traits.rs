@@ -16,9 +16,9 @@ fn public_types_are_send_and_sync() {
     send_sync::<ClientBuilder>();
     send_sync::<Credentials>();
     send_sync::<RetryPolicy>();
-    send_sync::<ResolveConflicts<'static>>();
-    send_sync::<GetContact<'static>>();
-    send_sync::<Login<'static>>();
+    send_sync::<ResolveConflicts>();
+    send_sync::<GetContact>();
+    send_sync::<Login>();
     send_sync::<Error>();
     send_sync::<ApiError>();
     send_sync::<ResolveConflictsError>();

@@ -70,7 +70,10 @@ fn parse_iso_milliseconds(text: &str) -> Option<Timestamp> {
         // Digit bytes minus '0': 0–9 for a digit. A byte is a digit when neither it nor it
         // plus 6 reaches 0x10.
         let value = (words[i] & DIGITS[i]) ^ (0x3030_3030_3030_3030 & DIGITS[i]);
-        let plus_six = value + (0x0606_0606_0606_0606 & DIGITS[i]);
+        // Wrapping: a non-ASCII byte (a UTF-8 lead byte such as 0xCF) in a word's top
+        // position would overflow. Any byte at or above 0x10 is rejected below whatever the
+        // carry does, so wrapping changes no verdict.
+        let plus_six = value.wrapping_add(0x0606_0606_0606_0606 & DIGITS[i]);
         if (value | plus_six) & (0xf0f0_f0f0_f0f0_f0f0 & DIGITS[i]) != 0 {
             return None;
         }
@@ -237,6 +240,39 @@ mod tests {
 
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         d.deserialize_any(DateVisitor)
+    }
+
+    /// A multibyte character whose lead byte lands on the top byte of a word (position 15)
+    /// overflowed the digit check: a panic in every debug build instead of `None`.
+    #[test]
+    fn a_multibyte_character_in_the_fast_path_is_rejected_not_a_panic() {
+        for text in [
+            "2024-01-01T00:0\u{3f0}00.000Z", // 0xCF 0xB0 at bytes 15-16
+            "2024-01-01T00:0\u{280}00.000Z", // 0xCA 0x80
+            "2024-01-01T00:00:00.0\u{e9}Z",  // inside the milliseconds
+            "\u{3f0}24-01-01T00:00:00.000Z",
+        ] {
+            assert_eq!(text.len(), 24, "{text}");
+            assert_eq!(parse_iso_milliseconds(text), None, "{text}");
+        }
+        // Every byte value at every position of the fixed shape: never a panic, and only
+        // ASCII digits where digits belong are accepted.
+        let valid = *b"2024-02-29T23:59:58.123Z";
+        for position in 0..24 {
+            for byte in 0..=255u8 {
+                let mut bytes = valid;
+                bytes[position] = byte;
+                if let Ok(text) = std::str::from_utf8(&bytes) {
+                    let parsed = parse_iso_milliseconds(text);
+                    if !valid[position].is_ascii_digit() && byte != valid[position] {
+                        assert_eq!(parsed, None, "{text}");
+                    }
+                    if !byte.is_ascii_digit() && valid[position].is_ascii_digit() {
+                        assert_eq!(parsed, None, "{text}");
+                    }
+                }
+            }
+        }
     }
 
     #[derive(serde::Deserialize, serde::Serialize)]

@@ -359,7 +359,7 @@ impl Plan {
     /// assert_eq!(body, r#"{"contactId":"c1","name":"Jane"}"#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn request<'a>(&self, client: &'a Client) -> ResolveConflicts<'a> {
+    pub fn request(&self, client: &Client) -> ResolveConflicts {
         let start = client.resolve_contact_conflicts(self.contact_id.clone());
         let start = if self.wipes() {
             start.wipe_conflicts(true)

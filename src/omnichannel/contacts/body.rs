@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::client::{ApiRequest, Client};
+use crate::client::{ApiRequest, Caller};
 use crate::error::Error;
 use crate::models::ContactId;
 use crate::response::{self, FromApiError};
@@ -56,7 +56,7 @@ pub(crate) fn encode<B: Serialize>(body: &Result<B, Error>) -> Result<Vec<u8>, E
 /// Encodes the body, POSTs it to `path` (a route added in Rocket.Chat `since`) and decodes
 /// the answer.
 pub(crate) async fn post<B, T, E>(
-    client: &Client,
+    client: &Caller,
     path: &'static str,
     since: &'static str,
     body: Result<B, Error>,

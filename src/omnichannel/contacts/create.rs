@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::body::{amend, post, set_custom_field};
 use crate::awaitable::awaitable;
-use crate::client::Client;
+use crate::client::{Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ContactId, UserId};
 
@@ -60,8 +60,8 @@ struct Body {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateContact<'a> {
-    client: &'a Client,
+pub struct CreateContact {
+    client: Caller,
     body: Result<Body, Error>,
 }
 
@@ -81,7 +81,7 @@ impl Client {
     /// let id = client.create_contact("Jane Doe").await?;
     /// # Ok(()) }
     /// ```
-    pub fn create_contact(&self, name: impl Into<String>) -> CreateContact<'_> {
+    pub fn create_contact(&self, name: impl Into<String>) -> CreateContact {
         let name = name.into();
         let body = if name.trim().is_empty() {
             Err(Error::validation("the contact name is empty"))
@@ -94,11 +94,16 @@ impl Client {
                 contact_manager: None,
             })
         };
-        CreateContact { client: self, body }
+        CreateContact {
+            client: Caller::new(self),
+            body,
+        }
     }
 }
 
-impl<'a> CreateContact<'a> {
+impl CreateContact {
+    request_options!(r#"create_contact("Jane")"#);
+
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
         self.body = amend(self.body, change);
         self
@@ -176,10 +181,10 @@ impl<'a> CreateContact<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<ContactId, CreateContactError> {
-        post::<_, Created, _>(self.client, "omnichannel/contacts", "7.0.0", self.body)
+        post::<_, Created, _>(&self.client, "omnichannel/contacts", "7.0.0", self.body)
             .await
             .map(|created| created.contact_id)
     }
 }
 
-awaitable!(CreateContact<'a> => Result<ContactId, CreateContactError>);
+awaitable!(CreateContact => Result<ContactId, CreateContactError>);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::{post, required_id};
 use crate::awaitable::awaitable;
-use crate::client::Client;
+use crate::client::{Caller, Client, request_options};
 use crate::error::{Matcher, operation_error};
 use crate::models::ContactId;
 
@@ -63,8 +63,8 @@ struct Deleted {}
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteContact<'a> {
-    client: &'a Client,
+pub struct DeleteContact {
+    client: Caller,
     contact_id: ContactId,
 }
 
@@ -83,15 +83,17 @@ impl Client {
     /// client.delete_contact(id).await?;
     /// # Ok(()) }
     /// ```
-    pub fn delete_contact(&self, contact_id: impl Into<ContactId>) -> DeleteContact<'_> {
+    pub fn delete_contact(&self, contact_id: impl Into<ContactId>) -> DeleteContact {
         DeleteContact {
-            client: self,
+            client: Caller::new(self),
             contact_id: contact_id.into(),
         }
     }
 }
 
-impl DeleteContact<'_> {
+impl DeleteContact {
+    request_options!(r#"delete_contact("contact-id")"#);
+
     /// Sends the request.
     ///
     /// # Errors
@@ -114,7 +116,7 @@ impl DeleteContact<'_> {
     pub async fn send(self) -> Result<(), DeleteContactError> {
         let body = required_id(self.contact_id).map(|contact_id| Body { contact_id });
         post::<_, Deleted, DeleteContactError>(
-            self.client,
+            &self.client,
             "omnichannel/contacts.delete",
             "7.11.0",
             body,
@@ -124,4 +126,4 @@ impl DeleteContact<'_> {
     }
 }
 
-awaitable!(DeleteContact<'a> => Result<(), DeleteContactError>);
+awaitable!(DeleteContact => Result<(), DeleteContactError>);

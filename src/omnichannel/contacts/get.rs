@@ -1,7 +1,7 @@
 //! `GET /api/v1/omnichannel/contacts.get`: one contact by id.
 
 use crate::awaitable::awaitable;
-use crate::client::{ApiRequest, Client};
+use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId};
 use crate::response::{self, Envelope};
@@ -43,8 +43,8 @@ operation_error! {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetContact<'a> {
-    client: &'a Client,
+pub struct GetContact {
+    client: Caller,
     contact_id: ContactId,
 }
 
@@ -58,15 +58,17 @@ impl Client {
     /// let contact = client.get_contact("contact-id").await?;
     /// # Ok(()) }
     /// ```
-    pub fn get_contact(&self, contact_id: impl Into<ContactId>) -> GetContact<'_> {
+    pub fn get_contact(&self, contact_id: impl Into<ContactId>) -> GetContact {
         GetContact {
-            client: self,
+            client: Caller::new(self),
             contact_id: contact_id.into(),
         }
     }
 }
 
-impl GetContact<'_> {
+impl GetContact {
+    request_options!(r#"get_contact("contact-id")"#);
+
     /// Sends the request.
     ///
     /// # Errors
@@ -94,4 +96,4 @@ impl GetContact<'_> {
     }
 }
 
-awaitable!(GetContact<'a> => Result<Contact, GetContactError>);
+awaitable!(GetContact => Result<Contact, GetContactError>);

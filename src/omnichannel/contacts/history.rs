@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate, paging_setters};
 use crate::awaitable::awaitable;
-use crate::client::{ApiRequest, Client};
+use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{ChannelSource, ContactId, date};
 use crate::response;
@@ -85,8 +85,8 @@ struct Wire {
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited or streamed"]
-pub struct ContactHistory<'a> {
-    client: &'a Client,
+pub struct ContactHistory {
+    client: Caller,
     contact_id: ContactId,
     source: Option<String>,
     paging: Paging,
@@ -102,9 +102,9 @@ impl Client {
     /// let page = client.contact_history("contact-id").await?;
     /// # Ok(()) }
     /// ```
-    pub fn contact_history(&self, contact_id: impl Into<ContactId>) -> ContactHistory<'_> {
+    pub fn contact_history(&self, contact_id: impl Into<ContactId>) -> ContactHistory {
         ContactHistory {
-            client: self,
+            client: Caller::new(self),
             contact_id: contact_id.into(),
             source: None,
             paging: Paging::default(),
@@ -112,7 +112,9 @@ impl Client {
     }
 }
 
-impl<'a> ContactHistory<'a> {
+impl ContactHistory {
+    request_options!(r#"contact_history("contact-id")"#);
+
     /// Only conversations from this source type (`widget`, `email`, `sms`, `app`, …).
     ///
     /// ```no_run
@@ -172,7 +174,7 @@ impl<'a> ContactHistory<'a> {
     /// ```
     pub fn into_stream(
         mut self,
-    ) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'a {
+    ) -> impl Stream<Item = Result<ClosedChat, ContactHistoryError>> + Send + 'static {
         self.paging.count.get_or_insert(DEFAULT_STREAM_PAGE);
         let start = self.paging.offset;
         paginate(start, move |offset| {
@@ -182,4 +184,4 @@ impl<'a> ContactHistory<'a> {
     }
 }
 
-awaitable!(ContactHistory<'a> => Result<Page<ClosedChat>, ContactHistoryError>);
+awaitable!(ContactHistory => Result<Page<ClosedChat>, ContactHistoryError>);

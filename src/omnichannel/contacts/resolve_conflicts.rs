@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::body::{amend, encode, post, required_id, set_custom_field};
 use crate::awaitable::awaitable;
-use crate::client::Client;
+use crate::client::{Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
 use crate::response::Envelope;
@@ -81,8 +81,8 @@ struct Body {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ResolveConflicts<'a> {
-    client: &'a Client,
+pub struct ResolveConflicts {
+    client: Caller,
     body: Result<Body, Error>,
 }
 
@@ -97,10 +97,7 @@ impl Client {
     /// assert!(contact.conflicting_fields.is_empty());
     /// # Ok(()) }
     /// ```
-    pub fn resolve_contact_conflicts(
-        &self,
-        contact_id: impl Into<ContactId>,
-    ) -> ResolveConflicts<'_> {
+    pub fn resolve_contact_conflicts(&self, contact_id: impl Into<ContactId>) -> ResolveConflicts {
         let body = required_id(contact_id.into()).map(|contact_id| Body {
             contact_id,
             name: None,
@@ -108,11 +105,16 @@ impl Client {
             custom_fields: None,
             wipe_conflicts: None,
         });
-        ResolveConflicts { client: self, body }
+        ResolveConflicts {
+            client: Caller::new(self),
+            body,
+        }
     }
 }
 
-impl<'a> ResolveConflicts<'a> {
+impl ResolveConflicts {
+    request_options!(r#"resolve_contact_conflicts("contact-id").wipe_conflicts(true)"#);
+
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
         self.body = amend(self.body, change);
         self
@@ -262,7 +264,7 @@ impl<'a> ResolveConflicts<'a> {
     /// ```
     pub async fn send(self) -> Result<Contact, ResolveConflictsError> {
         post::<_, Envelope<Contact>, _>(
-            self.client,
+            &self.client,
             "omnichannel/contacts.conflicts",
             "7.7.0",
             self.body,
@@ -272,4 +274,4 @@ impl<'a> ResolveConflicts<'a> {
     }
 }
 
-awaitable!(ResolveConflicts<'a> => Result<Contact, ResolveConflictsError>);
+awaitable!(ResolveConflicts => Result<Contact, ResolveConflictsError>);

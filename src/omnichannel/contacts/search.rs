@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::page::{DEFAULT_STREAM_PAGE, Page, Paging, SortOrder, paginate, paging_setters};
 use crate::awaitable::awaitable;
-use crate::client::{ApiRequest, Client};
+use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Matcher, operation_error};
 use crate::models::Contact;
 use crate::rate_limit::RateLimit;
@@ -46,7 +46,7 @@ operation_error! {
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited or streamed"]
 pub struct SearchContacts {
-    client: Client,
+    client: Caller,
     search_text: Option<String>,
     unknown: Option<bool>,
     paging: Paging,
@@ -74,7 +74,7 @@ impl Client {
     /// ```
     pub fn search_contacts(&self) -> SearchContacts {
         SearchContacts {
-            client: self.clone(),
+            client: Caller::new(self),
             search_text: None,
             unknown: None,
             paging: Paging::default(),
@@ -83,6 +83,8 @@ impl Client {
 }
 
 impl SearchContacts {
+    request_options!(r#"search_contacts()"#);
+
     /// Case-insensitive text matched against name, email and phone.
     ///
     /// ```no_run

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::body::{amend, post, required_id, set_custom_field};
 use crate::awaitable::awaitable;
-use crate::client::Client;
+use crate::client::{Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
 use crate::response::Envelope;
@@ -66,8 +66,8 @@ struct Body {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateContact<'a> {
-    client: &'a Client,
+pub struct UpdateContact {
+    client: Caller,
     body: Result<Body, Error>,
 }
 
@@ -81,7 +81,7 @@ impl Client {
     /// client.update_contact("contact-id").name("Jane Doe").await?;
     /// # Ok(()) }
     /// ```
-    pub fn update_contact(&self, contact_id: impl Into<ContactId>) -> UpdateContact<'_> {
+    pub fn update_contact(&self, contact_id: impl Into<ContactId>) -> UpdateContact {
         let body = required_id(contact_id.into()).map(|contact_id| Body {
             contact_id,
             name: None,
@@ -91,11 +91,16 @@ impl Client {
             contact_manager: None,
             wipe_conflicts: None,
         });
-        UpdateContact { client: self, body }
+        UpdateContact {
+            client: Caller::new(self),
+            body,
+        }
     }
 }
 
-impl<'a> UpdateContact<'a> {
+impl UpdateContact {
+    request_options!(r#"update_contact("contact-id").name("Jane")"#);
+
     fn update(mut self, change: impl FnOnce(&mut Body) -> Result<(), Error>) -> Self {
         self.body = amend(self.body, change);
         self
@@ -209,7 +214,7 @@ impl<'a> UpdateContact<'a> {
     /// ```
     pub async fn send(self) -> Result<Contact, UpdateContactError> {
         post::<_, Envelope<Contact>, _>(
-            self.client,
+            &self.client,
             "omnichannel/contacts.update",
             "7.0.0",
             self.body,
@@ -219,4 +224,4 @@ impl<'a> UpdateContact<'a> {
     }
 }
 
-awaitable!(UpdateContact<'a> => Result<Contact, UpdateContactError>);
+awaitable!(UpdateContact => Result<Contact, UpdateContactError>);

@@ -2,18 +2,21 @@
 //! `POST /api/v1/logout`, as endpoint code like the contact routes. The session they
 //! install lives in [`crate::session`].
 
+pub(crate) mod body;
+
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::awaitable::awaitable;
-use crate::client::{ApiRequest, Client};
+use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Error, ErrorKind, operation_error};
 use crate::models::{Me, UserId};
 use crate::response;
 use crate::secret::SecretString;
-use crate::session::{Credentials, LoginBody, Origin, PasswordLogin, Session, decode_login};
+use crate::session::{Credentials, Origin, PasswordLogin, Session};
+use body::{LoginBody, decode_login};
 
 operation_error! {
     /// Why a login failed.
@@ -171,8 +174,8 @@ pub struct LoggedIn {
 /// # Ok(()) }
 /// ```
 #[must_use = "a login does nothing until it is awaited"]
-pub struct Login<'a> {
-    client: &'a Client,
+pub struct Login {
+    client: Caller,
     method: LoginMethod,
     code: Option<SecretString>,
     keep_previous: bool,
@@ -188,7 +191,7 @@ enum LoginMethod {
     },
 }
 
-impl fmt::Debug for Login<'_> {
+impl fmt::Debug for Login {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Login");
         match &self.method {
@@ -203,7 +206,9 @@ impl fmt::Debug for Login<'_> {
     }
 }
 
-impl<'a> Login<'a> {
+impl Login {
+    request_options!(r#"login("agent1", "secret")"#);
+
     /// Adds the second factor (a TOTP code, an emailed code, or the password for the
     /// `password` method). Sent in the body's `code` field, as Rocket.Chat's own clients do.
     ///
@@ -302,13 +307,13 @@ impl<'a> Login<'a> {
             });
         }
         let token = session.credentials.token.clone();
-        let previous = self.client.sessions().replace(Arc::new(session));
+        let previous = self.client.client.sessions().replace(Arc::new(session));
         // A resume answers with the token it was given: ending the "previous" session would
         // then end the one just installed.
         if let Some(previous) = previous.filter(|p| {
             p.is_server_session() && !self.keep_previous && p.credentials.token != token
         }) {
-            self.client.end_on_server(previous).await;
+            self.client.client.end_on_server(previous).await;
         }
         let me = match me {
             Ok(Some(me)) => me,
@@ -328,7 +333,7 @@ impl<'a> Login<'a> {
     }
 }
 
-awaitable!(Login<'a> => Result<LoggedIn, LoginError>);
+awaitable!(Login => Result<LoggedIn, LoginError>);
 
 #[derive(Deserialize)]
 struct Ignored {}
@@ -343,9 +348,9 @@ impl Client {
     /// client.login("agent1", "secret").await?;
     /// # Ok(()) }
     /// ```
-    pub fn login(&self, user: impl Into<String>, password: impl Into<SecretString>) -> Login<'_> {
+    pub fn login(&self, user: impl Into<String>, password: impl Into<SecretString>) -> Login {
         Login {
-            client: self,
+            client: Caller::new(self),
             method: LoginMethod::Password {
                 user: user.into(),
                 password: password.into(),
@@ -363,9 +368,9 @@ impl Client {
     /// client.resume(stored).await?;
     /// # Ok(()) }
     /// ```
-    pub fn resume(&self, token: impl Into<SecretString>) -> Login<'_> {
+    pub fn resume(&self, token: impl Into<SecretString>) -> Login {
         Login {
-            client: self,
+            client: Caller::new(self),
             method: LoginMethod::Resume {
                 token: token.into(),
             },
@@ -417,17 +422,9 @@ impl Client {
         if session.is_server_session() {
             // From here on a call that gets a 401 (the token is being revoked) must not log in
             // again and bring the session back behind the logout's back.
-            session.renewal.store(
-                crate::session::renewal::ENDING,
-                std::sync::atomic::Ordering::SeqCst,
-            );
+            session.begin_logout();
             if let Err(error) = self.revoke(&session).await {
-                let _ = session.renewal.compare_exchange(
-                    crate::session::renewal::ENDING,
-                    crate::session::renewal::OPEN,
-                    std::sync::atomic::Ordering::SeqCst,
-                    std::sync::atomic::Ordering::SeqCst,
-                );
+                session.abort_logout();
                 return Err(error);
             }
         }

@@ -1,0 +1,225 @@
+//! Renewal: one re-login shared by every call that saw the session expire, and the state
+//! that says whether a session may still be renewed.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use super::{Credentials, ExpiredSession, Origin, PasswordLogin, Session, SessionSlot};
+use crate::auth::body::{LoginBody, decode_login};
+use crate::error::{Error, ErrorKind, Matcher};
+use crate::response::RawResponse;
+use crate::secret::SecretString;
+
+/// What became of renewing a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RenewalState {
+    /// Renewable if it has a password login.
+    Open,
+    /// A logout is ending the session: never renew it then, or a call racing the logout
+    /// would bring it back.
+    Ending,
+    /// Logging in again was refused (a changed password): report the 401 rather than
+    /// repeat it for every waiting call, since failed logins count towards the lockout.
+    Refused,
+    /// Logging in again needs a two-factor code nobody supplied.
+    NeedsCode,
+}
+
+impl RenewalState {
+    const ALL: [Self; 4] = [Self::Open, Self::Ending, Self::Refused, Self::NeedsCode];
+}
+
+/// A [`RenewalState`] that calls on many tasks read and change without a lock. Private to
+/// this module: every change is one of the transitions on [`Session`] below.
+#[derive(Debug, Default)]
+pub(super) struct RenewalCell(AtomicU8);
+
+impl RenewalCell {
+    fn get(&self) -> RenewalState {
+        RenewalState::ALL[usize::from(self.0.load(Ordering::SeqCst))]
+    }
+
+    fn set(&self, state: RenewalState) {
+        self.0.store(state as u8, Ordering::SeqCst);
+    }
+
+    /// Moves from `from` to `to`; `false` when the state was something else.
+    fn change(&self, from: RenewalState, to: RenewalState) -> bool {
+        self.0
+            .compare_exchange(from as u8, to as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+}
+
+impl Session {
+    /// Where renewing this session stands.
+    pub(crate) fn renewal_state(&self) -> RenewalState {
+        self.renewal.get()
+    }
+
+    /// A logout starts ending the session: from here on a call that gets a 401 (the token
+    /// is being revoked) must not log in again behind the logout's back.
+    pub(crate) fn begin_logout(&self) {
+        self.renewal.set(RenewalState::Ending);
+    }
+
+    /// The logout failed and the session lives on: it may be renewed again.
+    pub(crate) fn abort_logout(&self) {
+        self.renewal
+            .change(RenewalState::Ending, RenewalState::Open);
+    }
+
+    /// A re-login failed for good (`Refused` or `NeedsCode`); a session a logout is ending
+    /// keeps that state.
+    fn renewal_failed(&self, state: RenewalState) {
+        self.renewal.change(RenewalState::Open, state);
+    }
+}
+
+/// How a renewal ended.
+pub(crate) enum Renewed {
+    /// Replay the call with this session.
+    Session(Arc<Session>),
+    /// The session cannot be renewed (token session, re-login off, logged out meanwhile, or
+    /// the password no longer works): return the 401 as it is.
+    NotRenewable,
+    /// Renewal needed the caller and could not complete, or the login could not be sent.
+    Failed(Error),
+}
+
+impl SessionSlot {
+    /// Renews `stale` after a 401, once for all callers: whoever takes the lock first logs
+    /// in; the others find a different session installed and replay with it.
+    ///
+    /// `send_login` posts a login body (unauthenticated) and returns the answer.
+    pub(crate) async fn renew<F, Fut>(&self, stale: &Arc<Session>, send_login: F) -> Renewed
+    where
+        F: FnOnce(Vec<u8>) -> Fut,
+        Fut: Future<Output = Result<RawResponse, Error>>,
+    {
+        let Some(login) = stale.password_login.clone().filter(|_| self.relogin) else {
+            return Renewed::NotRenewable;
+        };
+        let _renewing = self.renewing.lock().await;
+        match self.get() {
+            Some(current) if !Arc::ptr_eq(&current, stale) => return Renewed::Session(current),
+            None => return Renewed::NotRenewable,
+            Some(_) => {}
+        }
+        // Read under the lock, so every caller that waited for a failed attempt sees it.
+        match stale.renewal_state() {
+            RenewalState::Open => {}
+            RenewalState::NeedsCode => {
+                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+            }
+            RenewalState::Ending | RenewalState::Refused => return Renewed::NotRenewable,
+        }
+        let outcome = self.log_in_again(stale, login, send_login).await;
+        let failed = match &outcome {
+            Renewed::Session(_) => None,
+            Renewed::NotRenewable => Some(RenewalState::Refused),
+            Renewed::Failed(error) if matches!(error.kind(), ErrorKind::SessionExpired) => {
+                Some(RenewalState::NeedsCode)
+            }
+            // A transport failure may pass: the next 401 may try again.
+            Renewed::Failed(_) => None,
+        };
+        if let Some(state) = failed {
+            stale.renewal_failed(state);
+        }
+        outcome
+    }
+
+    /// One attempt at logging in again, asking the hook for a code where one is needed.
+    async fn log_in_again<F, Fut>(
+        &self,
+        stale: &Arc<Session>,
+        login: PasswordLogin,
+        send_login: F,
+    ) -> Renewed
+    where
+        F: FnOnce(Vec<u8>) -> Fut,
+        Fut: Future<Output = Result<RawResponse, Error>>,
+    {
+        let user_id = stale.credentials.user_id.clone();
+        let (login, code) = if login.two_factor {
+            let Some(hook) = &self.hook else {
+                tracing::warn!(user_id = %user_id, "session expired; a new two-factor code is needed");
+                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+            };
+            let expired = ExpiredSession {
+                user: login.user.clone(),
+                user_id: user_id.clone(),
+            };
+            let Some(fresh) = hook(expired).await else {
+                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+            };
+            let login = match fresh.credentials {
+                Some((user, password)) => PasswordLogin {
+                    user,
+                    password,
+                    two_factor: true,
+                },
+                None => login,
+            };
+            (login, fresh.code)
+        } else {
+            (login, None)
+        };
+        tracing::info!(user_id = %user_id, user = %login.user, "session expired: logging in again");
+        let body = LoginBody {
+            user: Some(&login.user),
+            password: Some(login.password.expose()),
+            resume: None,
+            code: code.as_ref().map(SecretString::expose),
+        }
+        .to_vec();
+        let answer = match body {
+            Ok(body) => send_login(body).await,
+            Err(error) => Err(error),
+        };
+        let data = match answer.and_then(decode_login::<Error>) {
+            Ok(data) => data,
+            Err(error) => return relogin_failed(error, login.two_factor),
+        };
+        let credentials = Credentials {
+            user_id: data.user_id,
+            token: data.auth_token,
+            origin: Origin::Login,
+        };
+        let mut fresh = match Session::from_credentials(credentials) {
+            Ok(session) => session,
+            Err(error) => return Renewed::Failed(error),
+        };
+        let two_factor = login.two_factor || code.is_some();
+        fresh.password_login = Some(PasswordLogin {
+            two_factor,
+            ..login
+        });
+        tracing::info!(user_id = %fresh.credentials.user_id, "logged in again");
+        match self.swap_if(stale, Arc::new(fresh)) {
+            Some(fresh) => Renewed::Session(fresh),
+            None => self.get().map_or(Renewed::NotRenewable, Renewed::Session),
+        }
+    }
+}
+
+/// A re-login that failed: a refused password gives the caller the original 401; a demand
+/// for a second factor (or a two-factor session's refused code) is a `SessionExpired`.
+fn relogin_failed(error: Error, two_factor: bool) -> Renewed {
+    let wants_code = error.api_error().is_some_and(|api| {
+        ["totp-required", "totp-invalid", "totp-max-attempts"]
+            .iter()
+            .any(|code| Matcher::Code(code).matches(api))
+    });
+    if wants_code || (two_factor && error.status().is_some_and(|s| s.as_u16() == 401)) {
+        tracing::warn!("logging in again needs a new two-factor code");
+        return Renewed::Failed(Error::with_source(ErrorKind::SessionExpired, error));
+    }
+    if error.status().is_some_and(|s| s.as_u16() == 401) {
+        tracing::warn!("logging in again was refused; the password may have changed");
+        return Renewed::NotRenewable;
+    }
+    Renewed::Failed(error)
+}
