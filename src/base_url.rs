@@ -56,7 +56,7 @@ pub(crate) fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<Stri
 /// such as `https:/user:pw@host` (one slash) and passwords with unescaped `/`, `?` or `#`,
 /// so looking for the end of the authority first could leave a password showing. A path
 /// with an `@` in it is hidden too, which costs nothing.
-fn without_user_info(url: &str) -> String {
+pub(crate) fn without_user_info(url: &str) -> String {
     let Some(at) = url.rfind('@') else {
         return url.to_owned();
     };

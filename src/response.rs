@@ -133,7 +133,10 @@ fn explain_failure<T: DeserializeOwned>(response: RawResponse, keep_body: bool) 
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[');
-    if !looks_like_json && keep_body {
+    // Not JSON at all (an HTML page from a wrong base URL or a proxy): it cannot hold a
+    // token, so it is kept even where a JSON body would not be, and reported as a foreign
+    // answer rather than a decode error with an empty body.
+    if !looks_like_json {
         return Error::new(ErrorKind::UnexpectedResponse(
             ApiError::new(response.status, response.rate_limit, response.body)
                 .with_endpoint(response.endpoint),

@@ -51,11 +51,6 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Never retry (the default).
-    ///
-    /// ```
-    /// let policy = rocketchat_omnichannel::RetryPolicy::none();
-    /// # let _ = policy;
-    /// ```
     pub const fn none() -> Self {
         Self {
             max_retries: 0,
@@ -66,11 +61,6 @@ impl RetryPolicy {
 
     /// Up to 3 retries, waiting at most 70 s in all: enough to ride out one window of
     /// Rocket.Chat's default limiter (10 calls per 60 s).
-    ///
-    /// ```
-    /// let policy = rocketchat_omnichannel::RetryPolicy::standard();
-    /// # let _ = policy;
-    /// ```
     pub const fn standard() -> Self {
         Self {
             max_retries: 3,
@@ -80,11 +70,6 @@ impl RetryPolicy {
     }
 
     /// How many times one call may be sent again.
-    ///
-    /// ```
-    /// let policy = rocketchat_omnichannel::RetryPolicy::standard().max_retries(1);
-    /// # let _ = policy;
-    /// ```
     #[must_use]
     pub const fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
@@ -93,12 +78,6 @@ impl RetryPolicy {
 
     /// The most one call may spend waiting between attempts. A 429 whose reset is further
     /// away is returned as an error at once instead of sleeping.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let policy = rocketchat_omnichannel::RetryPolicy::standard().max_total_wait(Duration::from_secs(5));
-    /// # let _ = policy;
-    /// ```
     #[must_use]
     pub const fn max_total_wait(mut self, wait: Duration) -> Self {
         self.max_total_wait = wait;
@@ -106,12 +85,6 @@ impl RetryPolicy {
     }
 
     /// The first back-off for failures that carry no reset time; it doubles each attempt.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let policy = rocketchat_omnichannel::RetryPolicy::standard().base_backoff(Duration::from_millis(50));
-    /// # let _ = policy;
-    /// ```
     #[must_use]
     pub const fn base_backoff(mut self, backoff: Duration) -> Self {
         self.base_backoff = backoff;

@@ -32,6 +32,7 @@ fn documents() -> Vec<PathBuf> {
     }
     for doc in [
         "README.md",
+        "ARCHITECTURE.md",
         "BENCHMARKS.md",
         "CHANGELOG.md",
         "openapi/CORRECTIONS.md",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Client, Inner, ServerParts};
-use crate::base_url::api_base;
+use crate::base_url::{api_base, without_user_info};
 use crate::error::Error;
 use crate::redirect::redirect_policy;
 use crate::retry::RetryPolicy;
@@ -76,7 +76,8 @@ pub struct ClientBuilder {
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            // A password in the URL's user info never shows, as in the errors.
+            .field("base_url", &without_user_info(&self.base_url))
             .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
             .field("attempt_timeout", &self.attempt_timeout)
@@ -95,11 +96,6 @@ impl std::fmt::Debug for ClientBuilder {
 impl Client {
     /// Starts configuring a client for the server at `base_url` (the address users open in
     /// a browser, e.g. `https://chat.example.com` or `https://example.com/chat/`).
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com");
-    /// # let _ = builder;
-    /// ```
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.into(),
@@ -122,13 +118,6 @@ impl Client {
 impl ClientBuilder {
     /// Authenticates every request with these credentials (a personal access token or the
     /// token of an existing session).
-    ///
-    /// ```
-    /// use rocketchat_omnichannel::{Client, Credentials};
-    /// let builder = Client::builder("https://chat.example.com")
-    ///     .credentials(Credentials::token("user-id", "token"));
-    /// # let _ = builder;
-    /// ```
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
@@ -161,13 +150,6 @@ impl ClientBuilder {
     /// in milliseconds, so a call that takes longer is stuck, yet 30 s leaves room for a
     /// slow proxy or a large search page. Raise it with [`RetryPolicy::standard`], whose
     /// waits can add up to 70 s. See also [`ClientBuilder::attempt_timeout`].
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
-    ///     .timeout(Duration::from_secs(5));
-    /// # let _ = builder;
-    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -177,16 +159,6 @@ impl ClientBuilder {
     /// [`timeout`](ClientBuilder::timeout). Off by default: an attempt may use whatever
     /// is left of the deadline. Set it with retries on, so that one stalled attempt leaves
     /// time for another.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// use rocketchat_omnichannel::{Client, RetryPolicy};
-    /// let builder = Client::builder("https://chat.example.com")
-    ///     .timeout(Duration::from_secs(60))
-    ///     .attempt_timeout(Duration::from_secs(10))
-    ///     .retry(RetryPolicy::standard());
-    /// # let _ = builder;
-    /// ```
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
         self
@@ -199,12 +171,6 @@ impl ClientBuilder {
     /// after is returned. Token and resume sessions never log in again. Replaying a write
     /// is safe: Rocket.Chat checks the token before anything else, so a 401 means the route
     /// did not run.
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
-    ///     .relogin(false);
-    /// # let _ = builder;
-    /// ```
     pub fn relogin(mut self, relogin: bool) -> Self {
         self.relogin = relogin;
         self
@@ -240,12 +206,6 @@ impl ClientBuilder {
 
     /// The `User-Agent` the client sends (default `rocketchat-omnichannel/<version>`).
     /// Ignored with [`ClientBuilder::http_client`]: that client keeps its own.
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
-    ///     .user_agent("contact-sync/2.1");
-    /// # let _ = builder;
-    /// ```
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -253,13 +213,6 @@ impl ClientBuilder {
 
     /// Time allowed to open a connection (default 10 s). Ignored with
     /// [`ClientBuilder::http_client`], whose own setting applies.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
-    ///     .connect_timeout(Duration::from_secs(2));
-    /// # let _ = builder;
-    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -267,24 +220,12 @@ impl ClientBuilder {
 
     /// The largest answer body accepted, in bytes (default 32 MiB). A larger body ends the
     /// call with [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge).
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::Client::builder("https://chat.example.com")
-    ///     .max_response_size(1 << 20);
-    /// # let _ = builder;
-    /// ```
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = bytes;
         self
     }
 
     /// Which failed calls are sent again; see [`RetryPolicy`]. Off by default.
-    ///
-    /// ```
-    /// use rocketchat_omnichannel::{Client, RetryPolicy};
-    /// let builder = Client::builder("https://chat.example.com").retry(RetryPolicy::standard());
-    /// # let _ = builder;
-    /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -292,12 +233,6 @@ impl ClientBuilder {
 
     /// Allows plain `http://` to a host that is not loopback. Tokens and passwords then
     /// cross the network unencrypted, so this is refused unless asked for.
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::Client::builder("http://chat.internal")
-    ///     .allow_insecure_http(true);
-    /// # let _ = builder;
-    /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self

@@ -42,11 +42,6 @@ impl Credentials {
     /// [`Client::resume`](crate::Client::resume) to adopt a session token that logout
     /// should end. A 401 on such a session is returned as it is: there is no password to
     /// log in again with.
-    ///
-    /// ```
-    /// let credentials = rocketchat_omnichannel::Credentials::token("user-id", "token");
-    /// # let _ = credentials;
-    /// ```
     pub fn token(user_id: impl Into<UserId>, token: impl Into<SecretString>) -> Self {
         Self {
             user_id: user_id.into(),

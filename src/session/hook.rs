@@ -63,11 +63,6 @@ pub struct FreshLogin {
 
 impl FreshLogin {
     /// Logs in again as the same user with the same password and this two-factor code.
-    ///
-    /// ```
-    /// let fresh = rocketchat_omnichannel::FreshLogin::code("123456");
-    /// # let _ = fresh;
-    /// ```
     pub fn code(code: impl Into<SecretString>) -> Self {
         Self {
             credentials: None,
@@ -76,11 +71,6 @@ impl FreshLogin {
     }
 
     /// Logs in with other credentials (add a code with [`FreshLogin::two_factor_code`]).
-    ///
-    /// ```
-    /// let fresh = rocketchat_omnichannel::FreshLogin::credentials("bot", "new-password");
-    /// # let _ = fresh;
-    /// ```
     pub fn credentials(user: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Self {
             credentials: Some((user.into(), password.into())),
@@ -89,11 +79,6 @@ impl FreshLogin {
     }
 
     /// Adds a two-factor code.
-    ///
-    /// ```
-    /// let fresh = rocketchat_omnichannel::FreshLogin::credentials("bot", "pw").two_factor_code("123456");
-    /// # let _ = fresh;
-    /// ```
     pub fn two_factor_code(mut self, code: impl Into<SecretString>) -> Self {
         self.code = Some(code.into());
         self

@@ -45,31 +45,16 @@ pub enum ContactLookup {
 
 impl ContactLookup {
     /// By `_id`.
-    ///
-    /// ```
-    /// let lookup = rocketchat_omnichannel::omnichannel::contacts::ContactLookup::id("c1");
-    /// # let _ = lookup;
-    /// ```
     pub fn id(id: impl Into<String>) -> Self {
         Self::Id(id.into())
     }
 
     /// By email address.
-    ///
-    /// ```
-    /// let lookup = rocketchat_omnichannel::omnichannel::contacts::ContactLookup::email("jane@example.com");
-    /// # let _ = lookup;
-    /// ```
     pub fn email(address: impl Into<String>) -> Self {
         Self::Email(address.into())
     }
 
     /// By phone number.
-    ///
-    /// ```
-    /// let lookup = rocketchat_omnichannel::omnichannel::contacts::ContactLookup::phone("+5581999990000");
-    /// # let _ = lookup;
-    /// ```
     pub fn phone(number: impl Into<String>) -> Self {
         Self::Phone(number.into())
     }

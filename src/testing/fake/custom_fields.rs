@@ -59,11 +59,6 @@ fn visible() -> String {
 
 impl CustomField {
     /// A visible, optional field of scope `visitor` whose key (`_id`) is `id`.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("cpf");
-    /// # let _ = field;
-    /// ```
     pub fn new(id: &str) -> Self {
         Self {
             id: id.to_owned(),
@@ -81,33 +76,18 @@ impl CustomField {
     }
 
     /// The label errors name (`Invalid value for <label> field`); the `_id` when unset.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("cpf").label("CPF");
-    /// # let _ = field;
-    /// ```
     pub fn label(mut self, label: &str) -> Self {
         self.label = Some(label.to_owned());
         self
     }
 
     /// `visitor` (the default) or `room`; only `visitor` fields are allowed on contacts.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("topic").scope("room");
-    /// # let _ = field;
-    /// ```
     pub fn scope(mut self, scope: &str) -> Self {
         self.scope = scope.to_owned();
         self
     }
 
     /// `visible` (the default) or `hidden`; hidden fields are not allowed on contacts.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("legacy").visibility("hidden");
-    /// # let _ = field;
-    /// ```
     pub fn visibility(mut self, visibility: &str) -> Self {
         self.visibility = visibility.to_owned();
         self
@@ -116,22 +96,12 @@ impl CustomField {
     /// A regular expression every non-empty value must match (searched, not anchored, as
     /// JavaScript's `RegExp.test` does). An expression the fake cannot compile matches
     /// nothing.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("zip").regexp(r"^\d{5}$");
-    /// # let _ = field;
-    /// ```
     pub fn regexp(mut self, regexp: &str) -> Self {
         self.regexp = Some(regexp.to_owned());
         self
     }
 
     /// Whether create and update must carry a non-empty value for it.
-    ///
-    /// ```
-    /// let field = rocketchat_omnichannel::testing::CustomField::new("city").required(true);
-    /// # let _ = field;
-    /// ```
     pub fn required(mut self, required: bool) -> Self {
         self.required = required;
         self

@@ -37,11 +37,6 @@ pub(crate) enum FaultKind {
 
 impl Fault {
     /// Answers with this status and JSON body.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::status(500, r#"{"success":false,"error":"Internal server error"}"#);
-    /// # let _ = fault;
-    /// ```
     pub fn status(status: u16, body: impl Into<Bytes>) -> Self {
         Self {
             kind: FaultKind::Status {
@@ -53,11 +48,6 @@ impl Fault {
     }
 
     /// Answers with this status and an HTML page, like a proxy in front of the server.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::html(504);
-    /// # let _ = fault;
-    /// ```
     pub fn html(status: u16) -> Self {
         let body = format!(
             "<html><head><title>{status}</title></head><body><h1>{status} Proxy Error</h1></body></html>"
@@ -72,11 +62,6 @@ impl Fault {
     }
 
     /// Waits this long, then answers normally.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::delay(std::time::Duration::from_secs(3));
-    /// # let _ = fault;
-    /// ```
     pub fn delay(delay: Duration) -> Self {
         Self {
             kind: FaultKind::Delay(delay),
@@ -84,11 +69,6 @@ impl Fault {
     }
 
     /// Closes the connection without answering.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::drop_connection();
-    /// # let _ = fault;
-    /// ```
     pub fn drop_connection() -> Self {
         Self {
             kind: FaultKind::Drop,
@@ -96,11 +76,6 @@ impl Fault {
     }
 
     /// Answers normally but sends only the first half of the body.
-    ///
-    /// ```
-    /// let fault = rocketchat_omnichannel::testing::Fault::truncated_body();
-    /// # let _ = fault;
-    /// ```
     pub fn truncated_body() -> Self {
         Self {
             kind: FaultKind::Truncate,

@@ -100,24 +100,12 @@ pub struct FakeRocketChatBuilder {
 
 impl FakeRocketChatBuilder {
     /// Listens on this address instead of `127.0.0.1` on a free port.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().address("127.0.0.1:0".parse().unwrap());
-    /// # let _ = builder;
-    /// ```
     pub fn address(mut self, address: SocketAddr) -> Self {
         self.address = address;
         self
     }
 
     /// Loads the demo users and the conflicted contacts of [`DemoData`].
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().demo_data();
-    /// # let _ = builder;
-    /// ```
     pub fn demo_data(mut self) -> Self {
         demo::seed(&mut self.state);
         self
@@ -145,13 +133,6 @@ impl FakeRocketChatBuilder {
 
     /// Applies a rate limit of `calls` per `window` to every authenticated route, as
     /// Rocket.Chat's limiter does (per client address, route and method).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().rate_limit(10, Duration::from_secs(60));
-    /// # let _ = builder;
-    /// ```
     pub fn rate_limit(mut self, calls: u64, window: Duration) -> Self {
         self.state.rate_rule = Some(state::RateRule { calls, window });
         self
@@ -165,13 +146,6 @@ impl FakeRocketChatBuilder {
     /// # Errors
     /// [`VersionError`] when the text is not a version or predates 7.0.0, the first release
     /// with these contact routes.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().version("7.7.0")?;
-    /// # let _ = builder;
-    /// # Ok::<(), rocketchat_omnichannel::testing::VersionError>(())
-    /// ```
     pub fn version(mut self, version: &str) -> Result<Self, VersionError> {
         self.state.profile = version::Profile {
             version: version.parse()?,
@@ -181,12 +155,6 @@ impl FakeRocketChatBuilder {
 
     /// Adds a livechat custom-field definition; contacts created or updated through the API
     /// may only carry defined fields (a workspace without definitions accepts none).
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::{CustomField, FakeRocketChat};
-    /// let builder = FakeRocketChat::builder().custom_field(CustomField::new("cpf").required(true));
-    /// # let _ = builder;
-    /// ```
     pub fn custom_field(mut self, field: CustomField) -> Self {
         self.state.custom_fields.retain(|f| f.id != field.id);
         self.state.custom_fields.push(field);
@@ -195,12 +163,6 @@ impl FakeRocketChatBuilder {
 
     /// Keeps at most this many recorded requests (the oldest are dropped first); 0 turns
     /// recording off. The default is 10,000.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().record_requests(0);
-    /// # let _ = builder;
-    /// ```
     pub fn record_requests(mut self, capacity: usize) -> Self {
         self.state.requests.set_capacity(capacity);
         self
@@ -208,12 +170,6 @@ impl FakeRocketChatBuilder {
 
     /// Writes one line per request to stderr: method, path, status and duration (never
     /// headers or bodies).
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
-    /// let builder = FakeRocketChat::builder().log_requests(true);
-    /// # let _ = builder;
-    /// ```
     pub fn log_requests(mut self, log: bool) -> Self {
         self.log_requests = log;
         self
@@ -268,11 +224,6 @@ impl FakeRocketChat {
     }
 
     /// Configures a fake before starting it.
-    ///
-    /// ```
-    /// let builder = rocketchat_omnichannel::testing::FakeRocketChat::builder();
-    /// # let _ = builder;
-    /// ```
     pub fn builder() -> FakeRocketChatBuilder {
         FakeRocketChatBuilder {
             address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
@@ -291,7 +242,17 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn uri(&self) -> String {
-        format!("http://{}", self.address)
+        // A wildcard bind (`0.0.0.0`, `::`) is not an address to connect to, and the SDK
+        // refuses plain http to anything but loopback: hand out the loopback address of the
+        // same family and port.
+        let mut address = self.address;
+        if address.ip().is_unspecified() {
+            address.set_ip(match address.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{address}")
     }
 
     /// The address the fake listens on.

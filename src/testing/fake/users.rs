@@ -23,11 +23,6 @@ pub struct FakeUser {
 
 impl FakeUser {
     /// A plain user (role `user`, no omnichannel permission).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob");
-    /// # let _ = user;
-    /// ```
     pub fn new(username: &str) -> Self {
         Self {
             id: None,
@@ -41,65 +36,35 @@ impl FakeUser {
     }
 
     /// A livechat agent (roles `user` and `livechat-agent`).
-    ///
-    /// ```
-    /// let agent = rocketchat_omnichannel::testing::FakeUser::agent("agent1");
-    /// # let _ = agent;
-    /// ```
     pub fn agent(username: &str) -> Self {
         Self::new(username).role("livechat-agent")
     }
 
     /// A fixed `_id` instead of a generated one.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").id("bob-id");
-    /// # let _ = user;
-    /// ```
     pub fn id(mut self, id: &str) -> Self {
         self.id = Some(id.to_owned());
         self
     }
 
     /// The password for `login`.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").password("pw");
-    /// # let _ = user;
-    /// ```
     pub fn password(mut self, password: &str) -> Self {
         self.password = password.to_owned();
         self
     }
 
     /// The display name.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").name("Bob Agent");
-    /// # let _ = user;
-    /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
         self
     }
 
     /// The email address (logins may use it instead of the user name).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").email("bob@example.com");
-    /// # let _ = user;
-    /// ```
     pub fn email(mut self, email: &str) -> Self {
         self.email = Some(email.to_owned());
         self
     }
 
     /// Adds a role (`livechat-manager`, `admin`, `bot`, …).
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::new("bob").role("admin");
-    /// # let _ = user;
-    /// ```
     pub fn role(mut self, role: &str) -> Self {
         if !self.roles.iter().any(|r| r == role) {
             self.roles.push(role.to_owned());
@@ -108,11 +73,6 @@ impl FakeUser {
     }
 
     /// Requires a TOTP second factor at login, accepting this code.
-    ///
-    /// ```
-    /// let user = rocketchat_omnichannel::testing::FakeUser::agent("bob").two_factor_code("123456");
-    /// # let _ = user;
-    /// ```
     pub fn two_factor_code(mut self, code: &str) -> Self {
         self.totp_code = Some(code.to_owned());
         self

@@ -22,65 +22,35 @@ pub struct Visitor {
 
 impl Visitor {
     /// A visitor with nothing set.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new();
-    /// # let _ = visitor;
-    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The name the visitor registered with.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().name("Jane D.");
-    /// # let _ = visitor;
-    /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
         self
     }
 
     /// The visitor's email (appended to the contact's emails).
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().email("jd@example.com");
-    /// # let _ = visitor;
-    /// ```
     pub fn email(mut self, email: &str) -> Self {
         self.email = Some(email.to_owned());
         self
     }
 
     /// The visitor's phone (appended to the contact's phones).
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().phone("+5511999999999");
-    /// # let _ = visitor;
-    /// ```
     pub fn phone(mut self, phone: &str) -> Self {
         self.phone = Some(phone.to_owned());
         self
     }
 
     /// The agent (user id) who served the visitor; differs → a `manager` conflict.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().contact_manager("agent-2");
-    /// # let _ = visitor;
-    /// ```
     pub fn contact_manager(mut self, user_id: &str) -> Self {
         self.contact_manager = Some(user_id.to_owned());
         self
     }
 
     /// A custom field sent with `overwrite: false`; differs → a `customFields.<key>` conflict.
-    ///
-    /// ```
-    /// let visitor = rocketchat_omnichannel::testing::Visitor::new().custom_field("cpf", "000");
-    /// # let _ = visitor;
-    /// ```
     pub fn custom_field(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.custom_fields.insert(key.to_owned(), value.into());
         self
