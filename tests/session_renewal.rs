@@ -488,3 +488,43 @@ async fn resuming_the_current_token_keeps_it_alive() {
         .await
         .expect("the session is still alive on the server");
 }
+
+#[tokio::test]
+async fn a_failed_logout_keeps_a_refused_session_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(login_answer("old-token"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"success":false,"status":"error","error":"Unauthorized","message":"Unauthorized"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    // The logout cannot get through (a proxy answers 502), so the session is kept.
+    Mock::given(method("POST"))
+        .and(path("/api/v1/logout"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
+        .mount(&server)
+        .await;
+    mount_me(&server, "old-token", expired()).await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+    let _ = client.me().await.unwrap_err();
+    assert_eq!(count(&server, "/api/v1/login").await, 2);
+
+    assert!(client.logout().await.is_err());
+    assert!(client.is_authenticated());
+    let error = client.me().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401), "{error:?}");
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        2,
+        "a failed logout must not reopen a refused session for one more failed login"
+    );
+}

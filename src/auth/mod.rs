@@ -422,9 +422,9 @@ impl Client {
         if session.is_server_session() {
             // From here on a call that gets a 401 (the token is being revoked) must not log in
             // again and bring the session back behind the logout's back.
-            session.begin_logout();
+            let before = session.begin_logout();
             if let Err(error) = self.revoke(&session).await {
-                session.abort_logout();
+                session.abort_logout(before);
                 return Err(error);
             }
         }

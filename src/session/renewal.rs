@@ -40,8 +40,8 @@ impl RenewalCell {
         RenewalState::ALL[usize::from(self.0.load(Ordering::SeqCst))]
     }
 
-    fn set(&self, state: RenewalState) {
-        self.0.store(state as u8, Ordering::SeqCst);
+    fn swap(&self, state: RenewalState) -> RenewalState {
+        RenewalState::ALL[usize::from(self.0.swap(state as u8, Ordering::SeqCst))]
     }
 
     /// Moves from `from` to `to`; `false` when the state was something else.
@@ -59,15 +59,17 @@ impl Session {
     }
 
     /// A logout starts ending the session: from here on a call that gets a 401 (the token
-    /// is being revoked) must not log in again behind the logout's back.
-    pub(crate) fn begin_logout(&self) {
-        self.renewal.set(RenewalState::Ending);
+    /// is being revoked) must not log in again behind the logout's back. Returns the state
+    /// it replaced, for [`Session::abort_logout`].
+    pub(crate) fn begin_logout(&self) -> RenewalState {
+        self.renewal.swap(RenewalState::Ending)
     }
 
-    /// The logout failed and the session lives on: it may be renewed again.
-    pub(crate) fn abort_logout(&self) {
-        self.renewal
-            .change(RenewalState::Ending, RenewalState::Open);
+    /// The logout failed and the session lives on, in the state it had before: a session
+    /// whose re-login was refused stays refused, so a failed logout never earns one more
+    /// failed login towards the server's lockout.
+    pub(crate) fn abort_logout(&self, before: RenewalState) {
+        self.renewal.change(RenewalState::Ending, before);
     }
 
     /// A re-login failed for good (`Refused` or `NeedsCode`); a session a logout is ending
