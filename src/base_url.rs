@@ -21,7 +21,13 @@ pub(crate) fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<Stri
     })?;
     match url.scheme() {
         "https" => {}
-        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" if is_loopback(&url) => {}
+        "http" if allow_insecure_http => {
+            tracing::warn!(
+                base_url = %shown,
+                "plain http to a host that is not loopback: the auth token and passwords travel in clear"
+            );
+        }
         "http" => {
             return Err(bad(
                 "uses plain http to a non-loopback host; use https or allow_insecure_http(true)",

@@ -7,6 +7,8 @@
 //! | `ROCKETCHAT_USER_ID` + `ROCKETCHAT_AUTH_TOKEN` | a personal access token or a session token |
 //! | `ROCKETCHAT_USER` + `ROCKETCHAT_PASSWORD` | a password login (`ROCKETCHAT_2FA_CODE` adds a second factor) |
 //!
+//! | `ROCKETCHAT_ALLOW_INSECURE_HTTP` | `1` allows plain `http://` to a host that is not loopback (e.g. `http://rocketchat:3000` in a compose network); the token then travels in clear, and a warning is logged |
+//!
 //! Exactly one of the two credential pairs must be set. Empty values count as unset.
 
 use crate::auth::LoginError;
@@ -20,6 +22,7 @@ const AUTH_TOKEN: &str = "ROCKETCHAT_AUTH_TOKEN";
 const USER: &str = "ROCKETCHAT_USER";
 const PASSWORD: &str = "ROCKETCHAT_PASSWORD";
 const TWO_FACTOR_CODE: &str = "ROCKETCHAT_2FA_CODE";
+const ALLOW_INSECURE_HTTP: &str = "ROCKETCHAT_ALLOW_INSECURE_HTTP";
 /// Where a pending password login came from, for the builder's error messages.
 const PASSWORD_SOURCE: &str = "ROCKETCHAT_USER + ROCKETCHAT_PASSWORD";
 
@@ -78,6 +81,7 @@ impl ClientBuilder {
         let user = get(USER);
         let password = get(PASSWORD);
         let code = get(TWO_FACTOR_CODE);
+        let insecure = get(ALLOW_INSECURE_HTTP);
 
         let mut problems = Vec::new();
         if url.is_none() {
@@ -86,9 +90,30 @@ impl ClientBuilder {
         let token_pair = user_id.is_some() || token.is_some();
         let password_pair = user.is_some() || password.is_some();
         match (token_pair, password_pair) {
-            (true, true) => problems.push(format!(
-                "set either {USER_ID} + {AUTH_TOKEN} or {USER} + {PASSWORD}, not both"
-            )),
+            (true, true) => {
+                let complete = |a: &Option<String>, b: &Option<String>| a.is_some() && b.is_some();
+                if complete(&user_id, &token) && complete(&user, &password) {
+                    problems.push(format!(
+                        "set either {USER_ID} + {AUTH_TOKEN} or {USER} + {PASSWORD}, not both"
+                    ));
+                } else {
+                    // Halves of both pairs (say a user id and a password): name what each
+                    // half lacks, so the fix is obvious whichever pair was meant.
+                    for (set, missing) in [
+                        ((USER_ID, &user_id), (AUTH_TOKEN, &token)),
+                        ((AUTH_TOKEN, &token), (USER_ID, &user_id)),
+                        ((USER, &user), (PASSWORD, &password)),
+                        ((PASSWORD, &password), (USER, &user)),
+                    ] {
+                        if set.1.is_some() && missing.1.is_none() {
+                            problems.push(format!("{} is set but {} is not", set.0, missing.0));
+                        }
+                    }
+                    problems.push(format!(
+                        "set one complete pair: {USER_ID} + {AUTH_TOKEN} or {USER} + {PASSWORD}"
+                    ));
+                }
+            }
             (false, false) => problems.push(format!(
                 "no credentials: set {USER_ID} + {AUTH_TOKEN} (a personal access token) or {USER} + {PASSWORD}"
             )),
@@ -112,6 +137,15 @@ impl ClientBuilder {
                 }
             }
         }
+        let allow_insecure_http = match insecure.as_deref().map(str::trim) {
+            None => false,
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(_) => {
+                problems.push(format!("{ALLOW_INSECURE_HTTP} must be 1 or 0"));
+                false
+            }
+        };
         if !problems.is_empty() {
             return Err(Error::configuration(format!(
                 "cannot connect from the environment: {}",
@@ -119,7 +153,8 @@ impl ClientBuilder {
             )));
         }
 
-        let mut builder = Client::builder(url.unwrap_or_default());
+        let mut builder =
+            Client::builder(url.unwrap_or_default()).allow_insecure_http(allow_insecure_http);
         if let (Some(user_id), Some(token)) = (user_id, token) {
             builder = builder.credentials(Credentials::token(user_id, token));
         }
@@ -264,6 +299,41 @@ mod tests {
             (TWO_FACTOR_CODE, "1"),
         ]);
         assert!(text.contains(TWO_FACTOR_CODE), "{text}");
+    }
+
+    #[test]
+    fn halves_of_both_pairs_name_what_is_missing() {
+        let text = message(&[BASE, (USER_ID, "u"), (PASSWORD, "p")]);
+        assert!(!text.contains("not both"), "{text}");
+        assert!(
+            text.contains(&format!("{USER_ID} is set but {AUTH_TOKEN} is not")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{PASSWORD} is set but {USER} is not")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn plain_http_to_another_host_needs_the_opt_in() {
+        let vars = [
+            (URL, "http://rocketchat:3000"),
+            (USER_ID, "u"),
+            (AUTH_TOKEN, "t"),
+        ];
+        let error = from(&vars).unwrap().build().unwrap_err();
+        assert!(error.to_string().contains("plain http"), "{error}");
+        let mut allowed = vars.to_vec();
+        allowed.push((ALLOW_INSECURE_HTTP, "1"));
+        let client = from(&allowed).unwrap().build().unwrap();
+        assert_eq!(client.api_base(), "http://rocketchat:3000/api/v1/");
+        allowed.pop();
+        allowed.push((ALLOW_INSECURE_HTTP, "0"));
+        assert!(from(&allowed).unwrap().build().is_err());
+        allowed.pop();
+        allowed.push((ALLOW_INSECURE_HTTP, "maybe"));
+        assert!(message(&allowed).contains(ALLOW_INSECURE_HTTP));
     }
 
     #[test]
