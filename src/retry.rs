@@ -105,7 +105,17 @@ impl RetryPolicy {
         }
         let wait = match outcome {
             Ok(response) if response.status.as_u16() == 429 => {
-                let reset = response.rate_limit.and_then(|l| l.reset_at());
+                // The reset header, or else the body's "You must wait N seconds" (servers
+                // and proxies that send no rate-limit headers): not a blind back-off that
+                // would only be refused again.
+                let reset = response.rate_limit.and_then(|l| l.reset_at()).or_else(|| {
+                    crate::ApiError::new(
+                        response.status,
+                        response.rate_limit,
+                        response.body.clone(),
+                    )
+                    .retry_at()
+                });
                 match reset {
                     Some(at) => at
                         .duration_since(SystemTime::now())
@@ -182,6 +192,26 @@ mod tests {
             .unwrap();
         assert!(
             wait > Duration::from_millis(500) && wait < Duration::from_millis(2200),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn without_headers_a_429_waits_the_seconds_its_body_names() {
+        let answer = Ok(RawResponse {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            rate_limit: None,
+            body: Bytes::from_static(
+                br#"{"success":false,"error":"Error, too many requests. Please slow down. You must wait 2 seconds before trying this endpoint again. [error-too-many-requests]"}"#,
+            ),
+            endpoint: None,
+        });
+        let wait = RetryPolicy::standard()
+            .wait_before_retry(&answer, false, 0, Duration::ZERO)
+            .unwrap();
+        // Two seconds (the clock may have moved a little), not the 200 ms first back-off.
+        assert!(
+            wait > Duration::from_millis(1500) && wait < Duration::from_millis(2200),
             "{wait:?}"
         );
     }
