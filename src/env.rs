@@ -171,7 +171,10 @@ impl ClientBuilder {
 
     /// Builds the client and performs the password login that
     /// [`ClientBuilder::from_env`] read, if any. For a builder with token credentials or
-    /// none, this is [`ClientBuilder::build`].
+    /// none, this is [`ClientBuilder::build`]. A builder that has both (credentials restored
+    /// from a [`CredentialsFile`](crate::CredentialsFile) on top of a password from the
+    /// environment) checks the restored token first (`GET /me`) and logs in with the
+    /// password only when the server refuses it.
     ///
     /// # Errors
     /// What [`ClientBuilder::build`] reports, and a failed login as the crate [`Error`]
@@ -196,6 +199,7 @@ impl ClientBuilder {
     /// ```
     pub async fn connect(mut self) -> Result<Client, Error> {
         let pending = self.pending_login.take();
+        let restored = self.has_credentials();
         let client = self.build()?;
         if let Some(PendingLogin {
             user,
@@ -204,6 +208,19 @@ impl ClientBuilder {
             ..
         }) = pending
         {
+            // Credentials restored from a file come first; a token the server no longer
+            // accepts falls back to the password login rather than failing the start.
+            if restored {
+                match client.me().await {
+                    Ok(_) => return Ok(client),
+                    Err(error) if error.status().is_some_and(|s| s.as_u16() == 401) => {
+                        tracing::info!(
+                            "the restored token was refused; logging in with the password"
+                        );
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
             let mut login = client.login(user, password);
             if let Some(code) = code {
                 login = login.two_factor_code(code);

@@ -31,7 +31,7 @@ pub use rate_limit::RateLimit;
 pub use redirect::redirect_policy;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
-pub use session::{Credentials, ExpiredSession, FreshLogin};
+pub use session::{Credentials, CredentialsFile, ExpiredSession, FreshLogin};
 
 /// The `reqwest` this crate is built on, so that a [`reqwest::Client`] given to
 /// [`ClientBuilder::http_client`] (and [`redirect_policy`]) is always of the same version.

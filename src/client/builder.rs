@@ -11,7 +11,8 @@ use crate::redirect::redirect_policy;
 use crate::retry::RetryPolicy;
 use crate::secret::SecretString;
 use crate::session::{
-    Credentials, ExpiredSession, ExpiryHook, FreshLogin, Session, SessionSlot, expiry_hook,
+    Credentials, CredentialsHook, ExpiredSession, ExpiryHook, FreshLogin, Session, SessionSlot,
+    expiry_hook,
 };
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,6 +69,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     relogin: bool,
     on_session_expired: Option<ExpiryHook>,
+    on_credentials_change: Option<CredentialsHook>,
     user_agent: Option<String>,
     /// A password login read by [`ClientBuilder::from_env`], done by [`ClientBuilder::connect`].
     pub(crate) pending_login: Option<PendingLogin>,
@@ -87,6 +89,10 @@ impl std::fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("relogin", &self.relogin)
             .field("on_session_expired", &self.on_session_expired.is_some())
+            .field(
+                "on_credentials_change",
+                &self.on_credentials_change.is_some(),
+            )
             .field("user_agent", &self.user_agent)
             .field("pending_login", &self.pending_login)
             .finish_non_exhaustive()
@@ -109,6 +115,7 @@ impl Client {
             allow_insecure_http: false,
             relogin: true,
             on_session_expired: None,
+            on_credentials_change: None,
             user_agent: None,
             pending_login: None,
         }
@@ -204,6 +211,36 @@ impl ClientBuilder {
         self
     }
 
+    /// Called whenever the client's session changes: `Some` after a login, a resume or a
+    /// re-login the client did by itself, `None` after a logout. This is how a bot keeps its
+    /// saved credentials current, so a restart never starts from a dead token; see
+    /// [`CredentialsFile`](crate::CredentialsFile) for a store that writes them safely.
+    ///
+    /// The hook runs while the session is being switched, in the order the changes happen:
+    /// keep it short (write a file, send a message to a task) and do not call the client
+    /// from it.
+    ///
+    /// ```no_run
+    /// use rocketchat_omnichannel::{Client, CredentialsFile};
+    ///
+    /// let store = CredentialsFile::new("/var/lib/bot/credentials.json");
+    /// let saved = store.load()?;
+    /// let mut builder = Client::builder("https://chat.example.com")
+    ///     .on_credentials_change(move |credentials| store.update(credentials));
+    /// if let Some(credentials) = saved {
+    ///     builder = builder.credentials(credentials);
+    /// }
+    /// let client = builder.build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_credentials_change<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(Option<&Credentials>) + Send + Sync + 'static,
+    {
+        self.on_credentials_change = Some(std::sync::Arc::new(hook));
+        self
+    }
+
     /// The `User-Agent` the client sends (default `rocketchat-omnichannel/<version>`).
     /// Ignored with [`ClientBuilder::http_client`]: that client keeps its own.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -236,6 +273,11 @@ impl ClientBuilder {
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
+    }
+
+    /// Whether credentials were given (to [`ClientBuilder::credentials`]).
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
     }
 
     /// Builds the client.
@@ -284,7 +326,12 @@ impl ClientBuilder {
                 http,
                 server: ServerParts::of(&api_base),
                 api_base,
-                sessions: SessionSlot::new(session, self.relogin, self.on_session_expired),
+                sessions: SessionSlot::new(
+                    session,
+                    self.relogin,
+                    self.on_session_expired,
+                    self.on_credentials_change,
+                ),
                 timeout: self.timeout,
                 attempt_timeout: self.attempt_timeout,
                 max_response_size: self.max_response_size,

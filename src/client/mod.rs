@@ -126,7 +126,12 @@ impl Client {
                 http: inner.http.clone(),
                 api_base: inner.api_base.clone(),
                 server: inner.server.clone(),
-                sessions: SessionSlot::new(Some(session), inner.sessions.relogin_enabled(), None),
+                sessions: SessionSlot::new(
+                    Some(session),
+                    inner.sessions.relogin_enabled(),
+                    None,
+                    None,
+                ),
                 timeout: inner.timeout,
                 attempt_timeout: inner.attempt_timeout,
                 max_response_size: inner.max_response_size,

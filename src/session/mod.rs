@@ -4,6 +4,7 @@
 mod credentials;
 mod hook;
 mod renewal;
+mod store;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -17,6 +18,10 @@ pub(crate) use credentials::{Origin, PasswordLogin};
 pub use hook::{ExpiredSession, FreshLogin};
 pub(crate) use hook::{ExpiryHook, expiry_hook};
 pub(crate) use renewal::Renewed;
+pub use store::CredentialsFile;
+
+/// The caller's hook for credential changes (login, re-login, logout), type-erased.
+pub(crate) type CredentialsHook = Arc<dyn Fn(Option<&Credentials>) + Send + Sync>;
 
 /// The session a client holds, with its headers built once so no request rebuilds them.
 pub(crate) struct Session {
@@ -100,6 +105,7 @@ pub(crate) struct SessionSlot {
     renewing: tokio::sync::Mutex<()>,
     relogin: bool,
     hook: Option<ExpiryHook>,
+    on_change: Option<CredentialsHook>,
 }
 
 impl fmt::Debug for SessionSlot {
@@ -109,12 +115,18 @@ impl fmt::Debug for SessionSlot {
 }
 
 impl SessionSlot {
-    pub(crate) fn new(session: Option<Session>, relogin: bool, hook: Option<ExpiryHook>) -> Self {
+    pub(crate) fn new(
+        session: Option<Session>,
+        relogin: bool,
+        hook: Option<ExpiryHook>,
+        on_change: Option<CredentialsHook>,
+    ) -> Self {
         Self {
             current: RwLock::new(session.map(Arc::new)),
             renewing: tokio::sync::Mutex::new(()),
             relogin,
             hook,
+            on_change,
         }
     }
 
@@ -132,10 +144,17 @@ impl SessionSlot {
 
     /// Installs a session and hands back the one it replaced.
     pub(crate) fn replace(&self, session: Arc<Session>) -> Option<Arc<Session>> {
-        self.current
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(session)
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        self.changed(Some(&session.credentials));
+        current.replace(session)
+    }
+
+    /// Tells the caller's hook, while the lock is held so that hooks see the changes in the
+    /// order they happened (a file written by the hook ends with the current session).
+    fn changed(&self, credentials: Option<&Credentials>) {
+        if let Some(hook) = &self.on_change {
+            hook(credentials);
+        }
     }
 
     /// Forgets the session only if it is still `expected`: a logout must not clear a
@@ -144,6 +163,7 @@ impl SessionSlot {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, expected)) {
             *current = None;
+            self.changed(None);
             true
         } else {
             false
@@ -155,6 +175,7 @@ impl SessionSlot {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         match current.as_ref() {
             Some(c) if Arc::ptr_eq(c, stale) => {
+                self.changed(Some(&fresh.credentials));
                 *current = Some(fresh.clone());
                 Some(fresh)
             }
@@ -205,7 +226,7 @@ mod tests {
 
     #[test]
     fn logout_clears_only_the_session_it_read() {
-        let slot = SessionSlot::new(None, true, None);
+        let slot = SessionSlot::new(None, true, None, None);
         let first = Arc::new(Session::from_credentials(Credentials::token("u1", "a")).unwrap());
         let second = Arc::new(Session::from_credentials(Credentials::token("u1", "b")).unwrap());
         slot.replace(first.clone());
