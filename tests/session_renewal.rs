@@ -528,3 +528,98 @@ async fn a_failed_logout_keeps_a_refused_session_refused() {
         "a failed logout must not reopen a refused session for one more failed login"
     );
 }
+
+#[tokio::test]
+async fn a_mistyped_code_is_asked_for_again_after_a_back_off_and_the_hook_is_told_why() {
+    let server = two_factor_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .and(body_string(
+            r#"{"user":"agent1","password":"secret","code":"999999"}"#,
+        ))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"success":false,"status":"error","error":"totp-invalid","message":"TOTP Invalid","details":{"method":"totp"}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    // A person types a wrong code first, then the right one.
+    let answers = Arc::new(std::sync::Mutex::new(vec!["222222", "999999"]));
+    let seen: Arc<std::sync::Mutex<Vec<(u32, Option<String>)>>> = Arc::default();
+    let (queue, record) = (answers.clone(), seen.clone());
+    let client = Client::builder(server.uri())
+        // Long enough that two calls in a row always fall inside it on a loaded machine.
+        .two_factor_backoff(std::time::Duration::from_secs(3))
+        .on_session_expired(move |expired| {
+            record.lock().unwrap().push((
+                expired.attempt(),
+                expired.previous_refusal().map(str::to_owned),
+            ));
+            let code = queue.lock().unwrap().pop();
+            async move { code.map(FreshLogin::code) }
+        })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+
+    let error = client.me().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::SessionExpired),
+        "{error:?}"
+    );
+    // Within the back-off: no new question, no new login (failed logins count towards a
+    // lockout).
+    let error = client.me().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::SessionExpired),
+        "{error:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(count(&server, "/api/v1/login").await, 2);
+
+    // After it, the next call asks again, saying the last code was refused, and renews.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    client
+        .me()
+        .await
+        .expect("the second code renews the session");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, None), (2, Some("totp-invalid".to_owned()))]
+    );
+    assert_eq!(
+        count(&server, "/api/v1/login").await,
+        3,
+        "one login per answer"
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_gave_up_is_asked_again_on_a_later_expiry() {
+    let server = two_factor_server().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Client::builder(server.uri())
+        .on_session_expired(move |expired| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            if n == 1 {
+                assert_eq!(expired.previous_refusal(), Some("no-code"));
+            }
+            async move { (n > 0).then(|| FreshLogin::code("222222")) }
+        })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+    assert!(client.me().await.is_err());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    client.me().await.expect("asked again, the hook answers");
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}

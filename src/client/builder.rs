@@ -70,6 +70,7 @@ pub struct ClientBuilder {
     relogin: bool,
     on_session_expired: Option<ExpiryHook>,
     on_credentials_change: Option<CredentialsHook>,
+    two_factor_backoff: Duration,
     user_agent: Option<String>,
     /// A password login read by [`ClientBuilder::from_env`], done by [`ClientBuilder::connect`].
     pub(crate) pending_login: Option<PendingLogin>,
@@ -116,6 +117,7 @@ impl Client {
             relogin: true,
             on_session_expired: None,
             on_credentials_change: None,
+            two_factor_backoff: crate::session::FIRST_TWO_FACTOR_BACKOFF,
             user_agent: None,
             pending_login: None,
         }
@@ -187,7 +189,10 @@ impl ClientBuilder {
     /// for all waiting calls) when such a session expires, it returns a [`FreshLogin`]
     /// (a new code, or other credentials) or `None` to give up. Without a hook, or when it
     /// gives up or the new login is refused, calls fail with
-    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired). The hook runs within
+    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired); with a hook, the next
+    /// call that finds the session expired after a back-off
+    /// ([`two_factor_backoff`](ClientBuilder::two_factor_backoff)) asks it again, telling it
+    /// why its previous answer failed ([`ExpiredSession::previous_refusal`]). The hook runs within
     /// the [`timeout`](ClientBuilder::timeout) of the call that found the session expired,
     /// so a hook that waits for a person needs a generous timeout.
     ///
@@ -208,6 +213,17 @@ impl ClientBuilder {
         Fut: Future<Output = Option<FreshLogin>> + Send + 'static,
     {
         self.on_session_expired = Some(expiry_hook(hook));
+        self
+    }
+
+    /// How long a two-factor session waits, after the hook's answer was refused (a wrong
+    /// code) or the hook gave up, before the next expired call asks the hook again (default
+    /// 1 s). The wait doubles with each refusal in a row, up to 5 minutes, and is at least a
+    /// minute after `totp-max-attempts`; in between, calls fail at once with
+    /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired) and no login is sent,
+    /// because every failed login counts towards the server's lockout.
+    pub fn two_factor_backoff(mut self, first: Duration) -> Self {
+        self.two_factor_backoff = first;
         self
     }
 
@@ -331,7 +347,8 @@ impl ClientBuilder {
                     self.relogin,
                     self.on_session_expired,
                     self.on_credentials_change,
-                ),
+                )
+                .with_first_backoff(self.two_factor_backoff),
                 timeout: self.timeout,
                 attempt_timeout: self.attempt_timeout,
                 max_response_size: self.max_response_size,

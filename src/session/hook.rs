@@ -22,6 +22,8 @@ use crate::secret::SecretString;
 pub struct ExpiredSession {
     pub(super) user: String,
     pub(super) user_id: UserId,
+    pub(super) attempt: u32,
+    pub(super) previous_refusal: Option<String>,
 }
 
 impl ExpiredSession {
@@ -41,6 +43,20 @@ impl ExpiredSession {
     /// ```
     pub fn user_id(&self) -> &UserId {
         &self.user_id
+    }
+
+    /// Which ask this is since the session last worked: 1 the first time, 2 after one
+    /// refused answer, and so on.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Why the previous answer did not renew the session, when there was one: the server's
+    /// error code (`totp-invalid` for a wrong code, `totp-max-attempts` when the server
+    /// wants a pause), or `no-code` when the hook gave up (`None`). A person can be told
+    /// "that code was wrong" instead of being asked as if for the first time.
+    pub fn previous_refusal(&self) -> Option<&str> {
+        self.previous_refusal.as_deref()
     }
 }
 

@@ -17,7 +17,7 @@ pub use credentials::Credentials;
 pub(crate) use credentials::{Origin, PasswordLogin};
 pub use hook::{ExpiredSession, FreshLogin};
 pub(crate) use hook::{ExpiryHook, expiry_hook};
-pub(crate) use renewal::Renewed;
+pub(crate) use renewal::{FIRST_BACKOFF as FIRST_TWO_FACTOR_BACKOFF, Renewed};
 pub use store::CredentialsFile;
 
 /// The caller's hook for credential changes (login, re-login, logout), type-erased.
@@ -106,6 +106,9 @@ pub(crate) struct SessionSlot {
     relogin: bool,
     hook: Option<ExpiryHook>,
     on_change: Option<CredentialsHook>,
+    /// Refused two-factor renewals in a row (back-off, and what the hook is told).
+    refusals: std::sync::Mutex<renewal::Refusals>,
+    first_backoff: std::time::Duration,
 }
 
 impl fmt::Debug for SessionSlot {
@@ -127,7 +130,15 @@ impl SessionSlot {
             relogin,
             hook,
             on_change,
+            refusals: std::sync::Mutex::default(),
+            first_backoff: renewal::FIRST_BACKOFF,
         }
+    }
+
+    /// The wait after a first refused two-factor answer (it doubles after each one more).
+    pub(crate) fn with_first_backoff(mut self, first: std::time::Duration) -> Self {
+        self.first_backoff = first;
+        self
     }
 
     /// Whether password sessions log in again on a 401.

@@ -4,12 +4,14 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use super::{Credentials, ExpiredSession, Origin, PasswordLogin, Session, SessionSlot};
 use crate::auth::body::{LoginBody, decode_login};
 use crate::error::{Error, ErrorKind, Matcher};
 use crate::response::RawResponse;
 use crate::secret::SecretString;
+use tokio::time::Instant;
 
 /// What became of renewing a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +114,11 @@ impl SessionSlot {
         // Read under the lock, so every caller that waited for a failed attempt sees it.
         match stale.renewal_state() {
             RenewalState::Open => {}
+            // A refused code is not the end: once the back-off has passed, the next call
+            // that finds the session expired asks the hook again. Without a hook nobody
+            // can supply a code, so the session stays expired.
+            RenewalState::NeedsCode
+                if self.hook.is_some() && self.refusals().may_ask_again(self.first_backoff) => {}
             RenewalState::NeedsCode => {
                 return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
             }
@@ -150,11 +157,18 @@ impl SessionSlot {
                 tracing::warn!(user_id = %user_id, "session expired; a new two-factor code is needed");
                 return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
             };
+            let (attempt, previous_refusal) = {
+                let refusals = self.refusals();
+                (refusals.count + 1, refusals.reason.clone())
+            };
             let expired = ExpiredSession {
                 user: login.user.clone(),
                 user_id: user_id.clone(),
+                attempt,
+                previous_refusal,
             };
             let Some(fresh) = hook(expired).await else {
+                self.refusals().record(NO_CODE);
                 return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
             };
             let login = match fresh.credentials {
@@ -183,8 +197,20 @@ impl SessionSlot {
         };
         let data = match answer.and_then(decode_login::<Error>) {
             Ok(data) => data,
-            Err(error) => return relogin_failed(error, login.two_factor),
+            Err(error) => {
+                let reason = error
+                    .api_error()
+                    .and_then(|api| api.error().map(str::to_owned));
+                let failed = relogin_failed(error, login.two_factor);
+                let needs_code = matches!(&failed, Renewed::Failed(e) if matches!(e.kind(), ErrorKind::SessionExpired));
+                if needs_code && login.two_factor {
+                    self.refusals()
+                        .record(reason.as_deref().unwrap_or("unauthorized"));
+                }
+                return failed;
+            }
         };
+        *self.refusals() = Refusals::default();
         let credentials = Credentials {
             user_id: data.user_id,
             token: data.auth_token,
@@ -207,15 +233,72 @@ impl SessionSlot {
     }
 }
 
-/// A re-login that failed: a refused password gives the caller the original 401; a demand
-/// for a second factor (or a two-factor session's refused code) is a `SessionExpired`.
-fn relogin_failed(error: Error, two_factor: bool) -> Renewed {
-    let wants_code = error.api_error().is_some_and(|api| {
+/// What the hook is told when its previous answer was `None` (it gave up).
+const NO_CODE: &str = "no-code";
+
+/// The first wait after a refused code, unless the builder sets another; it doubles with
+/// every refusal in a row.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// After `totp-max-attempts` the server refuses every code for a while: asking a person
+/// for one sooner only wastes their code.
+const MAX_ATTEMPTS_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Refused attempts in a row at renewing a two-factor session, for the back-off and to tell
+/// the hook why its previous answer failed.
+#[derive(Debug, Default)]
+pub(super) struct Refusals {
+    count: u32,
+    last: Option<Instant>,
+    reason: Option<String>,
+}
+
+impl Refusals {
+    fn record(&mut self, reason: &str) {
+        self.count = self.count.saturating_add(1);
+        self.last = Some(Instant::now());
+        self.reason = Some(reason.to_owned());
+    }
+
+    /// How long to wait after the last refusal before the hook is asked again.
+    fn backoff(&self, first: Duration) -> Duration {
+        let doubled = first.saturating_mul(1 << self.count.saturating_sub(1).min(16));
+        let floor = if self.reason.as_deref() == Some("totp-max-attempts") {
+            MAX_ATTEMPTS_BACKOFF
+        } else {
+            Duration::ZERO
+        };
+        doubled.max(floor).min(MAX_BACKOFF)
+    }
+
+    fn may_ask_again(&self, first: Duration) -> bool {
+        self.last
+            .is_none_or(|last| last.elapsed() >= self.backoff(first))
+    }
+}
+
+impl SessionSlot {
+    fn refusals(&self) -> std::sync::MutexGuard<'_, Refusals> {
+        self.refusals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Whether the server's answer asks for a (new) second factor.
+fn wants_code(error: &Error) -> bool {
+    error.api_error().is_some_and(|api| {
         ["totp-required", "totp-invalid", "totp-max-attempts"]
             .iter()
             .any(|code| Matcher::Code(code).matches(api))
-    });
-    if wants_code || (two_factor && error.status().is_some_and(|s| s.as_u16() == 401)) {
+    })
+}
+
+/// A re-login that failed: a refused password gives the caller the original 401; a demand
+/// for a second factor (or a two-factor session's refused code) is a `SessionExpired`.
+fn relogin_failed(error: Error, two_factor: bool) -> Renewed {
+    if wants_code(&error) || (two_factor && error.status().is_some_and(|s| s.as_u16() == 401)) {
         tracing::warn!("logging in again needs a new two-factor code");
         return Renewed::Failed(Error::with_source(ErrorKind::SessionExpired, error));
     }
