@@ -545,7 +545,8 @@ async fn a_mistyped_code_is_asked_for_again_after_a_back_off_and_the_hook_is_tol
         .await;
     // A person types a wrong code first, then the right one.
     let answers = Arc::new(std::sync::Mutex::new(vec!["222222", "999999"]));
-    let seen: Arc<std::sync::Mutex<Vec<(u32, Option<String>)>>> = Arc::default();
+    type Asked = Vec<(u32, Option<String>)>;
+    let seen: Arc<std::sync::Mutex<Asked>> = Arc::default();
     let (queue, record) = (answers.clone(), seen.clone());
     let client = Client::builder(server.uri())
         // Long enough that two calls in a row always fall inside it on a loaded machine.
