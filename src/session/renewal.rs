@@ -241,9 +241,18 @@ const NO_CODE: &str = "no-code";
 pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// After `totp-max-attempts` the server refuses every code for a while: asking a person
-/// for one sooner only wastes their code.
+/// After `totp-max-attempts` (too many wrong emailed codes: `EmailCheck` in
+/// `apps/meteor/app/2fa/server/code/`, 5 by default, until a new code is issued) asking a
+/// person for a code at once only wastes it.
 const MAX_ATTEMPTS_BACKOFF: Duration = Duration::from_secs(60);
+/// Rocket.Chat blocks a user's logins (`error-login-blocked-for-user`, HTTP 401) after 10
+/// failed attempts within 5 minutes, and an IP after 50 (`Block_Multiple_Failed_Logins_*`
+/// in `apps/meteor/server/settings/accounts.ts`, checked by
+/// `apps/meteor/server/lib/auth/restrictLoginAttempts.ts`; wrong two-factor codes count as
+/// failures). Once blocked, nothing is tried again for the whole block. The doubling
+/// back-off keeps a bot answering wrong codes as fast as it can at 9 failures in any 5
+/// minutes, under the block.
+const BLOCKED_BACKOFF: Duration = Duration::from_secs(300);
 
 /// Refused attempts in a row at renewing a two-factor session, for the back-off and to tell
 /// the hook why its previous answer failed.
@@ -264,10 +273,10 @@ impl Refusals {
     /// How long to wait after the last refusal before the hook is asked again.
     fn backoff(&self, first: Duration) -> Duration {
         let doubled = first.saturating_mul(1 << self.count.saturating_sub(1).min(16));
-        let floor = if self.reason.as_deref() == Some("totp-max-attempts") {
-            MAX_ATTEMPTS_BACKOFF
-        } else {
-            Duration::ZERO
+        let floor = match self.reason.as_deref() {
+            Some("totp-max-attempts") => MAX_ATTEMPTS_BACKOFF,
+            Some("error-login-blocked-for-user" | "error-login-blocked-for-ip") => BLOCKED_BACKOFF,
+            _ => Duration::ZERO,
         };
         doubled.max(floor).min(MAX_BACKOFF)
     }
@@ -307,4 +316,53 @@ fn relogin_failed(error: Error, two_factor: bool) -> Renewed {
         return Renewed::NotRenewable;
     }
     Renewed::Failed(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(reasons: &[&str]) -> Refusals {
+        let mut refusals = Refusals::default();
+        for reason in reasons {
+            refusals.record(reason);
+        }
+        refusals
+    }
+
+    #[test]
+    fn the_back_off_doubles_is_capped_and_respects_the_servers_blocks() {
+        let first = FIRST_BACKOFF;
+        assert_eq!(after(&["totp-invalid"]).backoff(first), Duration::from_secs(1));
+        assert_eq!(
+            after(&["totp-invalid"; 3]).backoff(first),
+            Duration::from_secs(4)
+        );
+        assert_eq!(after(&["totp-invalid"; 40]).backoff(first), MAX_BACKOFF);
+        assert_eq!(
+            after(&["totp-max-attempts"]).backoff(first),
+            MAX_ATTEMPTS_BACKOFF
+        );
+        assert_eq!(
+            after(&["error-login-blocked-for-user"]).backoff(first),
+            BLOCKED_BACKOFF
+        );
+        // Answering wrong as fast as allowed stays under Rocket.Chat's default block of 10
+        // failed logins within 5 minutes.
+        let mut refusals = Refusals::default();
+        let mut at = Duration::ZERO;
+        let mut failures = Vec::new();
+        for _ in 0..30 {
+            refusals.record("totp-invalid");
+            failures.push(at);
+            at += refusals.backoff(first);
+        }
+        for (i, start) in failures.iter().enumerate() {
+            let within = failures[i..]
+                .iter()
+                .filter(|t| **t < *start + Duration::from_secs(300))
+                .count();
+            assert!(within < 10, "{within} failures within 5 minutes from {start:?}");
+        }
+    }
 }
