@@ -10,9 +10,10 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
-use super::resolve_all::{Outcome, ResolveAll, ResolveStream, Summary, UnknownContacts};
+use super::resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 use super::stop::StopSignal;
 use crate::client::Client;
 use crate::models::ContactId;
