@@ -9,9 +9,9 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::outcome::{Outcome, Status, Summary};
-use super::pacing::{DeadlinePassed, Pacer};
+use super::pacing::{DeadlinePassed, MAX_RATE_LIMITED, Pacer};
 use super::policy::Plan;
-use super::resolve_all::{ResolveAll, UnknownContacts};
+use super::resolve_all::ResolveAll;
 use super::scan::{ScanItem, scan};
 use super::stop::StopSignal;
 use crate::client::{ApiRequest, Client};
@@ -20,9 +20,7 @@ use crate::omnichannel::contacts::ResolveConflictsError;
 use crate::response::{self, Envelope};
 
 /// The resolve route, also the key its rate limit is counted under.
-const CONFLICTS_PATH: &str = "omnichannel/contacts.conflicts";
-/// 429s waited out for one contact before it is reported failed.
-const MAX_RATE_LIMITED: u32 = 10;
+pub(super) const CONFLICTS_PATH: &str = "omnichannel/contacts.conflicts";
 
 #[derive(Debug, Default)]
 pub(super) struct RunState {
@@ -175,11 +173,7 @@ fn round(
     tally: Arc<Mutex<RoundTally>>,
     resolve: bool,
 ) -> Pin<Box<dyn Stream<Item = Outcome> + Send>> {
-    let mut listings = vec![false];
-    if run.unknown == UnknownContacts::Include {
-        listings.push(true);
-    }
-    let scans = listings.into_iter().map({
+    let scans = run.unknown.listings().into_iter().map({
         let run = Arc::clone(&run);
         let pacer = Arc::clone(&pacer);
         move |unknown| {

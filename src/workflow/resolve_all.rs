@@ -37,6 +37,16 @@ pub enum UnknownContacts {
     Exclude,
 }
 
+impl UnknownContacts {
+    /// The `unknown` flag of each listing to walk, in walking order.
+    pub(super) fn listings(self) -> Vec<bool> {
+        match self {
+            Self::Include => vec![false, true],
+            Self::Exclude => vec![false],
+        }
+    }
+}
+
 /// Resolves every conflicted contact by a policy. Made by [`Client::resolve_all`]; run it
 /// with [`ResolveAll::into_stream`] or [`ResolveAll::run`].
 ///
