@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::stop::StopSignal;
+use super::stop::{STOP_CHECK, StopSignal};
 use crate::rate_limit::RateLimit;
 
 /// Waited after a window's reset at least, to absorb millisecond rounding of the header.
@@ -26,8 +26,6 @@ const MAX_JITTER: Duration = Duration::from_millis(40);
 const POLL: Duration = Duration::from_millis(5);
 /// 429s waited out for one call (a page, a contact) before it is reported failed.
 pub(crate) const MAX_RATE_LIMITED: u32 = 10;
-/// How often a long wait looks at the stop signal.
-const STOP_CHECK: Duration = Duration::from_millis(100);
 /// The first back-off when a 429 names a reset that has already passed (a skewed clock).
 const SKEW_BACKOFF: Duration = Duration::from_millis(250);
 
