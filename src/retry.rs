@@ -145,7 +145,7 @@ impl RetryPolicy {
 
 /// A random duration in `[0, up_to / 2)`, so many clients hit by the same limit do not
 /// all come back at the same millisecond. std's randomly seeded hasher is random enough.
-fn jitter(up_to: Duration) -> Duration {
+pub(crate) fn jitter(up_to: Duration) -> Duration {
     let half = u64::try_from(up_to.as_millis() / 2).unwrap_or(u64::MAX);
     if half == 0 {
         return Duration::ZERO;

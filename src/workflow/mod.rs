@@ -2,6 +2,8 @@
 //! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all), and
 //! keep doing it with [`Client::watch_conflicts`](crate::Client::watch_conflicts).
 
+mod driver;
+mod outcome;
 mod pacing;
 mod policy;
 mod resolve_all;
@@ -9,7 +11,8 @@ mod scan;
 mod stop;
 mod watch;
 
+pub use outcome::{Outcome, Summary};
 pub use policy::{Decision, Plan, Policy};
-pub use resolve_all::{Outcome, ResolveAll, ResolveStream, Summary, UnknownContacts};
+pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 pub use stop::StopSignal;
 pub use watch::{WatchConflicts, WatchEvent, WatchStream};

@@ -11,13 +11,11 @@
 //! off) calls are not paced at all.
 
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::stop::StopSignal;
+use super::stop::{STOP_CHECK, StopSignal};
 use crate::rate_limit::RateLimit;
 
 /// Waited after a window's reset at least, to absorb millisecond rounding of the header.
@@ -26,8 +24,8 @@ const RESET_GUARD: Duration = Duration::from_millis(5);
 const MAX_JITTER: Duration = Duration::from_millis(40);
 /// How often a caller waiting for the first answer of a window looks again.
 const POLL: Duration = Duration::from_millis(5);
-/// How often a long wait looks at the stop signal.
-const STOP_CHECK: Duration = Duration::from_millis(100);
+/// 429s waited out for one call (a page, a contact) before it is reported failed.
+pub(crate) const MAX_RATE_LIMITED: u32 = 10;
 /// The first back-off when a 429 names a reset that has already passed (a skewed clock).
 const SKEW_BACKOFF: Duration = Duration::from_millis(250);
 
@@ -306,9 +304,8 @@ fn learn(
 
 /// A small random wait past a reset: the guard plus up to [`MAX_JITTER`].
 fn jitter() -> Duration {
-    let random = RandomState::new().build_hasher().finish();
-    let spread = MAX_JITTER.as_millis() as u64;
-    RESET_GUARD + Duration::from_millis(random % spread.max(1))
+    // `retry::jitter` draws below half its bound.
+    RESET_GUARD + crate::retry::jitter(MAX_JITTER * 2)
 }
 
 #[cfg(test)]
@@ -461,7 +458,7 @@ mod tests {
     #[tokio::test]
     async fn calls_that_get_no_answer_after_a_window_ends_do_not_stall_the_run() {
         let pacer = Pacer::new(true, None);
-        let route = "omnichannel/contacts.conflicts";
+        let route = crate::workflow::driver::CONFLICTS_PATH;
         pacer.acquire(route).await.unwrap();
         // A window of 2 that has already ended: the next calls open a fresh one.
         let past = SystemTime::now() - Duration::from_secs(1);

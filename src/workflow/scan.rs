@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use futures_core::Stream;
 
-use super::pacing::{DeadlinePassed, Pacer};
+use super::pacing::{DeadlinePassed, MAX_RATE_LIMITED, Pacer};
 use super::stop::StopSignal;
 use crate::models::{Contact, ContactId};
 use crate::omnichannel::contacts::search::SEARCH_PATH;
@@ -35,8 +35,6 @@ pub(crate) const PAGE_SIZE: usize = 100;
 const OVERLAP: usize = 5;
 /// Steps back allowed in one walk; past this the walk ends and says it is incomplete.
 const MAX_STEP_BACKS: usize = 1000;
-/// 429s waited out for one page before the listing is reported failed.
-const MAX_RATE_LIMITED: u32 = 10;
 
 /// What a walk yields.
 #[derive(Debug)]
@@ -177,12 +175,8 @@ impl crate::Client {
     ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'static {
         use futures_util::StreamExt;
         let pacer = Arc::new(Pacer::new(true, None));
-        let mut listings = vec![false];
-        if unknown == super::UnknownContacts::Include {
-            listings.push(true);
-        }
         let client = self.clone();
-        futures_util::stream::iter(listings)
+        futures_util::stream::iter(unknown.listings())
             .flat_map(move |unknown| {
                 scan(
                     client.search_contacts().unknown(unknown),

@@ -3,6 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The longest single sleep of a wait that a stop signal must end (pacing waits, the
+/// watcher between passes), so a stop is noticed quickly.
+pub(crate) const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Asks a run to stop: it lists no more contacts and starts no more calls, lets the calls
 /// already in flight finish (their outcomes are still yielded), and then ends its stream.
 /// Clones share the flag, so a signal handler can hold one and the run another.

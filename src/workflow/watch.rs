@@ -10,15 +10,13 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
-use super::resolve_all::{Outcome, ResolveAll, ResolveStream, Summary, UnknownContacts};
-use super::stop::StopSignal;
+use super::resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
+use super::stop::{STOP_CHECK, StopSignal};
 use crate::client::Client;
 use crate::models::ContactId;
-
-/// The longest single sleep between passes, so a stop signal is noticed quickly.
-const STOP_CHECK: Duration = Duration::from_millis(50);
 
 /// What a watcher reports.
 ///

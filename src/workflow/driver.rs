@@ -1,0 +1,372 @@
+//! The driver of a [`ResolveAll`] run: walk after walk, triage of each listed contact, and
+//! the resolve calls.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+
+use super::outcome::{Outcome, Status, Summary};
+use super::pacing::{DeadlinePassed, MAX_RATE_LIMITED, Pacer};
+use super::policy::Plan;
+use super::resolve_all::ResolveAll;
+use super::scan::{ScanItem, scan};
+use super::stop::StopSignal;
+use crate::client::{ApiRequest, Client};
+use crate::models::{Contact, ContactId};
+use crate::omnichannel::contacts::ResolveConflictsError;
+use crate::response::{self, Envelope};
+
+/// The resolve route, also the key its rate limit is counted under.
+pub(super) const CONFLICTS_PATH: &str = "omnichannel/contacts.conflicts";
+
+#[derive(Debug, Default)]
+pub(super) struct RunState {
+    /// Per contact id (ids only, never whole contacts).
+    status: HashMap<ContactId, Status>,
+    rounds: u32,
+    left_conflicted: usize,
+    awaiting_human: usize,
+    complete: bool,
+}
+
+impl RunState {
+    pub(super) fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            seen: self.status.len(),
+            rounds: self.rounds,
+            left_conflicted: self.left_conflicted,
+            awaiting_human: self.awaiting_human,
+            complete: self.complete,
+            ..Summary::default()
+        };
+        for status in self.status.values() {
+            match status {
+                Status::Resolved => summary.resolved += 1,
+                Status::PartlyResolved => summary.partly_resolved += 1,
+                Status::Deferred => summary.deferred += 1,
+                Status::Planned => summary.planned += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::Gone => summary.gone += 1,
+                Status::Failed(_) => summary.failed += 1,
+                Status::Abandoned => summary.abandoned += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// What one walk found, beyond the outcomes it yielded.
+#[derive(Debug, Default)]
+struct RoundTally {
+    /// Resolve calls sent.
+    sent: usize,
+    /// Conflicted contacts with something to resolve that this walk did not send.
+    left: usize,
+    /// Conflicted contacts with only fields left for a human.
+    human: usize,
+    /// The walk did not reach the end.
+    incomplete: bool,
+    /// Contacts sent in this walk (ids only).
+    sent_to: std::collections::HashSet<ContactId>,
+}
+
+/// The outcomes of a run: walk after walk, recording each contact's last outcome in
+/// `shared`.
+pub(super) fn outcomes(
+    run: Arc<ResolveAll>,
+    pacer: Arc<Pacer>,
+    shared: Arc<Mutex<RunState>>,
+) -> Pin<Box<dyn Stream<Item = Outcome> + Send>> {
+    let driver = Driver {
+        run,
+        pacer,
+        shared,
+        round: None,
+        finished: false,
+    };
+    Box::pin(futures_util::stream::unfold(
+        driver,
+        |mut driver| async move { driver.next().await.map(|outcome| (outcome, driver)) },
+    ))
+}
+
+/// Runs walk after walk, each a stream of outcomes.
+struct Driver {
+    run: Arc<ResolveAll>,
+    pacer: Arc<Pacer>,
+    shared: Arc<Mutex<RunState>>,
+    round: Option<Round>,
+    finished: bool,
+}
+
+struct Round {
+    outcomes: Pin<Box<dyn Stream<Item = Outcome> + Send>>,
+    tally: Arc<Mutex<RoundTally>>,
+    resolving: bool,
+}
+
+impl Driver {
+    async fn next(&mut self) -> Option<Outcome> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            let Some(round) = &mut self.round else {
+                self.start_round(true);
+                continue;
+            };
+            if let Some(outcome) = round.outcomes.next().await {
+                return Some(outcome);
+            }
+            let resolving = round.resolving;
+            let tally =
+                std::mem::take(&mut *round.tally.lock().unwrap_or_else(PoisonError::into_inner));
+            self.round = None;
+            let mut state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            // A walk that sent nothing saw the state it leaves behind: it is the final check.
+            let last = self.run.dry_run || tally.incomplete || !resolving || tally.sent == 0;
+            if last {
+                state.complete = !tally.incomplete;
+                state.left_conflicted = if self.run.dry_run { 0 } else { tally.left };
+                state.awaiting_human = tally.human;
+                self.finished = true;
+                return None;
+            }
+            // Something was sent: walk again, resolving while rounds remain, else only
+            // counting what is left.
+            let resolve_more = state.rounds < self.run.max_rounds;
+            drop(state);
+            self.start_round(resolve_more);
+        }
+    }
+
+    fn start_round(&mut self, resolving: bool) {
+        self.shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .rounds += 1;
+        let tally = Arc::new(Mutex::new(RoundTally::default()));
+        let outcomes = round(
+            Arc::clone(&self.run),
+            Arc::clone(&self.pacer),
+            Arc::clone(&self.shared),
+            Arc::clone(&tally),
+            resolving,
+        );
+        self.round = Some(Round {
+            outcomes,
+            tally,
+            resolving,
+        });
+    }
+}
+
+/// One walk (both listings when unknown contacts are included): plans each conflicted
+/// contact and, when `resolve`, resolves it.
+fn round(
+    run: Arc<ResolveAll>,
+    pacer: Arc<Pacer>,
+    shared: Arc<Mutex<RunState>>,
+    tally: Arc<Mutex<RoundTally>>,
+    resolve: bool,
+) -> Pin<Box<dyn Stream<Item = Outcome> + Send>> {
+    let scans = run.unknown.listings().into_iter().map({
+        let run = Arc::clone(&run);
+        let pacer = Arc::clone(&pacer);
+        move |unknown| {
+            let mut search = run.client.search_contacts().unknown(unknown);
+            if let Some(text) = &run.search_text {
+                search = search.search_text(text.clone());
+            }
+            scan(search, Arc::clone(&pacer), run.stop.clone())
+        }
+    });
+    let items = futures_util::stream::iter(scans).flatten();
+    let concurrency = run.concurrency;
+    let stream = items
+        .filter_map(move |item| {
+            let step = triage(&run, &shared, &tally, item, resolve);
+            let run = Arc::clone(&run);
+            let pacer = Arc::clone(&pacer);
+            let shared = Arc::clone(&shared);
+            std::future::ready(step.map(|step| {
+                let work: Pin<Box<dyn std::future::Future<Output = Option<Outcome>> + Send>> =
+                    match step {
+                        Step::Report(outcome) => Box::pin(std::future::ready(outcome)),
+                        Step::Send(plan) => Box::pin(async move {
+                            let outcome = send(&run.client, &pacer, plan).await;
+                            record(&shared, &outcome);
+                            Some(outcome)
+                        }),
+                    };
+                work
+            }))
+        })
+        .buffer_unordered(concurrency)
+        .filter_map(std::future::ready);
+    Box::pin(stream)
+}
+
+enum Step {
+    /// Yield this (already recorded) outcome, or nothing.
+    Report(Option<Outcome>),
+    /// Resolve this plan.
+    Send(Plan),
+}
+
+/// Decides what to do with one listed item, counting it in the walk's tally.
+fn triage(
+    run: &ResolveAll,
+    shared: &Mutex<RunState>,
+    tally: &Mutex<RoundTally>,
+    item: ScanItem,
+    resolve: bool,
+) -> Option<Step> {
+    let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
+    let contact = match item {
+        ScanItem::Contact(contact) => contact,
+        ScanItem::Failed(error) => {
+            tally.incomplete = true;
+            return Some(Step::Report(Some(Outcome::ListingFailed(error))));
+        }
+        ScanItem::Incomplete => {
+            tally.incomplete = true;
+            return None;
+        }
+    };
+    if !contact.has_conflicts() {
+        return None;
+    }
+    let plan = run.policy.plan(&contact);
+    let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous = state.status.get(&contact.id).copied();
+    if !plan.is_actionable() {
+        // Left on purpose, it waits for a human; a decision that cannot be carried out is a
+        // contact left conflicted, which the summary must not call clean.
+        if plan.left_only_on_purpose() {
+            tally.human += 1;
+        } else {
+            tally.left += 1;
+        }
+        if previous.is_none() {
+            state.status.insert(contact.id.clone(), Status::Deferred);
+            return Some(Step::Report(Some(Outcome::Deferred { plan })));
+        }
+        return None;
+    }
+    if run.dry_run {
+        state.status.insert(contact.id.clone(), Status::Planned);
+        return Some(Step::Report(Some(Outcome::Planned { plan })));
+    }
+    let retry_forbidden = matches!(previous, Some(Status::Failed(false)));
+    if !resolve || retry_forbidden || run.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+        tally.left += 1;
+        return None;
+    }
+    if !tally.sent_to.insert(contact.id.clone()) {
+        // Met twice in one walk (in both listings, after a write flipped `unknown`).
+        return None;
+    }
+    tally.sent += 1;
+    Some(Step::Send(plan))
+}
+
+fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
+    let status = match outcome {
+        Outcome::Resolved { .. } => Status::Resolved,
+        Outcome::PartlyResolved { .. } => Status::PartlyResolved,
+        Outcome::Skipped { .. } => Status::Skipped,
+        Outcome::Gone { .. } => Status::Gone,
+        Outcome::Failed { error, .. } => Status::Failed(error.is_retryable()),
+        Outcome::Abandoned { .. } => Status::Abandoned,
+        _ => return,
+    };
+    if let Some(id) = outcome.contact_id() {
+        shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .status
+            .insert(id.clone(), status);
+    }
+}
+
+/// Sends one plan, paced, waiting out 429s.
+async fn send(client: &Client, pacer: &Pacer, plan: Plan) -> Outcome {
+    let mut refused = 0;
+    loop {
+        if let Err(DeadlinePassed) = pacer.acquire(CONFLICTS_PATH).await {
+            return Outcome::Abandoned {
+                contact_id: plan.contact_id,
+            };
+        }
+        let result = send_once(client, pacer, &plan).await;
+        match result {
+            Ok(contact) if contact.has_conflicts() => {
+                return Outcome::PartlyResolved {
+                    plan,
+                    contact: Box::new(contact),
+                };
+            }
+            Ok(contact) => {
+                return Outcome::Resolved {
+                    plan,
+                    contact: Box::new(contact),
+                };
+            }
+            Err(ResolveConflictsError::NoConflicts { .. }) => {
+                return Outcome::Skipped {
+                    contact_id: plan.contact_id,
+                };
+            }
+            Err(ResolveConflictsError::ContactNotFound { .. }) => {
+                return Outcome::Gone {
+                    contact_id: plan.contact_id,
+                };
+            }
+            Err(ResolveConflictsError::RateLimited { .. }) if refused < MAX_RATE_LIMITED => {
+                refused += 1;
+                tracing::debug!(contact = %plan.contact_id, "rate limited; waiting for the reset");
+            }
+            Err(error) => {
+                return Outcome::Failed {
+                    contact_id: plan.contact_id,
+                    error,
+                };
+            }
+        }
+    }
+}
+
+/// One resolve call, feeding the answer's rate-limit headers to the pacer.
+async fn send_once(
+    client: &Client,
+    pacer: &Pacer,
+    plan: &Plan,
+) -> Result<Contact, ResolveConflictsError> {
+    let body = match plan.request(client).to_json() {
+        Ok(body) => body,
+        Err(error) => {
+            pacer.no_answer(CONFLICTS_PATH);
+            return Err(error.into());
+        }
+    };
+    let answer = match client
+        .execute(ApiRequest::post(CONFLICTS_PATH, body.into_bytes()))
+        .await
+    {
+        Ok(answer) => answer,
+        Err(error) => {
+            pacer.no_answer(CONFLICTS_PATH);
+            return Err(error.into());
+        }
+    };
+    pacer.observe(
+        CONFLICTS_PATH,
+        answer.rate_limit,
+        answer.status.as_u16() == 429,
+    );
+    response::decode::<Envelope<Contact>, ResolveConflictsError>(answer).map(|e| e.result)
+}
