@@ -333,7 +333,10 @@ mod tests {
     #[test]
     fn the_back_off_doubles_is_capped_and_respects_the_servers_blocks() {
         let first = FIRST_BACKOFF;
-        assert_eq!(after(&["totp-invalid"]).backoff(first), Duration::from_secs(1));
+        assert_eq!(
+            after(&["totp-invalid"]).backoff(first),
+            Duration::from_secs(1)
+        );
         assert_eq!(
             after(&["totp-invalid"; 3]).backoff(first),
             Duration::from_secs(4)
@@ -362,7 +365,10 @@ mod tests {
                 .iter()
                 .filter(|t| **t < *start + Duration::from_secs(300))
                 .count();
-            assert!(within < 10, "{within} failures within 5 minutes from {start:?}");
+            assert!(
+                within < 10,
+                "{within} failures within 5 minutes from {start:?}"
+            );
         }
     }
 }

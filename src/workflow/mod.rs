@@ -15,4 +15,7 @@ pub use outcome::{Outcome, Summary};
 pub use policy::{Decision, Plan, Policy};
 pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 pub use stop::StopSignal;
+/// The tokio-util token [`StopSignal`] wraps, re-exported so yours is always of the same
+/// version.
+pub use tokio_util::sync::CancellationToken;
 pub use watch::{WatchConflicts, WatchEvent, WatchStream};

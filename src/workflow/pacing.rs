@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::stop::{STOP_CHECK, StopSignal};
+use super::stop::{StopSignal, sleep_unless_stopped};
 use crate::rate_limit::RateLimit;
 
 /// Waited after a window's reset at least, to absorb millisecond rounding of the header.
@@ -113,8 +113,8 @@ impl Pacer {
             {
                 return Err(DeadlinePassed);
             }
-            // In slices, so that a stop signal ends the wait promptly.
-            tokio::time::sleep(wait.min(STOP_CHECK)).await;
+            // A stop signal ends the wait at once (the loop then sees it).
+            sleep_unless_stopped(wait, self.stop.as_ref()).await;
         }
     }
 

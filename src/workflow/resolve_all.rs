@@ -228,6 +228,8 @@ impl ResolveAll {
 
     /// Stops the run early when `stop` is raised: no more listing or new calls, in-flight
     /// calls finish and are yielded, then the stream ends (the summary says incomplete).
+    /// Takes a [`StopSignal`] or a tokio-util [`CancellationToken`](super::CancellationToken)
+    /// (or a reference to either); waits end the moment it is raised.
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
@@ -236,8 +238,8 @@ impl ResolveAll {
     /// let run = client.resolve_all(Policy::keep_current()).stop_signal(&stop);
     /// # let _ = run; }
     /// ```
-    pub fn stop_signal(mut self, stop: &StopSignal) -> Self {
-        self.stop = Some(stop.clone());
+    pub fn stop_signal(mut self, stop: impl Into<StopSignal>) -> Self {
+        self.stop = Some(stop.into());
         self
     }
 

@@ -1,54 +1,111 @@
-//! A cheap, cloneable "stop when you can" flag for long runs and watchers.
+//! Stopping long runs and watchers: a [`StopSignal`] wraps tokio-util's `CancellationToken`,
+//! so a run wakes the moment it is raised instead of polling a flag.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-/// The longest single sleep of a wait that a stop signal must end (pacing waits, the
-/// watcher between passes), so a stop is noticed quickly.
-pub(crate) const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+use tokio_util::sync::CancellationToken;
 
 /// Asks a run to stop: it lists no more contacts and starts no more calls, lets the calls
 /// already in flight finish (their outcomes are still yielded), and then ends its stream.
-/// Clones share the flag, so a signal handler can hold one and the run another.
+/// Clones share the signal, so a signal handler can hold one and the run another.
+///
+/// It is a [`CancellationToken`]: build one from the token your program already passes
+/// around (`StopSignal::from(token)`), or hand [`StopSignal::token`] to code that expects
+/// one. Waits inside a run (pacing, the watcher's interval) end as soon as it is raised.
 ///
 /// ```
 /// use rocketchat_omnichannel::workflow::StopSignal;
-/// let stop = StopSignal::new();
-/// let handler_copy = stop.clone();
-/// handler_copy.stop();
+/// use tokio_util::sync::CancellationToken;
+///
+/// let shutdown = CancellationToken::new();
+/// let stop = StopSignal::from(shutdown.clone());
+/// shutdown.cancel();
 /// assert!(stop.is_stopped());
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct StopSignal(Arc<AtomicBool>);
+pub struct StopSignal(CancellationToken);
 
 impl StopSignal {
     /// A signal not yet raised.
-    ///
-    /// ```
-    /// assert!(!rocketchat_omnichannel::workflow::StopSignal::new().is_stopped());
-    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Raises the signal; idempotent.
-    ///
-    /// ```
-    /// let stop = rocketchat_omnichannel::workflow::StopSignal::new();
-    /// stop.stop();
-    /// stop.stop();
-    /// assert!(stop.is_stopped());
-    /// ```
     pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancel();
     }
 
     /// Whether the signal was raised.
+    pub fn is_stopped(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    /// The token behind the signal: cancelling it raises the signal, and the other way round.
+    pub fn token(&self) -> &CancellationToken {
+        &self.0
+    }
+
+    /// Resolves when the signal is raised.
     ///
     /// ```
-    /// assert!(!rocketchat_omnichannel::workflow::StopSignal::default().is_stopped());
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let stop = rocketchat_omnichannel::workflow::StopSignal::new();
+    /// let raiser = stop.clone();
+    /// tokio::spawn(async move { raiser.stop() });
+    /// stop.stopped().await;
+    /// # }
     /// ```
-    pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+    pub async fn stopped(&self) {
+        self.0.cancelled().await;
+    }
+}
+
+impl From<CancellationToken> for StopSignal {
+    fn from(token: CancellationToken) -> Self {
+        Self(token)
+    }
+}
+
+impl From<&CancellationToken> for StopSignal {
+    fn from(token: &CancellationToken) -> Self {
+        Self(token.clone())
+    }
+}
+
+impl From<&StopSignal> for StopSignal {
+    fn from(stop: &StopSignal) -> Self {
+        stop.clone()
+    }
+}
+
+/// Sleeps for `wait`, or less when `stop` is raised first; `true` when it was.
+pub(crate) async fn sleep_unless_stopped(wait: Duration, stop: Option<&StopSignal>) -> bool {
+    match stop {
+        Some(stop) => tokio::time::timeout(wait, stop.stopped()).await.is_ok(),
+        None => {
+            tokio::time::sleep(wait).await;
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_raised_signal_ends_a_long_sleep_at_once() {
+        let stop = StopSignal::new();
+        let raiser = stop.clone();
+        let started = std::time::Instant::now();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            raiser.token().cancel();
+        });
+        assert!(sleep_unless_stopped(Duration::from_secs(600), Some(&stop)).await);
+        assert!(started.elapsed() < Duration::from_secs(60));
+        assert!(!sleep_unless_stopped(Duration::from_millis(1), None).await);
     }
 }

@@ -14,7 +14,7 @@ use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
 use super::resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
-use super::stop::{STOP_CHECK, StopSignal};
+use super::stop::{StopSignal, sleep_unless_stopped};
 use crate::client::Client;
 use crate::models::ContactId;
 
@@ -171,7 +171,8 @@ impl WatchConflicts {
 
     /// Stops when `stop` is raised: the pass under way lists no more contacts and sends no
     /// new calls, the calls in flight finish and are yielded with the pass's summary, and
-    /// the stream ends. A watcher asleep between passes ends at once.
+    /// the stream ends. A watcher asleep between passes ends at once. Takes a [`StopSignal`]
+    /// or a tokio-util [`CancellationToken`](super::CancellationToken) (or a reference).
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
@@ -181,8 +182,8 @@ impl WatchConflicts {
     /// // later, from a signal handler: stop.stop();
     /// # let _ = watcher; }
     /// ```
-    pub fn stop_signal(mut self, stop: &StopSignal) -> Self {
-        self.stop = stop.clone();
+    pub fn stop_signal(mut self, stop: impl Into<StopSignal>) -> Self {
+        self.stop = stop.into();
         self
     }
 
@@ -296,20 +297,8 @@ impl Watch {
     }
 }
 
-/// Sleeps for `interval`, waking early when `stop` is raised.
+/// Sleeps for `interval`, waking the moment `stop` is raised (no polling). An interval too
+/// long to represent waits for the stop signal alone.
 async fn sleep(interval: Duration, stop: &StopSignal) {
-    let Some(until) = tokio::time::Instant::now().checked_add(interval) else {
-        // An interval too long to represent: wait for the stop signal alone.
-        while !stop.is_stopped() {
-            tokio::time::sleep(STOP_CHECK).await;
-        }
-        return;
-    };
-    while !stop.is_stopped() {
-        let now = tokio::time::Instant::now();
-        if now >= until {
-            return;
-        }
-        tokio::time::sleep((until - now).min(STOP_CHECK)).await;
-    }
+    sleep_unless_stopped(interval, Some(stop)).await;
 }
