@@ -387,8 +387,9 @@ async fn concurrent_logins_and_logouts_leave_no_token_alive_but_the_current_one(
     }
 }
 
-#[tokio::test]
-async fn a_refused_relogin_is_tried_once_not_by_every_waiting_call() {
+/// The first login works and its token then expires; the password is changed meanwhile, so
+/// every further login is refused.
+async fn password_changed_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/v1/login"))
@@ -406,6 +407,12 @@ async fn a_refused_relogin_is_tried_once_not_by_every_waiting_call() {
         .mount(&server)
         .await;
     mount_me(&server, "old-token", expired()).await;
+    server
+}
+
+#[tokio::test]
+async fn a_refused_relogin_is_tried_once_not_by_every_waiting_call() {
+    let server = password_changed_server().await;
     let client = Client::builder(server.uri()).build().unwrap();
     client.login("agent1", "secret").await.unwrap();
 
@@ -491,28 +498,13 @@ async fn resuming_the_current_token_keeps_it_alive() {
 
 #[tokio::test]
 async fn a_failed_logout_keeps_a_refused_session_refused() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/login"))
-        .respond_with(login_answer("old-token"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/login"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            r#"{"success":false,"status":"error","error":"Unauthorized","message":"Unauthorized"}"#,
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
+    let server = password_changed_server().await;
     // The logout cannot get through (a proxy answers 502), so the session is kept.
     Mock::given(method("POST"))
         .and(path("/api/v1/logout"))
         .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
         .mount(&server)
         .await;
-    mount_me(&server, "old-token", expired()).await;
     let client = Client::builder(server.uri()).build().unwrap();
     client.login("agent1", "secret").await.unwrap();
     let _ = client.me().await.unwrap_err();
