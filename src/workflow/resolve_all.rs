@@ -298,6 +298,7 @@ impl ResolveAll {
         ResolveStream {
             inner: stream,
             shared,
+            rate_limited_before: pacer.rate_limited(),
             pacer,
         }
     }
@@ -309,6 +310,9 @@ pub struct ResolveStream {
     inner: Pin<Box<dyn Stream<Item = Outcome> + Send>>,
     shared: Arc<Mutex<RunState>>,
     pacer: Arc<Pacer>,
+    /// The pacer's 429 count when this run started: a watcher shares one pacer across its
+    /// passes, and each pass reports only its own.
+    rate_limited_before: u64,
 }
 
 impl std::fmt::Debug for ResolveStream {
@@ -332,7 +336,10 @@ impl ResolveStream {
     pub fn summary(&self) -> Summary {
         let state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
         let mut summary = state.summary();
-        summary.rate_limited = self.pacer.rate_limited();
+        summary.rate_limited = self
+            .pacer
+            .rate_limited()
+            .saturating_sub(self.rate_limited_before);
         summary
     }
 }

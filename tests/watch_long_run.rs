@@ -1,5 +1,6 @@
-//! A tokio-util `CancellationToken` stops a watcher asleep between passes at once: the
-//! wait is woken by the token, not found by polling.
+//! A watcher that runs for weeks: a tokio-util `CancellationToken` stops it at once while it
+//! sleeps between passes (the wait is woken by the token, not found by polling), and each
+//! pass reports its own figures.
 
 use std::time::{Duration, Instant};
 
@@ -40,4 +41,35 @@ async fn cancelling_the_token_ends_a_watcher_between_passes() {
         "no second pass after the cancel"
     );
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// A watcher shares one pacer across its passes; each pass's summary counts its own 429s.
+#[tokio::test]
+async fn each_pass_counts_only_its_own_rate_limited_answers() {
+    use rocketchat_omnichannel::testing::Fault;
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let client = fake.client_for(&DemoData::AGENT_ID.into()).unwrap();
+    // The first request of the first pass is refused once, as Rocket.Chat refuses it.
+    fake.inject_faults(
+        1,
+        Fault::status(
+            429,
+            r#"{"success":false,"error":"Error, too many requests. Please slow down. You must wait 1 seconds before trying this endpoint again. [error-too-many-requests]"}"#,
+        ),
+    );
+    let events: Vec<_> = client
+        .watch_conflicts(Policy::keep_current())
+        .interval(Duration::from_millis(10))
+        .passes(2)
+        .into_stream()
+        .collect()
+        .await;
+    let passes: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::PassFinished { summary, .. } => Some(summary.rate_limited),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(passes, [1, 0], "per pass, not since the watcher started");
 }
