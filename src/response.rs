@@ -19,6 +19,28 @@ pub(crate) struct RawResponse {
     pub(crate) endpoint: Option<Endpoint>,
 }
 
+/// What one call told the rate-limit pacing besides its result: nothing when no answer came
+/// (a transport failure, or input refused before sending), else the answer's status and
+/// rate-limit headers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Observed {
+    NoAnswer,
+    Answer {
+        status: StatusCode,
+        rate_limit: Option<RateLimit>,
+    },
+}
+
+impl Observed {
+    /// What `response` tells the pacing.
+    pub(crate) fn of(response: &RawResponse) -> Self {
+        Self::Answer {
+            status: response.status,
+            rate_limit: response.rate_limit,
+        }
+    }
+}
+
 /// Lets the shared decode step build an operation's typed error from an error answer.
 pub(crate) trait FromApiError: From<Error> {
     fn from_api_error(response: ApiError) -> Self;

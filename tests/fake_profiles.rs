@@ -111,3 +111,38 @@ fn route_missing(error: &DeleteContactError) -> bool {
     matches!(error, DeleteContactError::Other(inner)
         if matches!(inner.kind(), rocketchat_omnichannel::ErrorKind::EndpointMissing { .. }))
 }
+
+/// The bulk run sends through the single call's request, so a server without the route is
+/// diagnosed by version in `resolve_all` too (it used to be a bare 404 per contact).
+#[tokio::test]
+async fn resolve_all_on_7_6_names_the_missing_route_and_its_version() {
+    let (fake, client) = fake("7.6.0").await;
+    let id = fake.add_contact_named("Jane Doe");
+    fake.merge_visitor(&id, Visitor::new().name("Jane D."));
+    let outcomes: Vec<rocketchat_omnichannel::workflow::Outcome> =
+        futures_util::StreamExt::collect(
+            client
+                .resolve_all(rocketchat_omnichannel::workflow::Policy::take_latest())
+                .into_stream(),
+        )
+        .await;
+    let failure = outcomes
+        .iter()
+        .find_map(|o| match o {
+            rocketchat_omnichannel::workflow::Outcome::Failed { error, .. } => Some(error),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{outcomes:?}"));
+    match failure {
+        ResolveConflictsError::Other(inner) => match inner.kind() {
+            rocketchat_omnichannel::ErrorKind::EndpointMissing {
+                endpoint, since, ..
+            } => {
+                assert_eq!(*endpoint, "omnichannel/contacts.conflicts");
+                assert_eq!(*since, "7.7.0");
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}

@@ -162,6 +162,33 @@ impl ApiError {
         self.fields()?.error_type.as_deref()
     }
 
+    /// The machine-readable code of the error, wherever the server put it: `errorType`, else
+    /// the `[code]` at the end of `error`, else `error` itself when it is one word
+    /// (`error-contact-not-found`). Lets a program match on one string whatever the route.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::ApiError;
+    /// let typed = ApiError::from_parts(400, r#"{"error":"bad [invalid-params]","errorType":"invalid-params"}"#);
+    /// let suffixed = ApiError::from_parts(403, r#"{"error":"User does not have the permissions required for this action [error-unauthorized]"}"#);
+    /// let bare = ApiError::from_parts(400, r#"{"error":"error-contact-not-found"}"#);
+    /// assert_eq!(typed.code(), Some("invalid-params"));
+    /// assert_eq!(suffixed.code(), Some("error-unauthorized"));
+    /// assert_eq!(bare.code(), Some("error-contact-not-found"));
+    /// assert_eq!(ApiError::from_parts(400, r#"{"error":"Something went wrong"}"#).code(), None);
+    /// ```
+    pub fn code(&self) -> Option<&str> {
+        if let Some(error_type) = self.error_type() {
+            return Some(error_type);
+        }
+        let error = self.error()?.trim();
+        if let Some(inner) = error.strip_suffix(']')
+            && let Some(open) = inner.rfind(" [")
+        {
+            return Some(&inner[open + 2..]);
+        }
+        (!error.is_empty() && !error.contains(char::is_whitespace)).then_some(error)
+    }
+
     /// The body's `message` field, sent by login and 401 answers.
     ///
     /// ```

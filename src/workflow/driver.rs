@@ -9,18 +9,15 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::outcome::{Outcome, Status, Summary};
-use super::pacing::{DeadlinePassed, MAX_RATE_LIMITED, Pacer};
+use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::policy::Plan;
 use super::resolve_all::ResolveAll;
 use super::scan::{ScanItem, scan};
 use super::stop::StopSignal;
-use crate::client::{ApiRequest, Client};
-use crate::models::{Contact, ContactId};
+use crate::client::Client;
+use crate::models::ContactId;
 use crate::omnichannel::contacts::ResolveConflictsError;
-use crate::response::{self, Envelope};
-
-/// The resolve route, also the key its rate limit is counted under.
-pub(super) const CONFLICTS_PATH: &str = "omnichannel/contacts.conflicts";
+use crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
 
 #[derive(Debug, Default)]
 pub(super) struct RunState {
@@ -295,78 +292,23 @@ fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
 
 /// Sends one plan, paced, waiting out 429s.
 async fn send(client: &Client, pacer: &Pacer, plan: Plan) -> Outcome {
-    let mut refused = 0;
-    loop {
-        if let Err(DeadlinePassed) = pacer.acquire(CONFLICTS_PATH).await {
-            return Outcome::Abandoned {
-                contact_id: plan.contact_id,
-            };
-        }
-        let result = send_once(client, pacer, &plan).await;
-        match result {
-            Ok(contact) if contact.has_conflicts() => {
-                return Outcome::PartlyResolved {
-                    plan,
-                    contact: Box::new(contact),
-                };
-            }
-            Ok(contact) => {
-                return Outcome::Resolved {
-                    plan,
-                    contact: Box::new(contact),
-                };
-            }
-            Err(ResolveConflictsError::NoConflicts { .. }) => {
-                return Outcome::Skipped {
-                    contact_id: plan.contact_id,
-                };
-            }
-            Err(ResolveConflictsError::ContactNotFound { .. }) => {
-                return Outcome::Gone {
-                    contact_id: plan.contact_id,
-                };
-            }
-            Err(ResolveConflictsError::RateLimited { .. }) if refused < MAX_RATE_LIMITED => {
-                refused += 1;
-                tracing::debug!(contact = %plan.contact_id, "rate limited; waiting for the reset");
-            }
-            Err(error) => {
-                return Outcome::Failed {
-                    contact_id: plan.contact_id,
-                    error,
-                };
-            }
-        }
+    let result = paced(pacer, CONFLICTS_PATH, || {
+        plan.request(client).send_observed()
+    })
+    .await;
+    let contact_id = plan.contact_id.clone();
+    match result {
+        Err(DeadlinePassed) => Outcome::Abandoned { contact_id },
+        Ok(Ok(contact)) if contact.has_conflicts() => Outcome::PartlyResolved {
+            plan,
+            contact: Box::new(contact),
+        },
+        Ok(Ok(contact)) => Outcome::Resolved {
+            plan,
+            contact: Box::new(contact),
+        },
+        Ok(Err(ResolveConflictsError::NoConflicts { .. })) => Outcome::Skipped { contact_id },
+        Ok(Err(ResolveConflictsError::ContactNotFound { .. })) => Outcome::Gone { contact_id },
+        Ok(Err(error)) => Outcome::Failed { contact_id, error },
     }
-}
-
-/// One resolve call, feeding the answer's rate-limit headers to the pacer.
-async fn send_once(
-    client: &Client,
-    pacer: &Pacer,
-    plan: &Plan,
-) -> Result<Contact, ResolveConflictsError> {
-    let body = match plan.request(client).to_json() {
-        Ok(body) => body,
-        Err(error) => {
-            pacer.no_answer(CONFLICTS_PATH);
-            return Err(error.into());
-        }
-    };
-    let answer = match client
-        .execute(ApiRequest::post(CONFLICTS_PATH, body.into_bytes()))
-        .await
-    {
-        Ok(answer) => answer,
-        Err(error) => {
-            pacer.no_answer(CONFLICTS_PATH);
-            return Err(error.into());
-        }
-    };
-    pacer.observe(
-        CONFLICTS_PATH,
-        answer.rate_limit,
-        answer.status.as_u16() == 429,
-    );
-    response::decode::<Envelope<Contact>, ResolveConflictsError>(answer).map(|e| e.result)
 }

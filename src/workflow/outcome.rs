@@ -1,5 +1,12 @@
 //! What can happen to a contact in a run ([`Outcome`]), and the figures of a run
-//! ([`Summary`]): the one list of outcomes.
+//! ([`Summary`]): the one list of outcomes. Their JSON (what `rocketchat-contacts --output
+//! json` prints) and their text are defined here, next to the variants, so a new outcome is
+//! added in one file.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::models::{Contact, ContactId};
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContactsError};
@@ -7,6 +14,33 @@ use crate::omnichannel::contacts::{ResolveConflictsError, SearchContactsError};
 use super::policy::Plan;
 
 /// What happened to one contact.
+///
+/// `Debug` shows ids and counts, never whole contacts, so a log line stays short. `Display`
+/// is the line `rocketchat-contacts` prints for it.
+///
+/// # JSON
+/// An outcome serialises as one object (stable within a major version; new keys may be
+/// added):
+///
+/// | key | present for | value |
+/// |---|---|---|
+/// | `outcome` | all | `resolved`, `partly_resolved`, `planned`, `deferred`, `skipped`, `gone`, `failed`, `abandoned`, `listing_failed` |
+/// | `contactId` | all but `listing_failed` | the contact's id |
+/// | `set` | `resolved`, `partly_resolved`, `planned`, `deferred` | object: field (`name`, `manager`, `customFields.KEY`, as `--leave` spells them) → value written |
+/// | `leftForAHuman` | same | array of field paths the policy left |
+/// | `wipeConflicts` | same | whether the request clears every conflict entry |
+/// | `contact` | `resolved`, `partly_resolved` | the contact as the server returned it (its own JSON) |
+/// | `error` | `failed`, `listing_failed` | the error's message |
+/// | `status` | same, when the server answered | the HTTP status |
+/// | `code` | same, when the server named one | [`ApiError::code`](crate::ApiError::code), e.g. `error-contact-not-found` |
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::Outcome;
+/// let gone = Outcome::Gone { contact_id: "c1".into() };
+/// assert_eq!(serde_json::to_string(&gone)?, r#"{"outcome":"gone","contactId":"c1"}"#);
+/// assert_eq!(gone.to_string(), "gone c1: deleted during the run");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 ///
 /// ```
 /// use rocketchat_omnichannel::workflow::Outcome;
@@ -23,7 +57,6 @@ use super::policy::Plan;
 /// }
 /// # let _ = describe;
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome {
     /// The plan was carried out and the contact has no conflicts left; `contact` is the
@@ -119,6 +152,182 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// The name of the variant as the JSON's `outcome` key spells it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Resolved { .. } => "resolved",
+            Self::PartlyResolved { .. } => "partly_resolved",
+            Self::Planned { .. } => "planned",
+            Self::Deferred { .. } => "deferred",
+            Self::Skipped { .. } => "skipped",
+            Self::Gone { .. } => "gone",
+            Self::Failed { .. } => "failed",
+            Self::Abandoned { .. } => "abandoned",
+            Self::ListingFailed(_) => "listing_failed",
+        }
+    }
+
+    fn plan(&self) -> Option<&Plan> {
+        match self {
+            Self::Resolved { plan, .. }
+            | Self::PartlyResolved { plan, .. }
+            | Self::Planned { plan }
+            | Self::Deferred { plan } => Some(plan),
+            _ => None,
+        }
+    }
+
+    fn contact(&self) -> Option<&Contact> {
+        match self {
+            Self::Resolved { contact, .. } | Self::PartlyResolved { contact, .. } => Some(contact),
+            _ => None,
+        }
+    }
+
+    /// The error's message, status and error type, for failures.
+    fn error(&self) -> Option<(String, Option<u16>, Option<&str>)> {
+        match self {
+            Self::Failed { error, .. } => Some((
+                error.to_string(),
+                error.status().map(|s| s.as_u16()),
+                error.response().and_then(crate::ApiError::code),
+            )),
+            Self::ListingFailed(error) => Some((
+                error.to_string(),
+                error.status().map(|s| s.as_u16()),
+                error.response().and_then(crate::ApiError::code),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The values a plan writes, as a JSON object by field path.
+struct Changes<'a>(&'a Plan);
+
+impl Serialize for Changes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .changes()
+                .map(|(field, value)| (field.to_string(), value)),
+        )
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("outcome", self.kind())?;
+        if let Some(id) = self.contact_id() {
+            map.serialize_entry("contactId", id)?;
+        }
+        if let Some(plan) = self.plan() {
+            map.serialize_entry("set", &Changes(plan))?;
+            let left: Vec<String> = plan.left().map(ToString::to_string).collect();
+            map.serialize_entry("leftForAHuman", &left)?;
+            map.serialize_entry("wipeConflicts", &plan.wipes())?;
+        }
+        if let Some(contact) = self.contact() {
+            map.serialize_entry("contact", contact)?;
+        }
+        if let Some((message, status, error_type)) = self.error() {
+            map.serialize_entry("error", &message)?;
+            if let Some(status) = status {
+                map.serialize_entry("status", &status)?;
+            }
+            if let Some(error_type) = error_type {
+                map.serialize_entry("code", error_type)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Ids and counts only: a contact's channels and fields would make every log line KBs long.
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct(self.kind());
+        if let Some(id) = self.contact_id() {
+            out.field("contact_id", id);
+        }
+        if let Some(plan) = self.plan() {
+            out.field("changes", &plan.changes().count())
+                .field("left", &plan.left().count())
+                .field("wipes", &plan.wipes());
+        }
+        if let Some(contact) = self.contact() {
+            out.field("conflicts_left", &contact.conflicts().len());
+        }
+        match self {
+            Self::Failed { error, .. } => out.field("error", error),
+            Self::ListingFailed(error) => out.field("error", error),
+            _ => &mut out,
+        };
+        out.finish()
+    }
+}
+
+/// What a plan does, in words: `set name=Jane; left for a human: contactManager`.
+struct Describe<'a>(&'a Plan);
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut changes = self.0.changes().peekable();
+        if changes.peek().is_none() {
+            f.write_str("keep current values")?;
+        } else {
+            f.write_str("set ")?;
+            for (i, (field, value)) in changes.enumerate() {
+                let separator = if i == 0 { "" } else { ", " };
+                match value {
+                    serde_json::Value::String(text) => write!(f, "{separator}{field}={text}")?,
+                    other => write!(f, "{separator}{field}={other}")?,
+                }
+            }
+        }
+        for (i, field) in self.0.left().enumerate() {
+            let separator = if i == 0 { "; left for a human: " } else { ", " };
+            write!(f, "{separator}{field}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The line `rocketchat-contacts` prints for the outcome.
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Resolved { plan, .. } => {
+                write!(f, "resolved {}: {}", plan.contact_id, Describe(plan))
+            }
+            Self::PartlyResolved { plan, .. } => {
+                write!(f, "partly resolved {}: {}", plan.contact_id, Describe(plan))
+            }
+            Self::Planned { plan } => {
+                write!(f, "would resolve {}: {}", plan.contact_id, Describe(plan))
+            }
+            Self::Deferred { plan } => {
+                write!(
+                    f,
+                    "left for a human {}: {}",
+                    plan.contact_id,
+                    Describe(plan)
+                )
+            }
+            Self::Skipped { contact_id } => write!(f, "skipped {contact_id}: no conflicts left"),
+            Self::Gone { contact_id } => write!(f, "gone {contact_id}: deleted during the run"),
+            Self::Failed { contact_id, error } => write!(f, "failed {contact_id}: {error}"),
+            Self::Abandoned { contact_id } => write!(
+                f,
+                "abandoned {contact_id}: not sent (the run's deadline passed or it was stopped)"
+            ),
+            Self::ListingFailed(error) => write!(f, "could not list contacts: {error}"),
+        }
+    }
+}
+
 /// The figures of a run. Every conflicted contact the run met is counted once, by its last
 /// outcome, so `resolved + partly_resolved + deferred + planned + skipped + gone + failed +
 /// abandoned == seen`.
@@ -135,6 +344,21 @@ impl Outcome {
 /// assert_eq!((summary.seen, summary.resolved, summary.left_conflicted), (3, 3, 0));
 /// assert!(summary.is_clean());
 /// # Ok(()) }
+/// ```
+///
+/// # JSON and text
+/// A summary serialises as an object with the fields below in camelCase (`seen`,
+/// `partlyResolved`, `leftConflicted`, `rateLimited`, …); new keys may be added. `Display`
+/// is the one-line summary `rocketchat-contacts` prints. Neither shows a figure the run did
+/// not measure: when the final check was incomplete, `leftConflicted` is `null` in JSON and
+/// the line says it is unknown.
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::Summary;
+/// let unfinished = Summary::default();
+/// assert_eq!(serde_json::to_value(&unfinished)?["leftConflicted"], serde_json::Value::Null);
+/// assert!(unfinished.to_string().ends_with("left conflicted: unknown (final check incomplete)"));
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -158,7 +382,8 @@ pub struct Summary {
     /// Not sent because the deadline passed.
     pub abandoned: usize,
     /// Contacts still holding conflicts the policy would resolve, found by the final check
-    /// (0 for dry runs, which make no check). Only exact when `complete` is true.
+    /// (0 for dry runs, which make no check). Only exact when `complete` is true (and
+    /// serialised as `null` when it is not).
     pub left_conflicted: usize,
     /// Contacts whose only remaining conflicts are fields the policy leaves for a human.
     pub awaiting_human: usize,
@@ -181,6 +406,53 @@ impl Summary {
     /// ```
     pub fn is_clean(&self) -> bool {
         self.complete && self.left_conflicted == 0 && self.failed == 0 && self.abandoned == 0
+    }
+}
+
+/// Written out rather than derived: `leftConflicted` depends on `complete`.
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Summary", 14)?;
+        out.serialize_field("seen", &self.seen)?;
+        out.serialize_field("resolved", &self.resolved)?;
+        out.serialize_field("partlyResolved", &self.partly_resolved)?;
+        out.serialize_field("deferred", &self.deferred)?;
+        out.serialize_field("planned", &self.planned)?;
+        out.serialize_field("skipped", &self.skipped)?;
+        out.serialize_field("gone", &self.gone)?;
+        out.serialize_field("failed", &self.failed)?;
+        out.serialize_field("abandoned", &self.abandoned)?;
+        let left = self.complete.then_some(self.left_conflicted);
+        out.serialize_field("leftConflicted", &left)?;
+        out.serialize_field("awaitingHuman", &self.awaiting_human)?;
+        out.serialize_field("rounds", &self.rounds)?;
+        out.serialize_field("rateLimited", &self.rate_limited)?;
+        out.serialize_field("complete", &self.complete)?;
+        out.end()
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} seen: {} resolved, {} partly resolved, {} left for a human, ",
+            self.seen, self.resolved, self.partly_resolved, self.deferred
+        )?;
+        if self.planned > 0 {
+            write!(f, "{} planned, ", self.planned)?;
+        }
+        write!(
+            f,
+            "{} skipped, {} gone, {} failed, {} abandoned; ",
+            self.skipped, self.gone, self.failed, self.abandoned
+        )?;
+        if self.complete {
+            write!(f, "{} left conflicted", self.left_conflicted)
+        } else {
+            f.write_str("left conflicted: unknown (final check incomplete)")
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::stop::{StopSignal, sleep_unless_stopped};
 use crate::rate_limit::RateLimit;
+use crate::response::Observed;
 
 /// Waited after a window's reset at least, to absorb millisecond rounding of the header.
 const RESET_GUARD: Duration = Duration::from_millis(5);
@@ -308,6 +309,43 @@ fn jitter() -> Duration {
     RESET_GUARD + crate::retry::jitter(MAX_JITTER * 2)
 }
 
+/// Makes one call to `route` under the pacer and waits out its 429s: each attempt waits for
+/// the budget, feeds the answer to the pacer, and a 429 is tried again (at most
+/// [`MAX_RATE_LIMITED`] times, after which it is returned like any other answer). The one
+/// loop behind every paced call of the workflow, listing or resolving.
+pub(crate) async fn paced<T, E, F, Fut>(
+    pacer: &Pacer,
+    route: &'static str,
+    mut call: F,
+) -> Result<Result<T, E>, DeadlinePassed>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (Result<T, E>, Observed)>,
+{
+    let mut refused = 0;
+    loop {
+        pacer.acquire(route).await?;
+        let (result, observed) = call().await;
+        let rate_limited = match observed {
+            Observed::NoAnswer => {
+                pacer.no_answer(route);
+                false
+            }
+            Observed::Answer { status, rate_limit } => {
+                let rate_limited = status == http::StatusCode::TOO_MANY_REQUESTS;
+                pacer.observe(route, rate_limit, rate_limited);
+                rate_limited
+            }
+        };
+        if rate_limited && refused < MAX_RATE_LIMITED {
+            refused += 1;
+            tracing::debug!(route, "rate limited; waiting for the reset");
+            continue;
+        }
+        return Ok(result);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,7 +496,7 @@ mod tests {
     #[tokio::test]
     async fn calls_that_get_no_answer_after_a_window_ends_do_not_stall_the_run() {
         let pacer = Pacer::new(true, None);
-        let route = crate::workflow::driver::CONFLICTS_PATH;
+        let route = crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
         pacer.acquire(route).await.unwrap();
         // A window of 2 that has already ended: the next calls open a fresh one.
         let past = SystemTime::now() - Duration::from_secs(1);

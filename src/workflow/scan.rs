@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use futures_core::Stream;
 
-use super::pacing::{DeadlinePassed, MAX_RATE_LIMITED, Pacer};
+use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::stop::StopSignal;
 use crate::models::{Contact, ContactId};
 use crate::omnichannel::contacts::search::SEARCH_PATH;
@@ -132,22 +132,7 @@ async fn fetch(
     pacer: &Pacer,
     offset: usize,
 ) -> Result<Result<Page<Contact>, SearchContactsError>, DeadlinePassed> {
-    let mut refused = 0;
-    loop {
-        pacer.acquire(SEARCH_PATH).await?;
-        let (page, limit) = search.page_observed(offset).await;
-        let rate_limited = matches!(page, Err(SearchContactsError::RateLimited { .. }));
-        match (&page, limit) {
-            (Err(SearchContactsError::Other(_)), None) => pacer.no_answer(SEARCH_PATH),
-            _ => pacer.observe(SEARCH_PATH, limit, rate_limited),
-        }
-        if rate_limited && refused < MAX_RATE_LIMITED {
-            refused += 1;
-            tracing::debug!(offset, "listing rate limited; waiting for the reset");
-            continue;
-        }
-        return Ok(page);
-    }
+    paced(pacer, SEARCH_PATH, || search.page_observed(offset)).await
 }
 
 impl crate::Client {

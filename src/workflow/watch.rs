@@ -31,7 +31,21 @@ use crate::models::ContactId;
 /// }
 /// # let _ = log;
 /// ```
-#[derive(Debug)]
+///
+/// # JSON
+/// An `Outcome` event serialises as the [`Outcome`] itself (an object with an `outcome`
+/// key); `PassFinished` as `{"pass": N, "summary": {…}}` with the [`Summary`]'s JSON. Each
+/// event is one line of `rocketchat-contacts conflicts watch --output json`.
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::{Summary, WatchEvent};
+/// let event = WatchEvent::PassFinished { pass: 2, summary: Summary::default() };
+/// let json = serde_json::to_value(&event)?;
+/// assert_eq!((json["pass"].as_u64(), json["summary"]["seen"].as_u64()), (Some(2), Some(0)));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
 pub enum WatchEvent {
     /// One contact's outcome, as [`ResolveAll`] yields it.

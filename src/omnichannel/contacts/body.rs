@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::client::{ApiRequest, Caller};
 use crate::error::Error;
 use crate::models::ContactId;
-use crate::response::{self, FromApiError};
+use crate::response::{self, FromApiError, Observed};
 
 /// Applies a setter's change unless an earlier setter already failed.
 pub(crate) fn amend<B>(
@@ -66,9 +66,34 @@ where
     T: DeserializeOwned,
     E: FromApiError,
 {
-    let body = body.and_then(|body| encode(&Ok(body)))?;
-    let answer = client
+    post_observed(client, path, since, body).await.0
+}
+
+/// [`post`], also saying what the answer told the rate-limit pacing (the bulk workflow
+/// sends through here, so a single call and a paced one build the same request).
+pub(crate) async fn post_observed<B, T, E>(
+    client: &Caller,
+    path: &'static str,
+    since: &'static str,
+    body: Result<B, Error>,
+) -> (Result<T, E>, Observed)
+where
+    B: Serialize,
+    T: DeserializeOwned,
+    E: FromApiError,
+{
+    let body = match body.and_then(|body| encode(&Ok(body))) {
+        Ok(body) => body,
+        Err(error) => return (Err(error.into()), Observed::NoAnswer),
+    };
+    match client
         .execute(ApiRequest::post(path, body).since(since))
-        .await?;
-    response::decode(answer)
+        .await
+    {
+        Ok(answer) => {
+            let observed = Observed::of(&answer);
+            (response::decode(answer), observed)
+        }
+        Err(error) => (Err(error.into()), Observed::NoAnswer),
+    }
 }

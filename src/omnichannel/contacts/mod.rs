@@ -9,7 +9,7 @@ mod delete;
 mod get;
 mod history;
 mod page;
-mod resolve_conflicts;
+pub(crate) mod resolve_conflicts;
 pub(crate) mod search;
 mod update;
 

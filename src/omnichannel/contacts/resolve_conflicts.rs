@@ -4,12 +4,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::body::{amend, encode, post, required_id, set_custom_field};
+use super::body::{amend, encode, post_observed, required_id, set_custom_field};
 use crate::awaitable::awaitable;
 use crate::client::{Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId, UserId};
-use crate::response::Envelope;
+use crate::response::{Envelope, Observed};
+
+/// The resolve route, also the key its rate limit is counted under.
+pub(crate) const CONFLICTS_PATH: &str = "omnichannel/contacts.conflicts";
+/// The first release with the route; an older server's 404 becomes
+/// `ErrorKind::EndpointMissing` naming it.
+const CONFLICTS_SINCE: &str = "7.7.0";
 
 operation_error! {
     /// Why resolving a contact's conflicts failed.
@@ -263,14 +269,19 @@ impl ResolveConflicts {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, ResolveConflictsError> {
-        post::<_, Envelope<Contact>, _>(
+        self.send_observed().await.0
+    }
+
+    /// [`send`](Self::send), also saying what the answer told the rate-limit pacing.
+    pub(crate) async fn send_observed(self) -> (Result<Contact, ResolveConflictsError>, Observed) {
+        let (result, observed) = post_observed::<_, Envelope<Contact>, _>(
             &self.client,
-            "omnichannel/contacts.conflicts",
-            "7.7.0",
+            CONFLICTS_PATH,
+            CONFLICTS_SINCE,
             self.body,
         )
-        .await
-        .map(|envelope| envelope.result)
+        .await;
+        (result.map(|envelope| envelope.result), observed)
     }
 }
 

@@ -8,8 +8,7 @@ use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Matcher, operation_error};
 use crate::models::Contact;
-use crate::rate_limit::RateLimit;
-use crate::response;
+use crate::response::{self, Observed};
 
 /// The route, also the key its rate limit is counted under.
 pub(crate) const SEARCH_PATH: &str = "omnichannel/contacts.search";
@@ -128,24 +127,21 @@ impl SearchContacts {
         self.page_observed(offset).await.0
     }
 
-    /// One page at `offset`, with the rate-limit headers of the answer (for pacing bulk
-    /// work). The page's `offset` is the one asked for.
+    /// One page at `offset`, with what the answer told the pacing of bulk work. The page's
+    /// `offset` is the one asked for.
     pub(crate) async fn page_observed(
         &self,
         offset: usize,
-    ) -> (
-        Result<Page<Contact>, SearchContactsError>,
-        Option<RateLimit>,
-    ) {
+    ) -> (Result<Page<Contact>, SearchContactsError>, Observed) {
         let request = ApiRequest::get(SEARCH_PATH, self.query(offset)).since("7.0.0");
         let answer = match self.client.execute(request).await {
             Ok(answer) => answer,
-            Err(error) => return (Err(error.into()), None),
+            Err(error) => return (Err(error.into()), Observed::NoAnswer),
         };
-        let limit = answer.rate_limit;
+        let observed = Observed::of(&answer);
         let page = response::decode::<Wire, SearchContactsError>(answer)
             .map(|wire| Page::new(wire.contacts, offset, wire.total));
-        (page, limit)
+        (page, observed)
     }
 
     /// Fetches one page.

@@ -1,0 +1,222 @@
+//! The command line: what the user can type, parsed by clap.
+
+use std::time::Duration;
+
+use clap::{ColorChoice, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use rocketchat_omnichannel::models::ConflictField;
+use rocketchat_omnichannel::workflow::{Decision, Policy, UnknownContacts};
+
+#[derive(Parser)]
+#[command(
+    name = "rocketchat-contacts",
+    version,
+    about = "List, resolve and watch Rocket.Chat contact conflicts",
+    after_help = "Connects with ROCKETCHAT_URL and ROCKETCHAT_USER_ID + ROCKETCHAT_AUTH_TOKEN, or \
+ROCKETCHAT_USER + ROCKETCHAT_PASSWORD (+ ROCKETCHAT_2FA_CODE).\n\n\
+Examples:\n  rocketchat-contacts --demo conflicts list\n  \
+rocketchat-contacts conflicts resolve --policy take-latest --dry-run"
+)]
+pub(crate) struct Cli {
+    /// Run against an embedded fake Rocket.Chat with demo contacts instead of ROCKETCHAT_URL.
+    #[arg(long, global = true)]
+    pub(crate) demo: bool,
+    /// Text for people, or JSON for programs.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub(crate) output: Output,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Contacts with conflicts: list, resolve, watch.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rocketchat-contacts conflicts resolve --policy keep-current --leave name"
+    )]
+    Conflicts(ConflictsCommand),
+    /// One contact.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rocketchat-contacts contact get 6819d3b3ae1a5d63bd2f7c4b"
+    )]
+    Contact(ContactCommand),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// Lines for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ConflictsCommand {
+    /// Show every contact that has conflicts.
+    #[command(after_help = "Examples:\n  rocketchat-contacts conflicts list\n  \
+rocketchat-contacts conflicts list --output json --unknown exclude")]
+    List {
+        /// Whether contacts created automatically from visitors are listed too.
+        #[arg(long, value_enum, default_value_t = Unknown::Include)]
+        unknown: Unknown,
+    },
+    /// Resolve every contact that has conflicts by a policy.
+    #[command(
+        after_help = "Examples:\n  rocketchat-contacts conflicts resolve --policy take-latest --dry-run\n  \
+rocketchat-contacts conflicts resolve --policy keep-current --leave name --deadline 10m"
+    )]
+    Resolve(ResolveArgs),
+    /// Keep resolving conflicts as they appear, until Ctrl-C or SIGTERM.
+    #[command(
+        after_help = "Example:\n  rocketchat-contacts conflicts watch --policy take-latest --interval 30s"
+    )]
+    Watch(WatchArgs),
+}
+
+/// `conflicts resolve`.
+#[derive(clap::Args)]
+pub(crate) struct ResolveArgs {
+    #[command(flatten)]
+    pub(crate) decide: Decide,
+    /// Show what would be sent, send nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Resolve calls in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) concurrency: usize,
+    /// Give up on what is not done after this long (e.g. `90s`, `10m`).
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) deadline: Option<Duration>,
+    /// Walks that may resolve something before a last one only counts what is left.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) max_rounds: u32,
+}
+
+/// `conflicts watch`.
+#[derive(clap::Args)]
+pub(crate) struct WatchArgs {
+    #[command(flatten)]
+    pub(crate) decide: Decide,
+    /// Pause between passes (e.g. `30s`, `500ms`, `5m`).
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub(crate) interval: Duration,
+    /// Resolve calls in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) concurrency: usize,
+    /// Stop after this many passes (default: run until stopped).
+    #[arg(long)]
+    pub(crate) passes: Option<u64>,
+}
+
+/// How each field is decided; shared by `resolve` and `watch`.
+#[derive(clap::Args)]
+pub(crate) struct Decide {
+    /// How to decide each field.
+    #[arg(long, value_enum)]
+    policy: PolicyName,
+    /// Leave this field's conflicts for a human: `name`, `manager` or `customFields.KEY`
+    /// (repeat or separate with commas). Such contacts are reported partly resolved.
+    #[arg(long, value_delimiter = ',')]
+    leave: Vec<String>,
+    /// Send `wipeConflicts`, clearing every conflict of a contact, including fields no
+    /// decision covered. Ignored for contacts with a field left for a human.
+    #[arg(long)]
+    wipe_undecided: bool,
+    /// Whether contacts created automatically from visitors are resolved too.
+    #[arg(long, value_enum, default_value_t = Unknown::Include)]
+    pub(crate) unknown: Unknown,
+}
+
+impl Decide {
+    pub(crate) fn policy(&self) -> Policy {
+        let policy = match self.policy {
+            PolicyName::KeepCurrent => Policy::keep_current(),
+            PolicyName::TakeLatest => Policy::take_latest(),
+            PolicyName::LeaveAll => Policy::custom("leave-all", |_| Decision::Leave),
+        };
+        let leave: Vec<ConflictField> = self
+            .leave
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| ConflictField::parse(f.trim()))
+            .collect();
+        let policy = if leave.is_empty() {
+            policy
+        } else {
+            policy.leaving(leave)
+        };
+        policy.wipe_undecided(self.wipe_undecided)
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ContactCommand {
+    /// Print a contact: its fields and conflicts, or the whole document with `--output json`.
+    #[command(
+        after_help = "Examples:\n  rocketchat-contacts contact get 6819d3b3ae1a5d63bd2f7c4b\n  \
+rocketchat-contacts --output json contact get 6819d3b3ae1a5d63bd2f7c4b"
+    )]
+    Get {
+        /// The contact's id.
+        id: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyName {
+    /// Keep every current value and drop the competing ones.
+    KeepCurrent,
+    /// Take the most recent competing value of every field.
+    TakeLatest,
+    /// Decide nothing: report what is waiting for a human.
+    LeaveAll,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Unknown {
+    /// Include them.
+    Include,
+    /// Leave them out.
+    Exclude,
+}
+
+impl From<Unknown> for UnknownContacts {
+    fn from(unknown: Unknown) -> Self {
+        match unknown {
+            Unknown::Include => UnknownContacts::Include,
+            Unknown::Exclude => UnknownContacts::Exclude,
+        }
+    }
+}
+
+/// `30s`, `500ms`, `5m`, `1h`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 5m"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+}
+
+/// Parses the arguments; `NO_COLOR` (any non-empty value) turns off colour in help and errors.
+pub(crate) fn parse() -> Cli {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(ColorChoice::Never);
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}

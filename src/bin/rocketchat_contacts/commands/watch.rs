@@ -1,0 +1,58 @@
+//! `conflicts watch`: pass after pass until stopped, a line per contact and per pass.
+
+use futures_util::StreamExt;
+use rocketchat_omnichannel::Client;
+use rocketchat_omnichannel::workflow::{StopSignal, WatchEvent};
+use serde_json::json;
+
+use super::BoxError;
+use crate::args::{Output, WatchArgs};
+use crate::output::{json_line, report};
+use crate::signals::stop_on_signals;
+
+pub(crate) async fn run(
+    client: &Client,
+    output: Output,
+    args: WatchArgs,
+) -> Result<bool, BoxError> {
+    let stop = StopSignal::new();
+    stop_on_signals(&stop);
+    let mut watcher = client
+        .watch_conflicts(args.decide.policy())
+        .interval(args.interval)
+        .concurrency(args.concurrency)
+        .unknown(args.decide.unknown.into())
+        .stop_signal(&stop);
+    if let Some(passes) = args.passes {
+        watcher = watcher.passes(passes);
+    }
+    let mut events = watcher.into_stream();
+    let (mut done, mut last_ok) = (0u64, true);
+    while let Some(event) = events.next().await {
+        if let WatchEvent::PassFinished { pass, summary } = &event {
+            done = *pass;
+            // A pass cut short by the stop signal is not a failure; one that could not
+            // list, failed a call or left contacts conflicted is.
+            last_ok = summary.is_clean()
+                || (stop.is_stopped() && summary.failed == 0 && summary.left_conflicted == 0);
+        }
+        match (&event, output) {
+            (_, Output::Json) => json_line(&event)?,
+            (WatchEvent::Outcome(outcome), Output::Text) => report(None, outcome, output),
+            (WatchEvent::PassFinished { pass, summary }, Output::Text) => {
+                println!("pass {pass}: {summary}");
+            }
+            _ => {}
+        }
+    }
+    match output {
+        Output::Text => println!(
+            "watch stopped after {done} pass(es){}",
+            if stop.is_stopped() { " (signal)" } else { "" }
+        ),
+        Output::Json => {
+            json_line(&json!({"stopped": {"passes": done, "signal": stop.is_stopped()}}))?
+        }
+    }
+    Ok(last_ok)
+}

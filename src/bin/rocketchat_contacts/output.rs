@@ -1,0 +1,145 @@
+//! What the tool prints: text for people, JSON for programs. Outcomes, summaries and watch
+//! events print as the library's own `Display` and `Serialize`, so the CLI and a program
+//! using the crate say the same thing; only contacts have a layout of their own here.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rocketchat_omnichannel::models::Contact;
+use rocketchat_omnichannel::workflow::Outcome;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::args::Output;
+
+/// A JSON value as a person reads it: strings without their quotes.
+pub(crate) fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Prints `value` as one line of JSON on stdout.
+pub(crate) fn json_line(value: &impl Serialize) -> std::io::Result<()> {
+    let line = serde_json::to_string(value).map_err(std::io::Error::other)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
+}
+
+/// A spinner on stderr when it is a terminal, so the per-contact lines stay readable above it.
+pub(crate) fn progress_bar() -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} contacts {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    })
+}
+
+/// Prints an outcome: one line per contact, above the progress bar on a terminal (the bar
+/// stays at the bottom), else on stdout; one JSON object per line with `--output json`.
+pub(crate) fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Output) {
+    let line = match output {
+        Output::Text => outcome.to_string(),
+        Output::Json => match serde_json::to_string(outcome) {
+            Ok(line) => line,
+            Err(error) => format!(r#"{{"error":"an outcome could not be encoded: {error}"}}"#),
+        },
+    };
+    match bar {
+        Some(bar) => {
+            bar.inc(1);
+            bar.println(line);
+        }
+        None => println!("{line}"),
+    }
+}
+
+/// One contact of `list --output json`: its id, name, manager and conflicts.
+pub(crate) fn list_row(contact: &Contact) -> Value {
+    let conflicts: Vec<Value> = contact
+        .conflicts()
+        .iter()
+        .map(|f| json!({"field": f.field.to_string(), "current": f.current, "candidates": f.candidates}))
+        .collect();
+    let manager = contact
+        .contact_manager
+        .as_ref()
+        .map(|m| json!({"id": m.id(), "name": m.name(), "username": m.username()}));
+    json!({"id": contact.id, "name": contact.name, "manager": manager, "conflicts": conflicts})
+}
+
+/// The header of the `list` table.
+pub(crate) fn write_header(out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<20} {:<20} {:<18} {:<20} COMPETING",
+        "ID", "NAME", "FIELD", "CURRENT"
+    )
+}
+
+/// One contact of the `list` table: a line per conflicted field.
+pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
+    for (i, conflict) in contact.conflicts().iter().enumerate() {
+        let (id, name) = if i == 0 {
+            (contact.id.as_str(), contact.name.as_deref().unwrap_or("-"))
+        } else {
+            ("", "")
+        };
+        let current = conflict
+            .current
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), text);
+        let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
+        writeln!(
+            out,
+            "{id:<20} {name:<20} {:<18} {current:<20} {}",
+            conflict.field.to_string(),
+            competing.join(" | ")
+        )?;
+    }
+    Ok(())
+}
+
+/// A contact for people: its fields, then its conflicts grouped by field.
+pub(crate) fn show(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
+    writeln!(out, "id:       {}", contact.id)?;
+    writeln!(out, "name:     {}", contact.name.as_deref().unwrap_or("-"))?;
+    let manager = contact.contact_manager.as_ref().map_or_else(
+        || "-".to_owned(),
+        |m| match m.username() {
+            Some(username) => format!("{} ({username})", m.id()),
+            None => m.id().to_string(),
+        },
+    );
+    writeln!(out, "manager:  {manager}")?;
+    for email in &contact.emails {
+        writeln!(out, "email:    {}", email.address)?;
+    }
+    for phone in &contact.phones {
+        writeln!(out, "phone:    {}", phone.phone_number)?;
+    }
+    for (key, value) in &contact.custom_fields {
+        writeln!(out, "field:    {key} = {}", text(value))?;
+    }
+    let conflicts = contact.conflicts();
+    if conflicts.is_empty() {
+        writeln!(out, "conflicts: none")?;
+    }
+    for conflict in conflicts {
+        let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
+        writeln!(
+            out,
+            "conflict: {} could also be {}",
+            conflict.field,
+            competing.join(" | ")
+        )?;
+    }
+    Ok(())
+}
