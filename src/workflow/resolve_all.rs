@@ -131,13 +131,6 @@ impl Client {
 
 impl ResolveAll {
     /// How many resolve calls may be in flight at once (1–32, default 4).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::keep_current()).concurrency(8);
-    /// # let _ = run; }
-    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.clamp(1, 32);
         self
@@ -145,39 +138,18 @@ impl ResolveAll {
 
     /// Decide but send nothing; outcomes are [`Outcome::Planned`] (or
     /// [`Outcome::Deferred`]). A dry run walks once and makes no final check.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::take_latest()).dry_run(true);
-    /// # let _ = run; }
-    /// ```
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
     }
 
     /// Only contacts matching this text (name, email or phone).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::keep_current()).search_text("@example.com");
-    /// # let _ = run; }
-    /// ```
     pub fn search_text(mut self, text: impl Into<String>) -> Self {
         self.search_text = Some(text.into());
         self
     }
 
     /// Whether `unknown` contacts are walked too (default [`UnknownContacts::Include`]).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{Policy, UnknownContacts};
-    /// let run = client.resolve_all(Policy::keep_current()).unknown(UnknownContacts::Exclude);
-    /// # let _ = run; }
-    /// ```
     pub fn unknown(mut self, unknown: UnknownContacts) -> Self {
         self.unknown = unknown;
         self
@@ -186,13 +158,6 @@ impl ResolveAll {
     /// The most the whole run may take. Calls that would have to wait past it are not sent
     /// ([`Outcome::Abandoned`]), and the summary says the run is incomplete. No deadline by
     /// default.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::keep_current()).deadline(std::time::Duration::from_secs(600));
-    /// # let _ = run; }
-    /// ```
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -200,13 +165,6 @@ impl ResolveAll {
 
     /// Whether to pace calls by the server's rate-limit headers (on by default). Off, calls
     /// go out as fast as the concurrency allows and 429s are still waited out.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::keep_current()).pacing(false);
-    /// # let _ = run; }
-    /// ```
     pub fn pacing(mut self, pacing: bool) -> Self {
         self.pacing = pacing;
         self
@@ -214,13 +172,6 @@ impl ResolveAll {
 
     /// How many walks may resolve something (1–10, default 3) before a last walk only
     /// counts what is left. More rounds help when other clients keep adding conflicts.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::keep_current()).max_rounds(5);
-    /// # let _ = run; }
-    /// ```
     pub fn max_rounds(mut self, rounds: u32) -> Self {
         self.max_rounds = rounds.clamp(1, 10);
         self

@@ -119,65 +119,30 @@ impl Client {
 
 impl WatchConflicts {
     /// The pause between the end of one pass and the start of the next (default 30 s).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).interval(std::time::Duration::from_secs(5));
-    /// # let _ = watcher; }
-    /// ```
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
     }
 
     /// Resolve calls in flight at once within a pass (1–32, default 4).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).concurrency(8);
-    /// # let _ = watcher; }
-    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.run = self.run.concurrency(concurrency);
         self
     }
 
     /// Whether `unknown` contacts are watched too (default: included).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{Policy, UnknownContacts};
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).unknown(UnknownContacts::Exclude);
-    /// # let _ = watcher; }
-    /// ```
     pub fn unknown(mut self, unknown: UnknownContacts) -> Self {
         self.run = self.run.unknown(unknown);
         self
     }
 
     /// Whether to pace calls by the server's rate-limit headers (on by default).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).pacing(false);
-    /// # let _ = watcher; }
-    /// ```
     pub fn pacing(mut self, pacing: bool) -> Self {
         self.pacing = pacing;
         self
     }
 
     /// Stops after this many passes (default: never).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).passes(10);
-    /// # let _ = watcher; }
-    /// ```
     pub fn passes(mut self, passes: u64) -> Self {
         self.passes = Some(passes.max(1));
         self
