@@ -84,8 +84,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!("{} waits for a human", plan.contact_id);
                 }
                 WatchEvent::Outcome(other) if other.is_failure() => eprintln!("{other:?}"),
-                WatchEvent::PassFinished { pass, summary } => println!(
-                    "pass {pass}: {} resolved, {} partly, {} awaiting a human, {} left",
+                WatchEvent::PassFinished {
+                    pass,
+                    summary,
+                    kind,
+                    ..
+                } => println!(
+                    "pass {pass} ({kind}): {} resolved, {} partly, {} awaiting a human, {} left",
                     summary.resolved,
                     summary.partly_resolved,
                     summary.awaiting_human,

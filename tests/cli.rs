@@ -255,7 +255,15 @@ async fn watch_runs_passes_and_reports_each() {
         "{out}"
     );
     assert!(out.contains("pass 1: 3 seen: 3 resolved"), "{out}");
-    assert!(out.contains("pass 2: 0 seen: 0 resolved"), "{out}");
+    assert!(
+        out.contains("[full (first pass); next full pass in "),
+        "{out}"
+    );
+    // The second pass walks only what changed since the first and finds nothing.
+    assert!(
+        out.contains("pass 2: no conflicts [changes only; next full pass in "),
+        "{out}"
+    );
     assert!(
         out.trim_end().ends_with("watch stopped after 2 pass(es)"),
         "{out}"

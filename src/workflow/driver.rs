@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::changes::{Marks, Newest, Scope};
 use super::outcome::{Outcome, Status, Summary};
 use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::policy::Plan;
 use super::resolve_all::ResolveAll;
-use super::scan::{ScanItem, scan};
+use super::scan::{Order, ScanItem, scan};
 use super::stop::StopSignal;
 use crate::client::Client;
 use crate::models::ContactId;
@@ -27,6 +28,10 @@ pub(super) struct RunState {
     left_conflicted: usize,
     awaiting_human: usize,
     complete: bool,
+    /// Where the last walk started, per listing, once a walk that asked for marks completed.
+    pub(super) marks: Option<Marks>,
+    /// Why a walk by change fell back to a full walk, if one did.
+    pub(super) unprovable: Option<String>,
 }
 
 impl RunState {
@@ -68,6 +73,8 @@ struct RoundTally {
     incomplete: bool,
     /// Contacts sent in this walk (ids only).
     sent_to: std::collections::HashSet<ContactId>,
+    /// The newest `_updatedAt` of each listing as this walk started.
+    newest: HashMap<bool, Newest>,
 }
 
 /// The outcomes of a run: walk after walk, recording each contact's last outcome in
@@ -127,6 +134,10 @@ impl Driver {
             let last = self.run.dry_run || tally.incomplete || !resolving || tally.sent == 0;
             if last {
                 state.complete = !tally.incomplete;
+                let marks = Marks(tally.newest);
+                if state.complete && marks.covers(&self.run.unknown.listings()) {
+                    state.marks = Some(marks);
+                }
                 state.left_conflicted = if self.run.dry_run { 0 } else { tally.left };
                 state.awaiting_human = tally.human;
                 self.finished = true;
@@ -178,7 +189,14 @@ fn round(
             if let Some(text) = &run.search_text {
                 search = search.search_text(text.clone());
             }
-            scan(search, Arc::clone(&pacer), run.stop.clone())
+            let order = match &run.scope {
+                Scope::Full { probe } => Order::ById { probe: *probe },
+                Scope::Changed { marks, overlap } => match marks.floor(unknown, *overlap) {
+                    Ok(floor) => Order::Changed { floor },
+                    Err(()) => Order::ById { probe: true },
+                },
+            };
+            scan(search, unknown, Arc::clone(&pacer), run.stop.clone(), order)
         }
     });
     let items = futures_util::stream::iter(scans).flatten();
@@ -231,6 +249,15 @@ fn triage(
         }
         ScanItem::Incomplete => {
             tally.incomplete = true;
+            return None;
+        }
+        ScanItem::Newest { listing, newest } => {
+            tally.newest.entry(listing).or_insert(newest);
+            return None;
+        }
+        ScanItem::Unprovable(why) => {
+            let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            state.unprovable.get_or_insert(why);
             return None;
         }
     };

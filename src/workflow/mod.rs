@@ -2,6 +2,7 @@
 //! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all), and
 //! keep doing it with [`Client::watch_conflicts`](crate::Client::watch_conflicts).
 
+mod changes;
 mod driver;
 mod outcome;
 mod pacing;
@@ -11,6 +12,7 @@ mod scan;
 mod stop;
 mod watch;
 
+pub use changes::{FullReason, PassKind};
 pub use outcome::{Outcome, Summary};
 pub use policy::{Decision, Plan, Policy};
 pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};

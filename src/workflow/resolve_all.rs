@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::changes::{Marks, Scope};
 use super::driver::{RunState, outcomes};
 use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
@@ -100,6 +101,8 @@ pub struct ResolveAll {
     pub(super) pacing: bool,
     pub(super) max_rounds: u32,
     pub(super) stop: Option<StopSignal>,
+    /// What each walk lists: everything (the default), or a watcher's changes.
+    pub(super) scope: Scope,
 }
 
 impl Client {
@@ -125,6 +128,7 @@ impl Client {
             pacing: true,
             max_rounds: 3,
             stop: None,
+            scope: Scope::default(),
         }
     }
 }
@@ -292,6 +296,13 @@ impl ResolveStream {
             .rate_limited()
             .saturating_sub(self.rate_limited_before);
         summary
+    }
+
+    /// Where the run's last complete walk started (for the watcher's next pass), and why a
+    /// walk by change fell back to a full one, if it did.
+    pub(super) fn marks(&self) -> (Option<Marks>, Option<String>) {
+        let state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        (state.marks.clone(), state.unprovable.clone())
     }
 }
 

@@ -21,7 +21,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_core::Stream;
+use jiff::Timestamp;
 
+use super::changes::Newest;
 use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::stop::StopSignal;
 use crate::models::{Contact, ContactId};
@@ -44,86 +46,241 @@ pub(crate) enum ScanItem {
     Failed(SearchContactsError),
     /// The walk ended before the last page (deadline, stop signal, too many steps back).
     Incomplete,
+    /// The newest `_updatedAt` of the listing as the walk started (asked for by a probe, or
+    /// read from the first page of a walk by change).
+    Newest {
+        listing: bool,
+        newest: Newest,
+    },
+    /// A walk by change could not prove its order and goes on as a full walk by `_id`.
+    Unprovable(String),
+}
+
+/// How a walk orders the listing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Order {
+    /// `_id` ascending, every contact; with `probe`, first ask for the newest `_updatedAt`.
+    ById { probe: bool },
+    /// `{_updatedAt: -1, _id: -1}` down to `floor` (`None`: the whole listing).
+    Changed { floor: Option<Timestamp> },
+}
+
+/// A contact's place in the `{_updatedAt: -1, _id: -1}` order; a missing `_updatedAt` sorts
+/// lowest (MongoDB's rule for missing fields).
+type Key = (Option<Timestamp>, ContactId);
+
+fn key(contact: &Contact) -> Key {
+    (contact.updated_at, contact.id.clone())
 }
 
 struct Walk {
     search: SearchContacts,
+    listing: bool,
     pacer: Arc<Pacer>,
     stop: Option<StopSignal>,
+    order: Order,
     offset: usize,
     seen: HashSet<ContactId>,
+    /// The lowest key a walk by change has yielded, which every fresh item must not pass.
+    lowest: Option<Key>,
+    newest_noted: bool,
     buffered: std::vec::IntoIter<Contact>,
+    /// Items to yield before the next contact (marks, the reason for a fallback).
+    notes: Vec<ScanItem>,
     step_backs: usize,
     done: bool,
 }
 
-/// Walks every contact `search` matches, sorted by `_id`.
+/// Walks every contact `search` matches in the listing `listing` (its `unknown` flag), in
+/// `order`.
 pub(crate) fn scan(
     search: SearchContacts,
+    listing: bool,
     pacer: Arc<Pacer>,
     stop: Option<StopSignal>,
+    order: Order,
 ) -> impl Stream<Item = ScanItem> + Send + 'static {
     let walk = Walk {
-        search: search.count(PAGE_SIZE).sort_by("_id", SortOrder::Ascending),
+        search: sorted(search, order),
+        listing,
         pacer,
         stop,
+        order,
         offset: 0,
         seen: HashSet::new(),
+        lowest: None,
+        newest_noted: false,
         buffered: Vec::new().into_iter(),
+        notes: Vec::new(),
         step_backs: 0,
         done: false,
     };
     futures_util::stream::unfold(walk, |mut walk| async move {
+        walk.next().await.map(|item| (item, walk))
+    })
+}
+
+fn sorted(search: SearchContacts, order: Order) -> SearchContacts {
+    let search = search.count(PAGE_SIZE);
+    match order {
+        Order::ById { .. } => search.sort_by("_id", SortOrder::Ascending),
+        Order::Changed { .. } => search
+            .sort_by("_updatedAt", SortOrder::Descending)
+            .then_sort_by("_id", SortOrder::Descending),
+    }
+}
+
+impl Walk {
+    async fn next(&mut self) -> Option<ScanItem> {
         loop {
-            if let Some(contact) = walk.buffered.next() {
-                return Some((ScanItem::Contact(Box::new(contact)), walk));
+            if !self.notes.is_empty() {
+                return Some(self.notes.remove(0));
             }
-            if walk.done {
+            if let Some(contact) = self.buffered.next() {
+                return Some(ScanItem::Contact(Box::new(contact)));
+            }
+            if self.done {
                 return None;
             }
-            if walk.stop.as_ref().is_some_and(StopSignal::is_stopped) {
-                walk.done = true;
-                return Some((ScanItem::Incomplete, walk));
+            if self.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+                self.done = true;
+                return Some(ScanItem::Incomplete);
             }
-            let page = match fetch(&walk.search, &walk.pacer, walk.offset).await {
+            if let Order::ById { probe: true } = self.order {
+                self.order = Order::ById { probe: false };
+                match self.probe().await {
+                    Ok(newest) => {
+                        let listing = self.listing;
+                        return Some(ScanItem::Newest { listing, newest });
+                    }
+                    Err(item) => {
+                        self.done = true;
+                        return Some(item);
+                    }
+                }
+            }
+            let page = match fetch(&self.search, &self.pacer, self.offset).await {
                 Ok(Ok(page)) => page,
                 Ok(Err(error)) => {
-                    walk.done = true;
-                    return Some((ScanItem::Failed(error), walk));
+                    self.done = true;
+                    return Some(ScanItem::Failed(error));
                 }
                 Err(DeadlinePassed) => {
-                    walk.done = true;
-                    return Some((ScanItem::Incomplete, walk));
+                    self.done = true;
+                    return Some(ScanItem::Incomplete);
                 }
             };
-            let on_seen_ground = walk.offset == 0
+            let on_seen_ground = self.offset == 0
                 || page
                     .items
                     .first()
-                    .is_some_and(|first| walk.seen.contains(&first.id));
+                    .is_some_and(|first| self.seen.contains(&first.id));
             if !on_seen_ground {
                 // Contacts before this page were deleted (or one was created exactly here):
                 // items we have not seen may have slid below the offset. Step back.
-                walk.step_backs += 1;
-                if walk.step_backs > MAX_STEP_BACKS {
-                    walk.done = true;
-                    return Some((ScanItem::Incomplete, walk));
+                self.step_backs += 1;
+                if self.step_backs > MAX_STEP_BACKS {
+                    self.done = true;
+                    return Some(ScanItem::Incomplete);
                 }
-                walk.offset = walk.offset.saturating_sub(PAGE_SIZE / 2);
+                self.offset = self.offset.saturating_sub(PAGE_SIZE / 2);
                 continue;
             }
             let received = page.items.len();
-            let next = walk.offset.saturating_add(received);
-            walk.done = received == 0 || next >= page.total;
-            walk.offset = next.saturating_sub(OVERLAP).max(walk.offset + 1);
-            let fresh: Vec<Contact> = page
-                .items
+            let next = self.offset.saturating_add(received);
+            self.done = received == 0 || next >= page.total;
+            let items = match self.order {
+                Order::Changed { floor } => match self.changed(page.items, floor) {
+                    Ok(items) => items,
+                    Err(why) => {
+                        // Carry on as a full walk; what was yielded stays seen.
+                        tracing::info!(reason = %why, "listing changes fell back to a full walk");
+                        self.order = Order::ById { probe: false };
+                        self.search = sorted(self.search.clone(), self.order);
+                        self.offset = 0;
+                        self.done = false;
+                        self.notes.push(ScanItem::Unprovable(why));
+                        continue;
+                    }
+                },
+                Order::ById { .. } => page.items,
+            };
+            self.offset = next.saturating_sub(OVERLAP).max(self.offset + 1);
+            let fresh: Vec<Contact> = items
                 .into_iter()
-                .filter(|contact| walk.seen.insert(contact.id.clone()))
+                .filter(|contact| self.seen.insert(contact.id.clone()))
                 .collect();
-            walk.buffered = fresh.into_iter();
+            self.buffered = fresh.into_iter();
         }
-    })
+    }
+
+    /// The newest `_updatedAt` of the listing, from a one-item page sorted by it.
+    async fn probe(&self) -> Result<Newest, ScanItem> {
+        let probe = sorted(self.search.clone(), Order::Changed { floor: None }).count(1);
+        match fetch(&probe, &self.pacer, 0).await {
+            Ok(Ok(page)) => Ok(match page.items.first() {
+                None => Newest::Empty,
+                Some(contact) => contact.updated_at.map_or(Newest::Unknown, Newest::At),
+            }),
+            Ok(Err(error)) => Err(ScanItem::Failed(error)),
+            Err(DeadlinePassed) => Err(ScanItem::Incomplete),
+        }
+    }
+
+    /// Checks one page of a walk by change and keeps what is at or above `floor`; ends the
+    /// walk at the first item below it. `Err` says why the order cannot be trusted.
+    fn changed(
+        &mut self,
+        items: Vec<Contact>,
+        floor: Option<Timestamp>,
+    ) -> Result<Vec<Contact>, String> {
+        if self.offset == 0 && !self.newest_noted {
+            self.newest_noted = true;
+            let newest = match items.first() {
+                None => Newest::Empty,
+                Some(first) => match first.updated_at {
+                    Some(at) => Newest::At(at),
+                    None => return Err("the server sent no `_updatedAt`".into()),
+                },
+            };
+            self.notes.push(ScanItem::Newest {
+                listing: self.listing,
+                newest,
+            });
+        }
+        if items.windows(2).any(|pair| key(&pair[0]) < key(&pair[1])) {
+            return Err(if self.offset == 0 {
+                "the server ignored the sort by `_updatedAt`".into()
+            } else {
+                format!("the page at offset {} came back out of order", self.offset)
+            });
+        }
+        let mut kept = Vec::with_capacity(items.len());
+        for contact in items {
+            let key = key(&contact);
+            let fresh = !self.seen.contains(&contact.id);
+            if fresh && self.lowest.as_ref().is_some_and(|lowest| key > *lowest) {
+                return Err(format!(
+                    "contact {} sorted above contacts listed before it",
+                    contact.id
+                ));
+            }
+            let below = match (floor, key.0) {
+                (None, _) => false,
+                (Some(floor), Some(at)) => at < floor,
+                (Some(_), None) => true,
+            };
+            if below {
+                self.done = true;
+                break;
+            }
+            if fresh {
+                self.lowest = Some(key);
+            }
+            kept.push(contact);
+        }
+        Ok(kept)
+    }
 }
 
 /// One page, paced, with 429s waited out.
@@ -165,8 +322,10 @@ impl crate::Client {
             .flat_map(move |unknown| {
                 scan(
                     client.search_contacts().unknown(unknown),
+                    unknown,
                     Arc::clone(&pacer),
                     None,
+                    Order::ById { probe: false },
                 )
             })
             .filter_map(|item| {

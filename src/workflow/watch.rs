@@ -1,15 +1,18 @@
 //! `client.watch_conflicts(policy)`: a bot's loop. Resolves every conflicted contact, waits,
-//! and does it again, sharing one pacer across passes, until told to stop.
+//! and does it again, sharing one pacer across passes, until told to stop. After the first
+//! full pass it lists only the contacts written since (see `changes.rs`), with a full pass on
+//! a schedule.
 
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::changes::{FullReason, Marks, PassKind, Scope};
 use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
@@ -25,7 +28,9 @@ use crate::models::ContactId;
 /// fn log(event: &WatchEvent) {
 ///     match event {
 ///         WatchEvent::Outcome(outcome) => println!("{outcome:?}"),
-///         WatchEvent::PassFinished { pass, summary } => println!("pass {pass}: {} resolved", summary.resolved),
+///         WatchEvent::PassFinished { pass, summary, kind, .. } => {
+///             println!("pass {pass} ({kind}): {} resolved", summary.resolved)
+///         }
 ///         _ => {}
 ///     }
 /// }
@@ -34,15 +39,24 @@ use crate::models::ContactId;
 ///
 /// # JSON
 /// An `Outcome` event serialises as the [`Outcome`] itself (an object with an `outcome`
-/// key); `PassFinished` as `{"pass": N, "summary": {…}}` with the [`Summary`]'s JSON. Each
+/// key); `PassFinished` as `{"pass": N, "summary": {…}, "kind": …, "nextFullPassInSeconds":
+/// S}` with the [`Summary`]'s and the [`PassKind`]'s JSON. Each
 /// event is one line of `rocketchat-contacts conflicts watch --output json`.
 ///
 /// ```
-/// use rocketchat_omnichannel::workflow::{Summary, WatchEvent};
-/// let event = WatchEvent::PassFinished { pass: 2, summary: Summary::default() };
-/// let json = serde_json::to_value(&event)?;
-/// assert_eq!((json["pass"].as_u64(), json["summary"]["seen"].as_u64()), (Some(2), Some(0)));
-/// # Ok::<(), serde_json::Error>(())
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+/// use rocketchat_omnichannel::workflow::Policy;
+///
+/// let fake = FakeRocketChat::builder().demo_data().start().await?;
+/// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
+/// let events: Vec<_> = client.watch_conflicts(Policy::keep_current()).passes(1).into_stream().collect().await;
+/// let last = serde_json::to_value(events.last().unwrap())?;
+/// assert_eq!((last["pass"].as_u64(), last["kind"].as_str()), (Some(1), Some("full")));
+/// assert_eq!(last["summary"]["resolved"], 3);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, serde::Serialize)]
 #[serde(untagged)]
@@ -51,11 +65,18 @@ pub enum WatchEvent {
     /// One contact's outcome, as [`ResolveAll`] yields it.
     Outcome(Outcome),
     /// A pass (one complete [`ResolveAll`] run) ended.
+    #[non_exhaustive]
     PassFinished {
         /// The pass number, from 1.
         pass: u64,
         /// Its figures.
         summary: Summary,
+        /// Whether it listed every contact or only changes, and why.
+        #[serde(flatten)]
+        kind: PassKind,
+        /// When the next full pass is due (`None` when every pass is full).
+        #[serde(rename = "nextFullPassInSeconds", serialize_with = "seconds")]
+        next_full_pass: Option<Duration>,
     },
 }
 
@@ -90,6 +111,26 @@ pub struct WatchConflicts {
     stop: StopSignal,
     passes: Option<u64>,
     pacing: bool,
+    incremental: bool,
+    full_every: Duration,
+    overlap: Duration,
+}
+
+/// How often a watcher lists every contact by default, even when listing changes works.
+const FULL_PASS_EVERY: Duration = Duration::from_secs(3 * 60 * 60);
+/// How far below the mark a walk by change reads by default: room for clocks of several
+/// server instances that disagree, and for writes in the same millisecond.
+const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
+
+/// `Option<Duration>` as whole seconds (fractions kept), for JSON.
+fn seconds<S: serde::Serializer>(
+    value: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(duration) => serializer.serialize_f64(duration.as_secs_f64()),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl Client {
@@ -113,6 +154,9 @@ impl Client {
             stop: StopSignal::new(),
             passes: None,
             pacing: true,
+            incremental: true,
+            full_every: FULL_PASS_EVERY,
+            overlap: CHANGE_OVERLAP,
         }
     }
 }
@@ -139,6 +183,34 @@ impl WatchConflicts {
     /// Whether to pace calls by the server's rate-limit headers (on by default).
     pub fn pacing(mut self, pacing: bool) -> Self {
         self.pacing = pacing;
+        self
+    }
+
+    /// Whether passes after the first list only the contacts written since the previous
+    /// pass started (on by default). An idle pass then costs one `contacts.search` call per
+    /// listing instead of one per 100 contacts, so a new conflict is seen within about one
+    /// interval whatever the workspace's size. Off, every pass lists every contact.
+    ///
+    /// Listing changes relies on Rocket.Chat setting `_updatedAt` on every write and
+    /// honouring `sort` on `contacts.search`; a pass that finds either untrue walks
+    /// everything and says so ([`FullReason::Unprovable`]).
+    pub fn incremental(mut self, incremental: bool) -> Self {
+        self.incremental = incremental;
+        self
+    }
+
+    /// How often a pass lists every contact even though listing changes works (default
+    /// 3 hours): a safety net for writes that bypass `_updatedAt` (direct database edits).
+    pub fn full_pass_every(mut self, every: Duration) -> Self {
+        self.full_every = every;
+        self
+    }
+
+    /// How far below the previous pass's mark a pass listing changes still reads (default
+    /// 2 s): contacts written within it are checked again, never skipped. Raise it when
+    /// server instances' clocks disagree by more.
+    pub fn change_overlap(mut self, overlap: Duration) -> Self {
+        self.overlap = overlap;
         self
     }
 
@@ -190,6 +262,13 @@ impl WatchConflicts {
             pass: 0,
             finished: false,
             deferred: HashSet::new(),
+            incremental: self.incremental,
+            full_every: self.full_every,
+            overlap: self.overlap,
+            marks: None,
+            last_full: None,
+            kind: PassKind::Full(FullReason::First),
+            started: Instant::now(),
         };
         let stream = futures_util::stream::unfold(watch, |mut watch| async move {
             watch.next().await.map(|event| (event, watch))
@@ -230,6 +309,16 @@ struct Watch {
     finished: bool,
     /// Contacts already reported as left for a human (ids only).
     deferred: HashSet<ContactId>,
+    incremental: bool,
+    full_every: Duration,
+    overlap: Duration,
+    /// Where the last complete pass's walk started, per listing.
+    marks: Option<Marks>,
+    /// When the last pass that listed everything started.
+    last_full: Option<Instant>,
+    /// The kind of the pass under way, and when it started.
+    kind: PassKind,
+    started: Instant,
 }
 
 impl Watch {
@@ -254,14 +343,18 @@ impl Watch {
                     return Some(WatchEvent::Outcome(outcome));
                 }
                 let summary = current.summary();
+                let (marks, unprovable) = current.marks();
                 self.current = None;
                 self.pass += 1;
                 if self.stop.is_stopped() || self.passes.is_some_and(|n| self.pass >= n) {
                     self.finished = true;
                 }
+                let kind = self.finish_pass(marks, unprovable);
                 return Some(WatchEvent::PassFinished {
                     pass: self.pass,
                     summary,
+                    kind,
+                    next_full_pass: self.next_full_pass(),
                 });
             }
             if self.pass > 0 {
@@ -271,7 +364,67 @@ impl Watch {
                 self.finished = true;
                 return None;
             }
-            self.current = Some(self.run.clone().into_stream_with(Arc::clone(&self.pacer)));
+            let mut run = self.run.clone();
+            run.scope = self.start_pass();
+            self.current = Some(run.into_stream_with(Arc::clone(&self.pacer)));
+        }
+    }
+
+    /// Chooses what the next pass lists.
+    fn start_pass(&mut self) -> Scope {
+        self.started = Instant::now();
+        let (scope, kind) = match (&self.marks, self.last_full) {
+            _ if !self.incremental => (Scope::default(), FullReason::Always),
+            (None, None) => (Scope::Full { probe: true }, FullReason::First),
+            (None, Some(_)) => (Scope::Full { probe: true }, FullReason::NoMark),
+            (Some(_), Some(last)) if last.elapsed() >= self.full_every => {
+                (Scope::Full { probe: true }, FullReason::Scheduled)
+            }
+            (Some(marks), _) => {
+                self.kind = PassKind::Changes;
+                return Scope::Changed {
+                    marks: marks.clone(),
+                    overlap: self.overlap,
+                };
+            }
+        };
+        self.kind = PassKind::Full(kind);
+        scope
+    }
+
+    /// Keeps the marks of a pass whose walk completed (an incomplete one keeps the previous
+    /// marks: everything since them is listed again) and says what kind the pass was.
+    fn finish_pass(&mut self, marks: Option<Marks>, unprovable: Option<String>) -> PassKind {
+        let mut kind = self.kind.clone();
+        if let Some(why) = unprovable {
+            // It walked everything in the end; its marks came from an order the server
+            // did not keep, so the next pass starts from a probe.
+            kind = PassKind::Full(FullReason::Unprovable(why));
+            self.marks = None;
+            self.last_full = Some(self.started);
+        } else {
+            if matches!(kind, PassKind::Full(_)) && marks.is_some() {
+                self.last_full = Some(self.started);
+            }
+            if marks.is_some() {
+                self.marks = marks;
+            }
+        }
+        if self.last_full.is_none() && matches!(kind, PassKind::Full(_)) {
+            // A first pass that did not finish still counts for the schedule.
+            self.last_full = Some(self.started);
+        }
+        kind
+    }
+
+    /// How long until the schedule calls for a full pass.
+    fn next_full_pass(&self) -> Option<Duration> {
+        if !self.incremental {
+            return None;
+        }
+        match (&self.marks, self.last_full) {
+            (Some(_), Some(last)) => Some(self.full_every.saturating_sub(last.elapsed())),
+            _ => Some(Duration::ZERO),
         }
     }
 }

@@ -107,6 +107,13 @@ pub(crate) struct WatchArgs {
     /// Stop after this many passes (default: run until stopped).
     #[arg(long)]
     pub(crate) passes: Option<u64>,
+    /// After the first pass, passes list only contacts written since the previous one; every
+    /// this long (default 3h) a pass lists every contact anyway.
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) full_pass_every: Option<Duration>,
+    /// List every contact on every pass (no listing of changes only).
+    #[arg(long)]
+    pub(crate) always_full: bool,
 }
 
 /// How each field is decided; shared by `resolve` and `watch`.

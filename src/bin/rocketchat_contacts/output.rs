@@ -21,6 +21,17 @@ pub(crate) fn text(value: &Value) -> String {
     }
 }
 
+/// `2h 59m`, `4m 10s`, `12s`, `300ms`: the two largest units.
+pub(crate) fn human_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0 => format!("{}ms", duration.as_millis()),
+        1..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {}s", secs / 60, secs % 60),
+        _ => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
 /// Prints `value` as one line of JSON on stdout.
 pub(crate) fn json_line(value: &impl Serialize) -> std::io::Result<()> {
     let line = serde_json::to_string(value).map_err(std::io::Error::other)?;

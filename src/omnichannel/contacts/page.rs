@@ -87,7 +87,9 @@ impl SortOrder {
 pub(crate) struct Paging {
     pub(crate) count: Option<usize>,
     pub(crate) offset: usize,
-    pub(crate) sort: Option<(String, SortOrder)>,
+    /// Sort keys in priority order (a JSON object's key order is its priority on the
+    /// server, so it is written out by hand, never through a map that sorts its keys).
+    pub(crate) sort: Vec<(String, SortOrder)>,
 }
 
 impl Paging {
@@ -108,9 +110,19 @@ impl Paging {
         if offset > 0 {
             query.append_pair("offset", &offset.to_string());
         }
-        if let Some((field, order)) = &self.sort {
-            let sort = serde_json::json!({ field.as_str(): order.as_number() });
-            query.append_pair("sort", &sort.to_string());
+        if !self.sort.is_empty() {
+            let keys: Vec<String> = self
+                .sort
+                .iter()
+                .map(|(field, order)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(field.as_str()),
+                        order.as_number()
+                    )
+                })
+                .collect();
+            query.append_pair("sort", &format!("{{{}}}", keys.join(",")));
         }
     }
 }
@@ -153,7 +165,22 @@ macro_rules! paging_setters {
         #[doc = "# Ok(()) }"]
         #[doc = "```"]
         pub fn sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
-            self.paging.sort = Some((field.into(), order));
+            self.paging.sort = vec![(field.into(), order)];
+            self
+        }
+
+        #[doc = "Breaks ties of the sort so far by another field: `sort_by(\"_updatedAt\", Descending).then_sort_by(\"_id\", Descending)`"]
+        #[doc = "sends `{\"_updatedAt\":-1,\"_id\":-1}`, a total order that offset paging can walk without"]
+        #[doc = "equal values trading places between pages (MongoDB leaves the order of ties open)."]
+        #[doc = ""]
+        #[doc = "```no_run"]
+        #[doc = "# async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {"]
+        #[doc = "use rocketchat_omnichannel::omnichannel::contacts::SortOrder;"]
+        #[doc = concat!("client.", $start, ".sort_by(\"_updatedAt\", SortOrder::Descending).then_sort_by(\"_id\", SortOrder::Descending).await?;")]
+        #[doc = "# Ok(()) }"]
+        #[doc = "```"]
+        pub fn then_sort_by(mut self, field: impl Into<String>, order: SortOrder) -> Self {
+            self.paging.sort.push((field.into(), order));
             self
         }
     };

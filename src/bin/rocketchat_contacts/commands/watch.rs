@@ -1,13 +1,15 @@
 //! `conflicts watch`: pass after pass until stopped, a line per contact and per pass.
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{StopSignal, WatchEvent};
+use rocketchat_omnichannel::workflow::{PassKind, StopSignal, Summary, WatchEvent};
 use serde_json::json;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
-use crate::output::{json_line, report};
+use crate::output::{human_duration, json_line, report};
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(
@@ -22,14 +24,18 @@ pub(crate) async fn run(
         .interval(args.interval)
         .concurrency(args.concurrency)
         .unknown(args.decide.unknown.into())
+        .incremental(!args.always_full)
         .stop_signal(&stop);
     if let Some(passes) = args.passes {
         watcher = watcher.passes(passes);
     }
+    if let Some(every) = args.full_pass_every {
+        watcher = watcher.full_pass_every(every);
+    }
     let mut events = watcher.into_stream();
     let (mut done, mut last_ok) = (0u64, true);
     while let Some(event) = events.next().await {
-        if let WatchEvent::PassFinished { pass, summary } = &event {
+        if let WatchEvent::PassFinished { pass, summary, .. } = &event {
             done = *pass;
             // A pass cut short by the stop signal is not a failure; one that could not
             // list, failed a call or left contacts conflicted is.
@@ -39,9 +45,16 @@ pub(crate) async fn run(
         match (&event, output) {
             (_, Output::Json) => json_line(&event)?,
             (WatchEvent::Outcome(outcome), Output::Text) => report(None, outcome, output),
-            (WatchEvent::PassFinished { pass, summary }, Output::Text) => {
-                println!("pass {pass}: {summary}");
-            }
+            (
+                WatchEvent::PassFinished {
+                    pass,
+                    summary,
+                    kind,
+                    next_full_pass,
+                    ..
+                },
+                Output::Text,
+            ) => println!("{}", pass_line(*pass, summary, kind, *next_full_pass)),
             _ => {}
         }
     }
@@ -55,4 +68,20 @@ pub(crate) async fn run(
         }
     }
     Ok(last_ok)
+}
+
+/// One line per pass: its kind, then "nothing to do" when it met no conflict and finished
+/// its walk, else the summary; then when the next full pass is due.
+fn pass_line(pass: u64, summary: &Summary, kind: &PassKind, next_full: Option<Duration>) -> String {
+    let body = if summary.seen == 0 && summary.complete {
+        "no conflicts".to_owned()
+    } else {
+        summary.to_string()
+    };
+    let next = match next_full {
+        Some(due) if due.is_zero() => "; the next pass is full".to_owned(),
+        Some(due) => format!("; next full pass in {}", human_duration(due)),
+        None => String::new(),
+    };
+    format!("pass {pass}: {body} [{kind}{next}]")
 }

@@ -36,8 +36,8 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
     let sort: Vec<(String, bool)> = match params.get("sort").and_then(Value::as_str) {
         None => vec![("name".into(), false)],
         // `parseJsonQuery` turns a bad `sort` into a 400 with the parser's message.
-        Some(text) => match serde_json::from_str::<Map<String, Value>>(text) {
-            Ok(sort) => sort
+        Some(text) => match serde_json::from_str::<SortKeys>(text) {
+            Ok(SortKeys(sort)) => sort
                 .into_iter()
                 .map(|(key, direction)| (key, direction.as_i64() == Some(-1)))
                 .collect(),
@@ -97,5 +97,32 @@ fn expand_manager(state: &State, contact: &mut Map<String, Value>) {
             "contactManager".into(),
             json!({"_id": user.id, "name": user.name, "username": user.username}),
         );
+    }
+}
+
+/// A `sort` object's keys in the order written: MongoDB (and `JSON.parse`) keep that order,
+/// and it is the keys' priority. A `serde_json::Map` would sort them alphabetically.
+struct SortKeys(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for SortKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = SortKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SortKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    keys.push(entry);
+                }
+                Ok(SortKeys(keys))
+            }
+        }
+        deserializer.deserialize_map(Keys)
     }
 }

@@ -1,0 +1,169 @@
+//! Watching only what changed: the high-water marks a watcher keeps between passes, and the
+//! kind of pass it runs.
+//!
+//! Rocket.Chat sets `_updatedAt` on every write that goes through its models layer (merges,
+//! updates, conflict resolution, deletion), and `contacts.search` sorts by any field
+//! `parseJsonQuery` accepts. So after one full walk, a watcher lists each listing sorted by
+//! `{_updatedAt: -1, _id: -1}` (`_id` breaks ties, so offset paging is a total order) and
+//! stops below the newest `_updatedAt` the listing held when the previous complete walk
+//! *started*, minus an overlap for clock skew between server instances. Every write after
+//! that start carries a later `_updatedAt`, so nothing is skipped; a contact exactly at the
+//! mark is listed again, never dropped. An idle pass costs one search call per listing.
+//!
+//! The walk proves its order as it goes (every fresh item sorts at or below all it has seen);
+//! when it cannot — the server ignored the sort, sent no `_updatedAt`, or a page came back
+//! out of order — it carries on as a full walk and the pass says why.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// The newest `_updatedAt` of one listing when a walk started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Newest {
+    /// The listing held nothing: every contact it holds later is new.
+    Empty,
+    /// The newest write's time.
+    At(Timestamp),
+    /// The server did not say (no `_updatedAt`): only a full walk is safe.
+    Unknown,
+}
+
+/// Per listing (`unknown` flag), where the last complete walk started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Marks(pub(crate) HashMap<bool, Newest>);
+
+impl Marks {
+    /// The lowest `_updatedAt` an incremental walk of `listing` must read, or `None` for the
+    /// whole listing; `Err(())` when only a full walk is safe.
+    pub(crate) fn floor(&self, listing: bool, overlap: Duration) -> Result<Option<Timestamp>, ()> {
+        match self.0.get(&listing) {
+            Some(Newest::At(at)) => {
+                let overlap = jiff::SignedDuration::try_from(overlap).map_err(|_| ())?;
+                Ok(Some(at.checked_sub(overlap).unwrap_or(Timestamp::MIN)))
+            }
+            Some(Newest::Empty) => Ok(None),
+            Some(Newest::Unknown) | None => Err(()),
+        }
+    }
+
+    /// Whether every listing of the run has a usable mark.
+    pub(crate) fn covers(&self, listings: &[bool]) -> bool {
+        listings
+            .iter()
+            .all(|l| matches!(self.0.get(l), Some(Newest::At(_) | Newest::Empty)))
+    }
+}
+
+/// What a walk lists.
+#[derive(Clone, Debug)]
+pub(crate) enum Scope {
+    /// Every contact, by `_id`. With `probe`, the walk first asks for the newest
+    /// `_updatedAt` so the next pass can list only changes.
+    Full { probe: bool },
+    /// Only contacts changed since `marks`, less `overlap`.
+    Changed { marks: Marks, overlap: Duration },
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Self::Full { probe: false }
+    }
+}
+
+/// Which contacts a watch pass listed, and why.
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::{FullReason, PassKind};
+/// assert_eq!(PassKind::Changes.to_string(), "changes only");
+/// assert_eq!(PassKind::Full(FullReason::First).to_string(), "full (first pass)");
+/// ```
+///
+/// In JSON (inside a watch pass's line) it is `"kind": "changes"`, or `"kind": "full"` with
+/// `"reason"` (`first`, `scheduled`, `noMark`, `always`, `unprovable`) and, for
+/// `unprovable`, `"detail"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PassKind {
+    /// Every contact was listed.
+    Full(FullReason),
+    /// Only contacts written since the previous pass started (see
+    /// [`WatchConflicts::full_pass_every`](super::WatchConflicts::full_pass_every)).
+    Changes,
+}
+
+/// Why a watch pass listed every contact.
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::FullReason;
+/// let reason = FullReason::Unprovable("the server ignored the sort".into());
+/// assert_eq!(reason.to_string(), "the incremental walk could not prove it saw every change: the server ignored the sort");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FullReason {
+    /// The watcher's first pass.
+    First,
+    /// The schedule of full passes came round.
+    Scheduled,
+    /// The previous pass did not finish its walk (a listing failed, it was stopped, or the
+    /// server sent no `_updatedAt`), so there is no mark to list changes from.
+    NoMark,
+    /// Incremental listing was switched off.
+    Always,
+    /// The pass began listing changes but could not prove its order (say, the server ignored
+    /// the sort), and walked everything instead.
+    Unprovable(String),
+}
+
+impl fmt::Display for FullReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::First => f.write_str("first pass"),
+            Self::Scheduled => f.write_str("scheduled"),
+            Self::NoMark => f.write_str("the previous pass did not finish its walk"),
+            Self::Always => f.write_str("incremental passes are off"),
+            Self::Unprovable(why) => write!(
+                f,
+                "the incremental walk could not prove it saw every change: {why}"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for PassKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(reason) => write!(f, "full ({reason})"),
+            Self::Changes => f.write_str("changes only"),
+        }
+    }
+}
+
+impl Serialize for PassKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Self::Changes => map.serialize_entry("kind", "changes")?,
+            Self::Full(reason) => {
+                map.serialize_entry("kind", "full")?;
+                let (name, detail) = match reason {
+                    FullReason::First => ("first", None),
+                    FullReason::Scheduled => ("scheduled", None),
+                    FullReason::NoMark => ("noMark", None),
+                    FullReason::Always => ("always", None),
+                    FullReason::Unprovable(why) => ("unprovable", Some(why)),
+                };
+                map.serialize_entry("reason", name)?;
+                if let Some(detail) = detail {
+                    map.serialize_entry("detail", detail)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
