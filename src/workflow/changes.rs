@@ -21,6 +21,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
+/// How far below a mark a walk by change still reads, by default: contacts written within it
+/// are read again rather than risk a skip when server clocks disagree.
+pub(crate) const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
+
 /// The newest `_updatedAt` of one listing when a walk started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Newest {
@@ -69,8 +73,10 @@ pub(crate) enum Scope {
 }
 
 impl Default for Scope {
+    /// Every contact, noting where the walk started, so that the run's later walks (and a
+    /// watcher's next pass) can list only what changed.
     fn default() -> Self {
-        Self::Full { probe: false }
+        Self::Full { probe: true }
     }
 }
 

@@ -1,14 +1,14 @@
 //! The driver of a [`ResolveAll`] run: walk after walk, triage of each listed contact, and
 //! the resolve calls.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use super::changes::{Marks, Newest, Scope};
+use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
 use super::outcome::{Outcome, Status, Summary};
 use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::policy::Plan;
@@ -32,6 +32,47 @@ pub(super) struct RunState {
     pub(super) marks: Option<Marks>,
     /// Why a walk by change fell back to a full walk, if one did.
     pub(super) unprovable: Option<String>,
+    /// Per listing, the oldest `_updatedAt` of a contact this run listed but did not finish
+    /// with (a retryable failure, a deadline, a walk that only counted): the next pass's mark
+    /// must not pass it, or a watcher listing only changes would never see it again. `None`
+    /// inside: the contact had no `_updatedAt`, so no mark is safe.
+    holds: HashMap<bool, Option<jiff::Timestamp>>,
+    /// The last complete walk of every contact that noted where it started: later walks of
+    /// the run list only what changed since.
+    base: Option<Base>,
+}
+
+/// A complete walk of every contact, which later walks of the run build on.
+#[derive(Debug)]
+struct Base {
+    marks: Marks,
+    /// Contacts it counted as left conflicted, and as waiting for a human.
+    left: HashSet<ContactId>,
+    human: HashSet<ContactId>,
+}
+
+impl RunState {
+    fn hold(&mut self, listing: bool, at: Option<jiff::Timestamp>) {
+        let held = self.holds.entry(listing).or_insert(at);
+        *held = match (*held, at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => None,
+        };
+    }
+
+    /// The marks a walk that started at `newest` leaves, lowered to what is held.
+    fn marks(&self, newest: HashMap<bool, Newest>) -> Marks {
+        let mut marks = newest;
+        for (listing, held) in &self.holds {
+            let mark = marks.entry(*listing).or_insert(Newest::Empty);
+            *mark = match (*mark, held) {
+                (Newest::Unknown, _) | (_, None) => Newest::Unknown,
+                (Newest::At(at), Some(held)) => Newest::At(at.min(*held)),
+                (Newest::Empty, Some(held)) => Newest::At(*held),
+            };
+        }
+        Marks(marks)
+    }
 }
 
 impl RunState {
@@ -65,10 +106,15 @@ impl RunState {
 struct RoundTally {
     /// Resolve calls sent.
     sent: usize,
+    /// Whether this walk listed only what changed since the run's base walk.
+    on_base: bool,
     /// Conflicted contacts with something to resolve that this walk did not send.
-    left: usize,
+    left: HashSet<ContactId>,
     /// Conflicted contacts with only fields left for a human.
-    human: usize,
+    human: HashSet<ContactId>,
+    /// Every contact a walk `on_base` listed (that walk lists only changes, so this stays
+    /// small).
+    listed: HashSet<ContactId>,
     /// The walk did not reach the end.
     incomplete: bool,
     /// Contacts sent in this walk (ids only).
@@ -132,16 +178,29 @@ impl Driver {
             let mut state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             // A walk that sent nothing saw the state it leaves behind: it is the final check.
             let last = self.run.dry_run || tally.incomplete || !resolving || tally.sent == 0;
+            let (mut left, mut human) = (tally.left, tally.human);
+            if tally.on_base
+                && let Some(base) = &state.base
+            {
+                // What the base walk left and this walk did not list has not changed since:
+                // it is still there.
+                left.extend(base.left.difference(&tally.listed).cloned());
+                human.extend(base.human.difference(&tally.listed).cloned());
+            }
+            let marks = state.marks(tally.newest);
+            let complete = !tally.incomplete && marks.covers(&self.run.unknown.listings());
             if last {
                 state.complete = !tally.incomplete;
-                let marks = Marks(tally.newest);
-                if state.complete && marks.covers(&self.run.unknown.listings()) {
+                if complete {
                     state.marks = Some(marks);
                 }
-                state.left_conflicted = if self.run.dry_run { 0 } else { tally.left };
-                state.awaiting_human = tally.human;
+                state.left_conflicted = if self.run.dry_run { 0 } else { left.len() };
+                state.awaiting_human = human.len();
                 self.finished = true;
                 return None;
+            }
+            if complete && !tally.on_base && matches!(self.run.scope, Scope::Full { .. }) {
+                state.base = Some(Base { marks, left, human });
             }
             // Something was sent: walk again, resolving while rounds remain, else only
             // counting what is left.
@@ -152,13 +211,26 @@ impl Driver {
     }
 
     fn start_round(&mut self, resolving: bool) {
-        self.shared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .rounds += 1;
-        let tally = Arc::new(Mutex::new(RoundTally::default()));
+        let mut state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        state.rounds += 1;
+        // After a complete walk of everything, the next walks (the run's own writes, others'
+        // writes, the final check) need only what changed since it started.
+        let scope = match &state.base {
+            Some(base) => Scope::Changed {
+                marks: base.marks.clone(),
+                overlap: CHANGE_OVERLAP,
+            },
+            None => self.run.scope.clone(),
+        };
+        let tally = RoundTally {
+            on_base: state.base.is_some(),
+            ..RoundTally::default()
+        };
+        drop(state);
+        let tally = Arc::new(Mutex::new(tally));
         let outcomes = round(
             Arc::clone(&self.run),
+            scope,
             Arc::clone(&self.pacer),
             Arc::clone(&self.shared),
             Arc::clone(&tally),
@@ -176,6 +248,7 @@ impl Driver {
 /// contact and, when `resolve`, resolves it.
 fn round(
     run: Arc<ResolveAll>,
+    scope: Scope,
     pacer: Arc<Pacer>,
     shared: Arc<Mutex<RunState>>,
     tally: Arc<Mutex<RoundTally>>,
@@ -189,21 +262,25 @@ fn round(
             if let Some(text) = &run.search_text {
                 search = search.search_text(text.clone());
             }
-            let order = match &run.scope {
-                Scope::Full { probe } => Order::ById { probe: *probe },
+            let order = match &scope {
+                // A dry run walks once: nothing later would use the mark.
+                Scope::Full { probe } => Order::ById {
+                    probe: *probe && !run.dry_run,
+                },
                 Scope::Changed { marks, overlap } => match marks.floor(unknown, *overlap) {
                     Ok(floor) => Order::Changed { floor },
                     Err(()) => Order::ById { probe: true },
                 },
             };
             scan(search, unknown, Arc::clone(&pacer), run.stop.clone(), order)
+                .map(move |item| (unknown, item))
         }
     });
     let items = futures_util::stream::iter(scans).flatten();
     let concurrency = run.concurrency;
     let stream = items
-        .filter_map(move |item| {
-            let step = triage(&run, &shared, &tally, item, resolve);
+        .filter_map(move |(listing, item)| {
+            let step = triage(&run, &shared, &tally, listing, item, resolve);
             let run = Arc::clone(&run);
             let pacer = Arc::clone(&pacer);
             let shared = Arc::clone(&shared);
@@ -211,9 +288,20 @@ fn round(
                 let work: Pin<Box<dyn std::future::Future<Output = Option<Outcome>> + Send>> =
                     match step {
                         Step::Report(outcome) => Box::pin(std::future::ready(outcome)),
-                        Step::Send(plan) => Box::pin(async move {
+                        Step::Send { plan, listing, at } => Box::pin(async move {
                             let outcome = send(&run.client, &pacer, plan).await;
                             record(&shared, &outcome);
+                            let unfinished = match &outcome {
+                                Outcome::Failed { error, .. } => error.is_retryable(),
+                                Outcome::Abandoned { .. } => true,
+                                _ => false,
+                            };
+                            if unfinished {
+                                shared
+                                    .lock()
+                                    .unwrap_or_else(PoisonError::into_inner)
+                                    .hold(listing, at);
+                            }
                             Some(outcome)
                         }),
                     };
@@ -228,8 +316,12 @@ fn round(
 enum Step {
     /// Yield this (already recorded) outcome, or nothing.
     Report(Option<Outcome>),
-    /// Resolve this plan.
-    Send(Plan),
+    /// Resolve this plan (for the contact listed in `listing`, last written at `at`).
+    Send {
+        plan: Plan,
+        listing: bool,
+        at: Option<jiff::Timestamp>,
+    },
 }
 
 /// Decides what to do with one listed item, counting it in the walk's tally.
@@ -237,12 +329,18 @@ fn triage(
     run: &ResolveAll,
     shared: &Mutex<RunState>,
     tally: &Mutex<RoundTally>,
+    listing: bool,
     item: ScanItem,
     resolve: bool,
 ) -> Option<Step> {
     let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
     let contact = match item {
-        ScanItem::Contact(contact) => contact,
+        ScanItem::Contact(contact) => {
+            if tally.on_base {
+                tally.listed.insert(contact.id.clone());
+            }
+            contact
+        }
         ScanItem::Failed(error) => {
             tally.incomplete = true;
             return Some(Step::Report(Some(Outcome::ListingFailed(error))));
@@ -271,9 +369,9 @@ fn triage(
         // Left on purpose, it waits for a human; a decision that cannot be carried out is a
         // contact left conflicted, which the summary must not call clean.
         if plan.left_only_on_purpose() {
-            tally.human += 1;
+            tally.human.insert(contact.id.clone());
         } else {
-            tally.left += 1;
+            tally.left.insert(contact.id.clone());
         }
         if previous.is_none() {
             state.status.insert(contact.id.clone(), Status::Deferred);
@@ -287,7 +385,12 @@ fn triage(
     }
     let retry_forbidden = matches!(previous, Some(Status::Failed(false)));
     if !resolve || retry_forbidden || run.stop.as_ref().is_some_and(StopSignal::is_stopped) {
-        tally.left += 1;
+        tally.left.insert(contact.id.clone());
+        if !retry_forbidden {
+            // Still to do: the next pass must list it again. (A failure that cannot be
+            // retried was reported; it is listed again when it changes.)
+            state.hold(listing, contact.updated_at);
+        }
         return None;
     }
     if !tally.sent_to.insert(contact.id.clone()) {
@@ -295,7 +398,11 @@ fn triage(
         return None;
     }
     tally.sent += 1;
-    Some(Step::Send(plan))
+    Some(Step::Send {
+        plan,
+        listing,
+        at: contact.updated_at,
+    })
 }
 
 fn record(shared: &Mutex<RunState>, outcome: &Outcome) {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use super::changes::{FullReason, Marks, PassKind, Scope};
+use super::changes::{CHANGE_OVERLAP, FullReason, Marks, PassKind, Scope};
 use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
@@ -118,10 +118,6 @@ pub struct WatchConflicts {
 
 /// How often a watcher lists every contact by default, even when listing changes works.
 const FULL_PASS_EVERY: Duration = Duration::from_secs(3 * 60 * 60);
-/// How far below the mark a walk by change reads by default: room for clocks of several
-/// server instances that disagree, and for writes in the same millisecond.
-const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
-
 /// `Option<Duration>` as whole seconds (fractions kept), for JSON.
 fn seconds<S: serde::Serializer>(
     value: &Option<Duration>,
