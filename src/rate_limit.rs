@@ -126,6 +126,13 @@ impl RateLimit {
         self.remaining
     }
 
+    /// The same answer with `calls` fewer remaining: what is left for a client that still
+    /// has that many calls on their way, which the server has not counted yet.
+    pub(crate) fn less_remaining(mut self, calls: u64) -> Self {
+        self.remaining = self.remaining.map(|r| r.saturating_sub(calls));
+        self
+    }
+
     /// When the window resets, or when `Retry-After` says to come back, whichever is later,
     /// on this machine's clock (corrected for skew with the answer's `Date` header). Worked
     /// out once when the answer arrived: calling it later gives the same instant.

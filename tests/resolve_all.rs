@@ -378,3 +378,42 @@ async fn a_decision_that_cannot_be_carried_out_is_left_conflicted_not_clean() {
     assert_eq!(summary.awaiting_human, 0, "{summary:?}");
     assert!(!summary.is_clean(), "the job is not done: {summary:?}");
 }
+
+/// Rocket.Chat's limiter counts per client address, route and method
+/// (apps/meteor/app/api/server/api.ts keys it on `IPAddr` and `route`), so two bots behind
+/// one address (NAT, one host) share a budget. Each paces by the `X-RateLimit-Remaining` it
+/// reads, which counts the other bot's calls too: together they stay within the budget, with
+/// at most a handful of 429s where both spend the same last call at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bots_behind_one_address_share_its_budget() {
+    let (fake, first, _) = seeded(120).await;
+    let other = fake.add_agent("other-bot", "pw");
+    let second = fake.client_for(&other).unwrap();
+    fake.set_rate_limit(Some((10, Duration::from_millis(200))));
+    let runs = tokio::time::timeout(GUARD, async {
+        tokio::join!(
+            first.resolve_all(Policy::keep_current()).run(),
+            second.resolve_all(Policy::keep_current()).run(),
+        )
+    })
+    .await
+    .expect("both runs end");
+    assert!(fake.conflicted_contacts().is_empty(), "{runs:?}");
+    // Each contact was resolved once; the other bot found it already clean.
+    assert_eq!(runs.0.resolved + runs.1.resolved, 120, "{runs:?}");
+    let requests = fake.requests();
+    let answered_429 = requests.iter().filter(|r| r.status == Some(429)).count();
+    for r in &requests {
+        eprintln!(
+            "DBG {} {:?} {}",
+            &r.path[20..],
+            r.status,
+            r.header("x-user-id").unwrap_or("")
+        );
+    }
+    assert!(
+        answered_429 <= 6,
+        "{answered_429} answers 429 out of {} calls: {runs:?}",
+        requests.len()
+    );
+}

@@ -58,9 +58,27 @@ pub(crate) struct Pacer {
     deadline: Option<Instant>,
     /// Raised: no more calls, and waits end at once.
     stop: Option<StopSignal>,
-    routes: Mutex<HashMap<&'static str, Budget>>,
+    routes: Mutex<HashMap<&'static str, Route>>,
     rate_limited: AtomicU64,
+    /// Units of each window this run leaves unspent, on every route. Raised by each 429
+    /// that came while pacing (someone else spends this address's budget too: two clients
+    /// that see the same last unit both send it), up to [`MAX_RESERVE`]. Rocket.Chat counts
+    /// per address, route and method, so a client that shares one route's budget shares them
+    /// all; learning it once is enough.
+    reserve: AtomicU64,
 }
+
+/// One route's budget and this run's calls to it that have not been answered yet.
+#[derive(Debug)]
+struct Route {
+    budget: Budget,
+    in_flight: u64,
+    /// When this run last sent a call to the route.
+    last_sent: Option<SystemTime>,
+}
+
+/// The most units of a window a run leaves for other clients at its address.
+const MAX_RESERVE: u64 = 2;
 
 impl Pacer {
     pub(crate) fn new(enabled: bool, deadline: Option<Instant>) -> Self {
@@ -70,6 +88,7 @@ impl Pacer {
             stop: None,
             routes: Mutex::new(HashMap::new()),
             rate_limited: AtomicU64::new(0),
+            reserve: AtomicU64::new(0),
         }
     }
 
@@ -101,9 +120,17 @@ impl Pacer {
             }
             let wait = {
                 let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-                let budget = routes.entry(route).or_insert_with(|| self.initial());
-                match take(budget, SystemTime::now()) {
-                    None => return Ok(()),
+                let route = routes.entry(route).or_insert_with(|| self.initial());
+                let now = SystemTime::now();
+                let contended = self.reserve.load(Ordering::Relaxed) > 0;
+                match spread(&route.budget, route.last_sent, now, contended)
+                    .or_else(|| take(&mut route.budget, now))
+                {
+                    None => {
+                        route.in_flight += 1;
+                        route.last_sent = Some(now);
+                        return Ok(());
+                    }
                     Some(wait) => wait,
                 }
             };
@@ -126,14 +153,18 @@ impl Pacer {
     /// wait for ever.
     pub(crate) fn no_answer(&self, route: &'static str) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        match routes.get_mut(route) {
-            Some(Budget::Unknown { probing }) => *probing = false,
-            Some(Budget::Limited {
+        let Some(route) = routes.get_mut(route) else {
+            return;
+        };
+        route.in_flight = route.in_flight.saturating_sub(1);
+        match &mut route.budget {
+            Budget::Unknown { probing } => *probing = false,
+            Budget::Limited {
                 limit,
                 left,
                 reset_at: None,
                 ..
-            }) => *left = (*left + 1).min(*limit),
+            } => *left = (*left + 1).min(*limit),
             _ => {}
         }
     }
@@ -144,18 +175,71 @@ impl Pacer {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let budget = routes.entry(route).or_insert_with(|| self.initial());
-        learn(budget, limit, refused, self.enabled, SystemTime::now());
+        let route = routes.entry(route).or_insert_with(|| self.initial());
+        route.in_flight = route.in_flight.saturating_sub(1);
+        let mut reserve = self.reserve.load(Ordering::Relaxed);
+        if refused && self.enabled && matches!(route.budget, Budget::Limited { .. }) {
+            reserve = (reserve + 1).min(MAX_RESERVE);
+            self.reserve.store(reserve, Ordering::Relaxed);
+        }
+        // The server's `Remaining` has not counted the calls still on their way: without
+        // this, a run with four calls in flight would spend the same last units four times.
+        let limit = limit.map(|l| l.less_remaining(route.in_flight + reserve));
+        learn(
+            &mut route.budget,
+            limit,
+            refused,
+            self.enabled,
+            SystemTime::now(),
+        );
     }
 
     /// A route's budget before any answer: probe when pacing, else send freely.
-    fn initial(&self) -> Budget {
-        if self.enabled {
-            Budget::Unknown { probing: false }
-        } else {
-            Budget::Unlimited
+    fn initial(&self) -> Route {
+        Route {
+            budget: if self.enabled {
+                Budget::Unknown { probing: false }
+            } else {
+                Budget::Unlimited
+            },
+            in_flight: 0,
+            last_sent: None,
         }
     }
+}
+
+/// How long to wait so that what is left of a window is spread over the time left of it,
+/// rather than sent at once: `time left / (calls left + 1)` after this run's previous call.
+/// Clients behind one address share the window (Rocket.Chat counts per address), and each
+/// learns what the others spent only from the answers' `Remaining`; spreading the calls lets
+/// those answers arrive before the budget is gone, so the clients together slow down instead
+/// of all spending the same last units. A run that was idle sends at once; a busy one still
+/// spends the whole window by its end.
+fn spread(
+    budget: &Budget,
+    last_sent: Option<SystemTime>,
+    now: SystemTime,
+    contended: bool,
+) -> Option<Duration> {
+    let Budget::Limited {
+        limit,
+        left,
+        reset_at: Some(at),
+        ..
+    } = budget
+    else {
+        return None;
+    };
+    let time_left = at.duration_since(now).ok()?;
+    // The first half of a window goes out at once (a short sequence of calls, a probe and a
+    // page, is not held up); the second half is spread, and so is everything once a 429
+    // showed that another client spends this budget.
+    if *left == 0 || (!contended && left.saturating_mul(2) > *limit) {
+        return None;
+    }
+    let spacing = time_left / u32::try_from(*left + 1).unwrap_or(u32::MAX);
+    let since = now.duration_since(last_sent?).unwrap_or_default();
+    spacing.checked_sub(since).filter(|wait| !wait.is_zero())
 }
 
 /// Takes one call from the budget, or says how long to wait before asking again.
@@ -176,8 +260,13 @@ fn take(budget: &mut Budget, now: SystemTime) -> Option<Duration> {
             if let Some(at) = *reset_at
                 && now >= at
             {
-                // The window is over: a fresh one starts with our next call.
-                *left = *limit;
+                // The window is over: a fresh one starts with our next call. Only that call
+                // goes out until its answer says what is left: Rocket.Chat counts per client
+                // address, so other clients behind the same address (NAT, a second bot on
+                // the host) may have spent part of the window already.
+                // (A limit of `u64::MAX` stands for "refused until the reset, free after":
+                // an unpaced run learns nothing from successes, so it must not wait for one.)
+                *left = if *limit == u64::MAX { u64::MAX } else { 1 };
                 *reset_at = None;
             }
             if *left > 0 {
@@ -273,11 +362,12 @@ fn learn(
             }
             *skew_strikes = 0;
             match (*reset_at, reset) {
-                // First answer of a fresh window: it names the window's end.
+                // First answer of a fresh window: it names the window's end and what is left
+                // of it.
                 (None, Some(at)) => {
                     *reset_at = Some(at);
                     if let Some(remaining) = remaining {
-                        *left = (*left).min(remaining);
+                        *left = remaining;
                     }
                 }
                 // Same window: never count on more than the server says is left.
@@ -387,24 +477,75 @@ mod tests {
                 && wait < Duration::from_secs(1) + RESET_GUARD + MAX_JITTER,
             "{wait:?}"
         );
-        // After the reset a fresh window allows the full limit again.
+        // After the reset one call opens the fresh window; the others wait for its answer,
+        // which says what is left of it (other clients at this address may have spent some).
         let later = reset + Duration::from_millis(10);
-        for _ in 0..3 {
-            assert_eq!(take(&mut budget, later), None);
-        }
+        assert_eq!(take(&mut budget, later), None);
         assert_eq!(
             take(&mut budget, later),
             Some(POLL),
-            "end of the new window unknown"
+            "what is left of the new window is unknown"
         );
         learn(
             &mut budget,
-            Some(headers(3, 0, later + Duration::from_secs(1))),
+            Some(headers(3, 1, later + Duration::from_secs(1))),
             false,
             true,
             later,
         );
+        assert_eq!(take(&mut budget, later), None, "the one left");
         assert!(take(&mut budget, later).unwrap() > Duration::from_millis(900));
+    }
+
+    #[test]
+    fn what_is_left_is_spread_over_the_rest_of_the_window() {
+        let now = SystemTime::now();
+        let budget = Budget::Limited {
+            limit: 10,
+            left: 9,
+            reset_at: Some(now + Duration::from_millis(500)),
+            skew_strikes: 0,
+        };
+        assert_eq!(
+            spread(&budget, None, now, true),
+            None,
+            "an idle run sends at once"
+        );
+        assert_eq!(
+            spread(&budget, Some(now), now, true),
+            Some(Duration::from_millis(50)),
+            "500 ms left for 9 calls: one every 50 ms"
+        );
+        let later = now + Duration::from_millis(20);
+        let wait = spread(&budget, Some(now), later, true).unwrap();
+        assert!(wait > Duration::from_millis(20) && wait < Duration::from_millis(30));
+        assert_eq!(
+            spread(&budget, Some(now), now + Duration::from_millis(60), true),
+            None
+        );
+        let spent = Budget::Limited {
+            limit: 10,
+            left: 0,
+            reset_at: Some(now + Duration::from_millis(500)),
+            skew_strikes: 0,
+        };
+        assert_eq!(
+            spread(&spent, Some(now), now, true),
+            None,
+            "`take` says how long"
+        );
+        // Alone at its address, a run sends the first half of a window at once.
+        assert_eq!(spread(&budget, Some(now), now, false), None);
+        let half = Budget::Limited {
+            limit: 10,
+            left: 5,
+            reset_at: Some(now + Duration::from_millis(600)),
+            skew_strikes: 0,
+        };
+        assert_eq!(
+            spread(&half, Some(now), now, false),
+            Some(Duration::from_millis(100))
+        );
     }
 
     #[test]

@@ -95,6 +95,8 @@ struct Slot {
     hay: (u32, u32),
     unknown: UnknownKey,
     enabled: bool,
+    /// `_updatedAt` as stored (`Null` when missing), for the view by change.
+    updated: Value,
 }
 
 impl Slot {
@@ -106,6 +108,7 @@ impl Slot {
             hay: (0, 0),
             unknown: UnknownKey::of(doc),
             enabled: doc.get("enabled").and_then(Value::as_bool) != Some(false),
+            updated: doc.get("_updatedAt").cloned().unwrap_or(Value::Null),
         }
     }
 
@@ -117,6 +120,10 @@ impl Slot {
 
     fn by_id(&self, other: &Self) -> Ordering {
         self.id.cmp(&other.id)
+    }
+
+    fn by_updated(&self, other: &Self) -> Ordering {
+        mongo_cmp(&self.updated, &other.updated).then_with(|| self.id.cmp(&other.id))
     }
 }
 
@@ -199,9 +206,25 @@ fn pick(json: &str, keys: &[&str]) -> Vec<Value> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum View {
     /// `{name: 1}` (the default) or `{name: -1}`.
-    Name,
+    Name = 0,
     /// `{_id: 1}` or `{_id: -1}`.
-    Id,
+    Id = 1,
+    /// `{_updatedAt: 1, _id: 1}` or `{_updatedAt: -1, _id: -1}`: what a watcher listing
+    /// changes asks for, on every pass.
+    Updated = 2,
+}
+
+impl View {
+    const ALL: [Self; 3] = [Self::Name, Self::Id, Self::Updated];
+
+    /// The order of the view (every one ends on `_id`, so it is total).
+    fn order(self) -> fn(&Slot, &Slot) -> Ordering {
+        match self {
+            Self::Name => Slot::by_name,
+            Self::Id => Slot::by_id,
+            Self::Updated => Slot::by_updated,
+        }
+    }
 }
 
 /// One page of a search.
@@ -217,10 +240,8 @@ pub(crate) struct ContactStore {
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
     ids: HashMap<Box<str>, u32>,
-    /// Enabled contacts per [`UnknownKey`], ordered by name then `_id`.
-    by_name: [Vec<u32>; 4],
-    /// Enabled contacts per [`UnknownKey`], ordered by `_id`.
-    by_id: [Vec<u32>; 4],
+    /// Per [`View`], per [`UnknownKey`]: the enabled contacts' slots in the view's order.
+    views: [[Vec<u32>; 4]; 3],
     /// Every contact's search text, back to back and separated by `\0`, so a `searchText`
     /// is one scan of contiguous memory instead of 100,000 pointer chases.
     text: String,
@@ -302,24 +323,22 @@ impl ContactStore {
 
     /// Sorts the views from scratch.
     pub(crate) fn rebuild_views(&mut self) {
-        for key in 0..4 {
-            self.by_name[key].clear();
-            self.by_id[key].clear();
-        }
+        let mut lists: [Vec<u32>; 4] = Default::default();
         for (index, slot) in self.slots.iter().enumerate() {
             if let Some(slot) = slot.as_ref().filter(|s| s.enabled) {
-                let index = u32::try_from(index).unwrap_or(u32::MAX);
-                self.by_name[slot.unknown.index()].push(index);
-                self.by_id[slot.unknown.index()].push(index);
+                lists[slot.unknown.index()].push(u32::try_from(index).unwrap_or(u32::MAX));
             }
         }
         let slots = &self.slots;
         let get = |i: u32| slots[i as usize].as_ref().expect("live slot");
-        for key in 0..4 {
-            self.by_name[key].sort_unstable_by(|&a, &b| get(a).by_name(get(b)));
-            self.by_id[key].sort_unstable_by(|&a, &b| get(a).by_id(get(b)));
-            self.by_name[key].shrink_to_fit();
-            self.by_id[key].shrink_to_fit();
+        for view in View::ALL {
+            let order = view.order();
+            let mut sorted = lists.clone();
+            for list in &mut sorted {
+                list.sort_unstable_by(|&a, &b| order(get(a), get(b)));
+                list.shrink_to_fit();
+            }
+            self.views[view as usize] = sorted;
         }
     }
 
@@ -403,10 +422,12 @@ impl ContactStore {
             let slots = &self.slots;
             let get = |i: u32| slots[i as usize].as_ref().expect("live slot");
             let new = get(index);
-            let at = self.by_name[key].partition_point(|&i| get(i).by_name(new) == Ordering::Less);
-            self.by_name[key].insert(at, index);
-            let at = self.by_id[key].partition_point(|&i| get(i).by_id(new) == Ordering::Less);
-            self.by_id[key].insert(at, index);
+            for view in View::ALL {
+                let order = view.order();
+                let list = &mut self.views[view as usize][key];
+                let at = list.partition_point(|&i| order(get(i), new) == Ordering::Less);
+                list.insert(at, index);
+            }
         }
     }
 
@@ -434,22 +455,18 @@ impl ContactStore {
             let key = slot.unknown.index();
             let slots = &self.slots;
             let get = |i: u32| slots[i as usize].as_ref();
-            // The slot is already taken out, so compare against the removed value.
-            let at = self.by_name[key].partition_point(|&i| {
-                i != index && get(i).is_some_and(|s| s.by_name(&slot) == Ordering::Less)
-            });
-            if self.by_name[key].get(at) == Some(&index) {
-                self.by_name[key].remove(at);
-            } else {
-                self.by_name[key].retain(|&i| i != index);
-            }
-            let at = self.by_id[key].partition_point(|&i| {
-                i != index && get(i).is_some_and(|s| s.by_id(&slot) == Ordering::Less)
-            });
-            if self.by_id[key].get(at) == Some(&index) {
-                self.by_id[key].remove(at);
-            } else {
-                self.by_id[key].retain(|&i| i != index);
+            for view in View::ALL {
+                let order = view.order();
+                let list = &mut self.views[view as usize][key];
+                // The slot is already taken out, so compare against the removed value.
+                let at = list.partition_point(|&i| {
+                    i != index && get(i).is_some_and(|s| order(s, &slot) == Ordering::Less)
+                });
+                if list.get(at) == Some(&index) {
+                    list.remove(at);
+                } else {
+                    list.retain(|&i| i != index);
+                }
             }
         }
         self.free.push(index);
@@ -473,10 +490,7 @@ impl ContactStore {
         } else {
             UnknownKey::False
         };
-        let list = match view {
-            View::Name => &self.by_name[key.index()],
-            View::Id => &self.by_id[key.index()],
-        };
+        let list = &self.views[view as usize][key.index()];
         let parse = |i: u32| serde_json::from_str(&self.slot(i).json).unwrap_or_default();
         if needle.is_empty() {
             let total = list.len();
@@ -532,7 +546,7 @@ impl ContactStore {
             .iter()
             .map(|(k, _)| k.split('.').next().unwrap_or(k))
             .collect();
-        let mut rows: Vec<(Vec<Value>, u32)> = self.by_id[key.index()]
+        let mut rows: Vec<(Vec<Value>, u32)> = self.views[View::Id as usize][key.index()]
             .iter()
             .filter(|&&i| {
                 bits.as_ref()
@@ -572,13 +586,16 @@ impl ContactStore {
     #[cfg(test)]
     fn check_views(&self) {
         for key in UnknownKey::ALL {
-            let names = &self.by_name[key.index()];
-            assert!(
-                names
-                    .windows(2)
-                    .all(|w| { self.slot(w[0]).by_name(self.slot(w[1])) == Ordering::Less })
-            );
-            assert_eq!(names.len(), self.by_id[key.index()].len());
+            let length = self.views[0][key.index()].len();
+            for view in View::ALL {
+                let order = view.order();
+                let list = &self.views[view as usize][key.index()];
+                assert!(
+                    list.windows(2)
+                        .all(|w| order(self.slot(w[0]), self.slot(w[1])) == Ordering::Less)
+                );
+                assert_eq!(list.len(), length);
+            }
         }
     }
 }
@@ -590,6 +607,51 @@ mod tests {
 
     fn doc(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap()
+    }
+
+    /// The view by change pages exactly as the general sort does (MongoDB's order: missing
+    /// and `null` lowest, then numbers, then strings), through rewrites and removals.
+    #[test]
+    fn the_view_by_change_agrees_with_the_general_sort() {
+        let mut store = ContactStore::default();
+        let stamps = [
+            json!("2026-12-03T10:00:00.000Z"),
+            json!("2026-12-03T10:00:00.000Z"),
+            json!("2026-12-03T09:59:59.999Z"),
+            Value::Null,
+            json!(17),
+        ];
+        for i in 0..40 {
+            let id = format!("id{:02}", (i * 13) % 40);
+            let mut d = doc(json!({"_id": id, "name": format!("n{i}"), "unknown": false}));
+            if i % 7 != 0 {
+                d.insert("_updatedAt".into(), stamps[i % stamps.len()].clone());
+            }
+            store.put(&id, &d);
+        }
+        store.put(
+            "id05",
+            &doc(json!({
+                "_id": "id05", "name": "x", "unknown": false,
+                "_updatedAt": "2027-01-01T00:00:00.000Z",
+            })),
+        );
+        store.remove("id07");
+        store.check_views();
+        for descending in [true, false] {
+            let sort = [
+                ("_updatedAt".to_owned(), descending),
+                ("_id".to_owned(), descending),
+            ];
+            for (offset, count) in [(0, 100), (3, 7), (30, 20)] {
+                let general = store.sorted_page(false, "", &sort, offset, count);
+                let view = store.search(false, "", View::Updated, descending, offset, count);
+                assert_eq!(view.total, general.total);
+                assert_eq!(view.contacts, general.contacts, "{descending} {offset}");
+            }
+        }
+        let newest = store.search(false, "", View::Updated, true, 0, 1);
+        assert_eq!(newest.contacts[0]["_id"], "id05");
     }
 
     #[test]

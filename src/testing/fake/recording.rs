@@ -27,6 +27,7 @@ const SECRET_HEADERS: [&str; 4] = ["x-auth-token", "x-2fa-code", "authorization"
 /// let request = &fake.requests()[0];
 /// assert_eq!(request.path, "/api/v1/me");
 /// assert_eq!(request.header("x-auth-token"), Some("<redacted>"));
+/// assert_eq!(request.status, Some(200));
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -42,6 +43,9 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Bytes,
+    /// The status the fake answered with; `None` while the request is being handled, or
+    /// when the fake dropped the connection on purpose ([`Fault::drop_connection`](super::Fault::drop_connection)).
+    pub status: Option<u16>,
 }
 
 impl RecordedRequest {
@@ -75,6 +79,9 @@ impl RecordedRequest {
 pub(crate) struct Recorder {
     capacity: usize,
     requests: VecDeque<RecordedRequest>,
+    /// How many requests were ever recorded: the front of the ring is number
+    /// `recorded - requests.len()`.
+    recorded: u64,
 }
 
 impl Default for Recorder {
@@ -88,6 +95,7 @@ impl Recorder {
         Self {
             capacity,
             requests: VecDeque::new(),
+            recorded: 0,
         }
     }
 
@@ -98,7 +106,8 @@ impl Recorder {
         }
     }
 
-    /// Records one request with its secrets redacted.
+    /// Records one request with its secrets redacted; the number it returns is for
+    /// [`Recorder::answered`] (`None` when recording is off).
     pub(crate) fn record(
         &mut self,
         method: &str,
@@ -106,9 +115,9 @@ impl Recorder {
         query: Option<&str>,
         headers: &HeaderMap,
         body: &Bytes,
-    ) {
+    ) -> Option<u64> {
         if self.capacity == 0 {
-            return;
+            return None;
         }
         if self.requests.len() == self.capacity {
             self.requests.pop_front();
@@ -129,7 +138,23 @@ impl Recorder {
                 })
                 .collect(),
             body: redact_body(body),
+            status: None,
         });
+        self.recorded += 1;
+        Some(self.recorded - 1)
+    }
+
+    /// Notes the status of request number `number`, if the ring still holds it.
+    pub(crate) fn answered(&mut self, number: Option<u64>, status: u16) {
+        let Some(number) = number else { return };
+        let front = self.recorded - self.requests.len() as u64;
+        if let Some(at) = number
+            .checked_sub(front)
+            .and_then(|i| usize::try_from(i).ok())
+            && let Some(request) = self.requests.get_mut(at)
+        {
+            request.status = Some(status);
+        }
     }
 
     pub(crate) fn all(&self) -> Vec<RecordedRequest> {
@@ -174,5 +199,21 @@ mod tests {
         let mut off = Recorder::new(0);
         off.record("GET", "/a", None, &HeaderMap::new(), &Bytes::new());
         assert!(off.all().is_empty());
+    }
+
+    #[test]
+    fn a_status_lands_on_its_own_request_even_after_the_ring_moved_on() {
+        let mut ring = Recorder::new(2);
+        let first = ring.record("GET", "/a", None, &HeaderMap::new(), &Bytes::new());
+        let second = ring.record("GET", "/b", None, &HeaderMap::new(), &Bytes::new());
+        let third = ring.record("GET", "/c", None, &HeaderMap::new(), &Bytes::new());
+        ring.answered(third, 429);
+        ring.answered(first, 200); // dropped from the ring: nothing to note
+        ring.answered(second, 201);
+        let seen: Vec<_> = ring.all().into_iter().map(|r| (r.path, r.status)).collect();
+        assert_eq!(
+            seen,
+            [("/b".to_owned(), Some(201)), ("/c".to_owned(), Some(429))]
+        );
     }
 }

@@ -81,16 +81,23 @@ async fn handle(
     };
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
-    let fault = {
+    let (number, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.record(
+        let number = state.requests.record(
             parts.method.as_str(),
             &path,
             query.as_deref(),
             &parts.headers,
             &body,
         );
-        state.faults.pop_front()
+        (number, state.faults.pop_front())
+    };
+    let answered = |status: u16| {
+        state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .requests
+            .answered(number, status);
     };
     let mut truncate = false;
     match fault.map(|f| f.kind) {
@@ -99,7 +106,10 @@ async fn handle(
             status,
             body,
             content_type,
-        }) => return Ok(Reply::raw(status, body, content_type).into_response()),
+        }) => {
+            answered(status);
+            return Ok(Reply::raw(status, body, content_type).into_response());
+        }
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(FaultKind::Truncate) => truncate = true,
         None => {}
@@ -114,7 +124,9 @@ async fn handle(
     };
     let mut reply = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        routes::route(&mut state, &call)
+        let reply = routes::route(&mut state, &call);
+        state.requests.answered(number, reply.status);
+        reply
     };
     if truncate {
         reply.truncate();

@@ -61,6 +61,15 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
                 .search(unknown, &needle, view, *descending, offset, count);
             (found.contacts, found.total)
         }
+        [(first, descending), (second, same)]
+            if first == "_updatedAt" && second == "_id" && descending == same =>
+        {
+            let found =
+                state
+                    .contacts
+                    .search(unknown, &needle, View::Updated, *descending, offset, count);
+            (found.contacts, found.total)
+        }
         _ => {
             let found = state
                 .contacts
