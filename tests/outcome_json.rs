@@ -177,4 +177,11 @@ async fn watch_events_serialise_as_outcomes_and_passes() {
     assert_eq!(passes[0]["pass"], 1);
     assert_eq!(passes[0]["summary"]["resolved"], 3);
     assert_eq!(passes[1]["summary"]["seen"], 0);
+    // Which kind of pass ran, and when the next full one is due.
+    assert_eq!(passes[0]["kind"], "full");
+    assert_eq!(passes[0]["reason"], "first");
+    assert_eq!(passes[1]["kind"], "changes");
+    assert!(passes[1].get("reason").is_none(), "{:?}", passes[1]);
+    let next = passes[1]["nextFullPassInSeconds"].as_f64().unwrap();
+    assert!(next > 3.0 * 3600.0 - 60.0 && next <= 3.0 * 3600.0, "{next}");
 }

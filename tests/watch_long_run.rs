@@ -73,3 +73,60 @@ async fn each_pass_counts_only_its_own_rate_limited_answers() {
         .collect();
     assert_eq!(passes, [1, 0], "per pass, not since the watcher started");
 }
+
+/// A contact left for a human is reported once per state of its conflicts: not on every
+/// pass, but again when a human resolved it and new conflicts arrived, or when another value
+/// joined the ones waiting (issue 20 #6: before, it was never reported again).
+#[tokio::test]
+async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change() {
+    use rocketchat_omnichannel::testing::Visitor;
+    use rocketchat_omnichannel::workflow::{Decision, Outcome};
+
+    let fake = FakeRocketChat::start().await;
+    let agent = fake.add_agent("bot", "pw");
+    let client = fake.client_for(&agent).unwrap();
+    let jane = fake.add_contact_named("Jane");
+    assert!(fake.merge_visitor(&jane, Visitor::new().name("Jane D.")));
+    let mut events = client
+        .watch_conflicts(Policy::custom("leave-all", |_| Decision::Leave))
+        .interval(Duration::from_millis(5))
+        .change_overlap(Duration::ZERO)
+        .into_stream();
+    // The contacts each pass reported as waiting for a human.
+    let mut pass = async || {
+        let mut deferred = Vec::new();
+        loop {
+            match events.next().await.expect("the watcher runs") {
+                WatchEvent::Outcome(Outcome::Deferred { plan }) => deferred.push(plan.contact_id),
+                WatchEvent::Outcome(other) => panic!("unexpected {other}"),
+                WatchEvent::PassFinished { .. } => return deferred,
+                _ => {}
+            }
+        }
+    };
+    assert_eq!(pass().await, std::slice::from_ref(&jane));
+    assert!(pass().await.is_empty(), "reported once");
+
+    // A human resolves it; later a visitor brings a new name.
+    client
+        .resolve_contact_conflicts(jane.clone())
+        .wipe_conflicts(true)
+        .await
+        .unwrap();
+    assert!(pass().await.is_empty());
+    assert!(fake.merge_visitor(&jane, Visitor::new().name("J. Doe")));
+    assert_eq!(
+        pass().await,
+        std::slice::from_ref(&jane),
+        "new conflicts are news"
+    );
+    assert!(pass().await.is_empty());
+
+    // Another value joins the waiting one.
+    assert!(fake.merge_visitor(&jane, Visitor::new().name("Janet")));
+    assert_eq!(
+        pass().await,
+        std::slice::from_ref(&jane),
+        "changed conflicts are news"
+    );
+}

@@ -360,6 +360,13 @@ fn triage(
         }
     };
     if !contact.has_conflicts() {
+        if let Some(awaiting) = &run.awaiting {
+            // Resolved since (by a human, say): report it again if conflicts come back.
+            awaiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .forget(&contact.id);
+        }
         return None;
     }
     let plan = run.policy.plan(&contact);
@@ -375,7 +382,14 @@ fn triage(
         }
         if previous.is_none() {
             state.status.insert(contact.id.clone(), Status::Deferred);
-            return Some(Step::Report(Some(Outcome::Deferred { plan })));
+            // A watcher reports it once per state of its conflicts.
+            let report = run.awaiting.as_ref().is_none_or(|awaiting| {
+                awaiting
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .note(&contact)
+            });
+            return Some(Step::Report(report.then_some(Outcome::Deferred { plan })));
         }
         return None;
     }

@@ -2,6 +2,7 @@
 //! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all), and
 //! keep doing it with [`Client::watch_conflicts`](crate::Client::watch_conflicts).
 
+mod awaiting;
 mod changes;
 mod driver;
 mod outcome;

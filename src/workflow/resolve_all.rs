@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::awaiting::Awaiting;
 use super::changes::{Marks, Scope};
 use super::driver::{RunState, outcomes};
 use super::outcome::{Outcome, Summary};
@@ -103,6 +104,8 @@ pub struct ResolveAll {
     pub(super) stop: Option<StopSignal>,
     /// What each walk lists: everything (the default), or a watcher's changes.
     pub(super) scope: Scope,
+    /// A watcher's record of contacts reported as waiting for a human (none for one run).
+    pub(super) awaiting: Option<Arc<Mutex<Awaiting>>>,
 }
 
 impl Client {
@@ -129,6 +132,7 @@ impl Client {
             max_rounds: 3,
             stop: None,
             scope: Scope::default(),
+            awaiting: None,
         }
     }
 }

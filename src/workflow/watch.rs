@@ -3,15 +3,15 @@
 //! full pass it lists only the contacts written since (see `changes.rs`), with a full pass on
 //! a schedule.
 
-use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::awaiting::Awaiting;
 use super::changes::{CHANGE_OVERLAP, FullReason, Marks, PassKind, Scope};
 use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
@@ -19,7 +19,6 @@ use super::policy::Policy;
 use super::resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 use super::stop::{StopSignal, sleep_unless_stopped};
 use crate::client::Client;
-use crate::models::ContactId;
 
 /// What a watcher reports.
 ///
@@ -257,7 +256,7 @@ impl WatchConflicts {
             current: None,
             pass: 0,
             finished: false,
-            deferred: HashSet::new(),
+            awaiting: Arc::default(),
             incremental: self.incremental,
             full_every: self.full_every,
             overlap: self.overlap,
@@ -303,8 +302,8 @@ struct Watch {
     current: Option<ResolveStream>,
     pass: u64,
     finished: bool,
-    /// Contacts already reported as left for a human (ids only).
-    deferred: HashSet<ContactId>,
+    /// Contacts reported as waiting for a human, with the state they were reported in.
+    awaiting: Arc<Mutex<Awaiting>>,
     incremental: bool,
     full_every: Duration,
     overlap: Duration,
@@ -325,17 +324,21 @@ impl Watch {
             }
             if let Some(current) = &mut self.current {
                 if let Some(outcome) = current.next().await {
-                    match &outcome {
-                        Outcome::Deferred { plan }
-                            if !self.deferred.insert(plan.contact_id.clone()) =>
-                        {
-                            continue;
-                        }
-                        Outcome::PartlyResolved { plan, .. } => {
-                            self.deferred.insert(plan.contact_id.clone());
-                        }
-                        _ => {}
+                    let mut awaiting = self.awaiting.lock().unwrap_or_else(PoisonError::into_inner);
+                    // What is left waits for a human: not reported again until it changes.
+                    if let Outcome::PartlyResolved { contact, .. } = &outcome {
+                        awaiting.note(contact);
                     }
+                    if let Some(id) = match &outcome {
+                        Outcome::Resolved { plan, .. } => Some(&plan.contact_id),
+                        Outcome::Skipped { contact_id } | Outcome::Gone { contact_id } => {
+                            Some(contact_id)
+                        }
+                        _ => None,
+                    } {
+                        awaiting.forget(id);
+                    }
+                    drop(awaiting);
                     return Some(WatchEvent::Outcome(outcome));
                 }
                 let summary = current.summary();
@@ -346,6 +349,12 @@ impl Watch {
                     self.finished = true;
                 }
                 let kind = self.finish_pass(marks, unprovable);
+                if matches!(kind, PassKind::Full(_)) && summary.complete {
+                    self.awaiting
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .finish_full_pass();
+                }
                 return Some(WatchEvent::PassFinished {
                     pass: self.pass,
                     summary,
@@ -362,6 +371,11 @@ impl Watch {
             }
             let mut run = self.run.clone();
             run.scope = self.start_pass();
+            run.awaiting = Some(Arc::clone(&self.awaiting));
+            self.awaiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .start_pass();
             self.current = Some(run.into_stream_with(Arc::clone(&self.pacer)));
         }
     }
