@@ -270,13 +270,18 @@ async fn watch_runs_passes_and_reports_each() {
     );
 }
 
+/// Runs `conflicts watch --policy keep-current --interval INTERVAL` against `fake`, sends
+/// SIGTERM after the first line that `signal_after` accepts, and returns the exit code and
+/// every line printed.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_stops_cleanly_on_sigterm() {
+async fn watch_until_sigterm(
+    fake: &FakeRocketChat,
+    interval: &'static str,
+    signal_after: fn(&str) -> bool,
+) -> (Option<i32>, String) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
     let url = fake.uri();
     let out = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(BIN)
@@ -286,7 +291,7 @@ async fn watch_stops_cleanly_on_sigterm() {
                 "--policy",
                 "keep-current",
                 "--interval",
-                "30s",
+                interval,
             ])
             .env("ROCKETCHAT_URL", &url)
             .env("ROCKETCHAT_USER_ID", DemoData::AGENT_ID)
@@ -297,12 +302,11 @@ async fn watch_stops_cleanly_on_sigterm() {
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut out = Vec::new();
-        // Wait for the first pass to end; the watcher then sleeps for 30 s.
         for line in lines.by_ref() {
             let line = line.unwrap();
-            let first_pass_done = line.starts_with("pass 1:");
+            let now = signal_after(&line);
             out.push(line);
-            if first_pass_done {
+            if now {
                 break;
             }
         }
@@ -314,15 +318,45 @@ async fn watch_stops_cleanly_on_sigterm() {
         out.extend(lines.map(Result::unwrap));
         (child.wait().unwrap().code(), out.join("\n"))
     });
-    let (code, out) = tokio::time::timeout(std::time::Duration::from_secs(60), out)
+    tokio::time::timeout(std::time::Duration::from_secs(60), out)
         .await
-        .expect("the watcher stops well before its 30 s interval")
-        .unwrap();
+        .expect("the watcher stops soon after the signal")
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_stops_cleanly_on_sigterm() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    // After the first pass the watcher sleeps for 30 s: the signal comes between passes.
+    let (code, out) = watch_until_sigterm(&fake, "30s", |line| line.starts_with("pass 1:")).await;
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("pass 1: 3 seen: 3 resolved"), "{out}");
     assert!(
-        out.ends_with("watch stopped after 1 pass(es) (signal)"),
+        out.ends_with("watch stopped after 1 pass(es) (stopped by signal)"),
         "{out}"
+    );
+}
+
+/// Under systemd or Kubernetes a stop is a SIGTERM at any moment: during a pass it must exit
+/// 0 as well (it exited 1 before, because the contacts not yet sent counted as left).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_exits_zero_when_a_signal_stops_it_during_a_pass() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    for i in 0..40 {
+        let id = fake.add_contact_named(&format!("Slow {i:02}"));
+        assert!(fake.merge_visitor(&id, Visitor::new().name(&format!("Other {i:02}"))));
+    }
+    // Two resolve calls a second: the pass takes about 20 s.
+    fake.set_rate_limit(Some((2, std::time::Duration::from_secs(1))));
+    let (code, out) = watch_until_sigterm(&fake, "1s", |line| line.starts_with("resolved ")).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("pass 1:") || out.contains("stopped"), "{out}");
+    assert!(out.ends_with("(stopped by signal)"), "{out}");
+    assert!(
+        fake.conflicted_contacts().len() > 10,
+        "the signal came early in the pass"
     );
 }
 

@@ -95,6 +95,7 @@ impl RunState {
                 Status::Gone => summary.gone += 1,
                 Status::Failed(_) => summary.failed += 1,
                 Status::Abandoned => summary.abandoned += 1,
+                Status::Stopped => summary.stopped += 1,
             }
         }
         summary
@@ -293,7 +294,7 @@ fn round(
                             record(&shared, &outcome);
                             let unfinished = match &outcome {
                                 Outcome::Failed { error, .. } => error.is_retryable(),
-                                Outcome::Abandoned { .. } => true,
+                                Outcome::Abandoned { .. } | Outcome::Stopped { .. } => true,
                                 _ => false,
                             };
                             if unfinished {
@@ -427,6 +428,7 @@ fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
         Outcome::Gone { .. } => Status::Gone,
         Outcome::Failed { error, .. } => Status::Failed(error.is_retryable()),
         Outcome::Abandoned { .. } => Status::Abandoned,
+        Outcome::Stopped { .. } => Status::Stopped,
         _ => return,
     };
     if let Some(id) = outcome.contact_id() {
@@ -446,6 +448,7 @@ async fn send(client: &Client, pacer: &Pacer, plan: Plan) -> Outcome {
     .await;
     let contact_id = plan.contact_id.clone();
     match result {
+        Err(DeadlinePassed) if pacer.stopped() => Outcome::Stopped { contact_id },
         Err(DeadlinePassed) => Outcome::Abandoned { contact_id },
         Ok(Ok(contact)) if contact.has_conflicts() => Outcome::PartlyResolved {
             plan,

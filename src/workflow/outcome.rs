@@ -24,7 +24,7 @@ use super::policy::Plan;
 ///
 /// | key | present for | value |
 /// |---|---|---|
-/// | `outcome` | all | `resolved`, `partly_resolved`, `planned`, `deferred`, `skipped`, `gone`, `failed`, `abandoned`, `listing_failed` |
+/// | `outcome` | all | `resolved`, `partly_resolved`, `planned`, `deferred`, `skipped`, `gone`, `failed`, `abandoned`, `stopped`, `listing_failed` |
 /// | `contactId` | all but `listing_failed` | the contact's id |
 /// | `set` | `resolved`, `partly_resolved`, `planned`, `deferred` | object: field (`name`, `manager`, `customFields.KEY`, as `--leave` spells them) → value written |
 /// | `leftForAHuman` | same | array of field paths the policy left |
@@ -110,6 +110,12 @@ pub enum Outcome {
         /// The contact.
         contact_id: ContactId,
     },
+    /// The run's [`StopSignal`](super::StopSignal) was raised (Ctrl-C in the CLI) before the
+    /// contact could be sent; it was not touched. Not a failure: the run did what it was told.
+    Stopped {
+        /// The contact.
+        contact_id: ContactId,
+    },
     /// Listing contacts failed. The walk of that listing ends here (the other listing, known
     /// or unknown contacts, is still walked) and the summary says the run is incomplete.
     ListingFailed(SearchContactsError),
@@ -146,7 +152,8 @@ impl Outcome {
             Self::Skipped { contact_id }
             | Self::Gone { contact_id }
             | Self::Failed { contact_id, .. }
-            | Self::Abandoned { contact_id } => Some(contact_id),
+            | Self::Abandoned { contact_id }
+            | Self::Stopped { contact_id } => Some(contact_id),
             Self::ListingFailed(_) => None,
         }
     }
@@ -164,6 +171,7 @@ impl Outcome {
             Self::Gone { .. } => "gone",
             Self::Failed { .. } => "failed",
             Self::Abandoned { .. } => "abandoned",
+            Self::Stopped { .. } => "stopped",
             Self::ListingFailed(_) => "listing_failed",
         }
     }
@@ -321,8 +329,11 @@ impl fmt::Display for Outcome {
             Self::Failed { contact_id, error } => write!(f, "failed {contact_id}: {error}"),
             Self::Abandoned { contact_id } => write!(
                 f,
-                "abandoned {contact_id}: not sent (the run's deadline passed or it was stopped)"
+                "abandoned {contact_id}: not sent (the run's deadline passed)"
             ),
+            Self::Stopped { contact_id } => {
+                write!(f, "stopped {contact_id}: not sent (the run was stopped)")
+            }
             Self::ListingFailed(error) => write!(f, "could not list contacts: {error}"),
         }
     }
@@ -330,7 +341,7 @@ impl fmt::Display for Outcome {
 
 /// The figures of a run. Every conflicted contact the run met is counted once, by its last
 /// outcome, so `resolved + partly_resolved + deferred + planned + skipped + gone + failed +
-/// abandoned == seen`.
+/// abandoned + stopped == seen`.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -381,6 +392,8 @@ pub struct Summary {
     pub failed: usize,
     /// Not sent because the deadline passed.
     pub abandoned: usize,
+    /// Not sent because the run was stopped (its stop signal, Ctrl-C in the CLI).
+    pub stopped: usize,
     /// Contacts still holding conflicts the policy would resolve, found by the final check
     /// (0 for dry runs, which make no check). Only exact when `complete` is true (and
     /// serialised as `null` when it is not).
@@ -405,7 +418,11 @@ impl Summary {
     /// assert!(!rocketchat_omnichannel::workflow::Summary::default().is_clean());
     /// ```
     pub fn is_clean(&self) -> bool {
-        self.complete && self.left_conflicted == 0 && self.failed == 0 && self.abandoned == 0
+        self.complete
+            && self.left_conflicted == 0
+            && self.failed == 0
+            && self.abandoned == 0
+            && self.stopped == 0
     }
 }
 
@@ -413,7 +430,7 @@ impl Summary {
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut out = serializer.serialize_struct("Summary", 14)?;
+        let mut out = serializer.serialize_struct("Summary", 15)?;
         out.serialize_field("seen", &self.seen)?;
         out.serialize_field("resolved", &self.resolved)?;
         out.serialize_field("partlyResolved", &self.partly_resolved)?;
@@ -423,6 +440,7 @@ impl Serialize for Summary {
         out.serialize_field("gone", &self.gone)?;
         out.serialize_field("failed", &self.failed)?;
         out.serialize_field("abandoned", &self.abandoned)?;
+        out.serialize_field("stopped", &self.stopped)?;
         let left = self.complete.then_some(self.left_conflicted);
         out.serialize_field("leftConflicted", &left)?;
         out.serialize_field("awaitingHuman", &self.awaiting_human)?;
@@ -445,9 +463,13 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "{} skipped, {} gone, {} failed, {} abandoned; ",
+            "{} skipped, {} gone, {} failed, {} abandoned",
             self.skipped, self.gone, self.failed, self.abandoned
         )?;
+        if self.stopped > 0 {
+            write!(f, ", {} not sent (stopped)", self.stopped)?;
+        }
+        f.write_str("; ")?;
         if self.complete {
             write!(f, "{} left conflicted", self.left_conflicted)
         } else {
@@ -468,4 +490,5 @@ pub(super) enum Status {
     /// Failed; `true` when a later walk may try again.
     Failed(bool),
     Abandoned,
+    Stopped,
 }

@@ -98,7 +98,7 @@ impl Pacer {
         self
     }
 
-    fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stop.as_ref().is_some_and(StopSignal::is_stopped)
     }
 

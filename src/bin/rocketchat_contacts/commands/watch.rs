@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{PassKind, StopSignal, Summary, WatchEvent};
+use rocketchat_omnichannel::workflow::{Outcome, PassKind, StopSignal, Summary, WatchEvent};
 use serde_json::json;
 
 use super::BoxError;
@@ -33,14 +33,21 @@ pub(crate) async fn run(
         watcher = watcher.full_pass_every(every);
     }
     let mut events = watcher.into_stream();
-    let (mut done, mut last_ok) = (0u64, true);
+    let (mut done, mut last_clean) = (0u64, true);
+    // Whether a call or a listing failed in the pass under way, and in the last one that ended.
+    let (mut failing, mut last_failed) = (false, false);
     while let Some(event) = events.next().await {
-        if let WatchEvent::PassFinished { pass, summary, .. } = &event {
-            done = *pass;
-            // A pass cut short by the stop signal is not a failure; one that could not
-            // list, failed a call or left contacts conflicted is.
-            last_ok = summary.is_clean()
-                || (stop.is_stopped() && summary.failed == 0 && summary.left_conflicted == 0);
+        match &event {
+            WatchEvent::PassFinished { pass, summary, .. } => {
+                done = *pass;
+                last_clean = summary.is_clean();
+                last_failed = failing || summary.failed > 0;
+                failing = false;
+            }
+            WatchEvent::Outcome(outcome) => {
+                failing |= matches!(outcome, Outcome::Failed { .. } | Outcome::ListingFailed(_));
+            }
+            _ => {}
         }
         match (&event, output) {
             (_, Output::Json) => json_line(&event)?,
@@ -61,13 +68,24 @@ pub(crate) async fn run(
     match output {
         Output::Text => println!(
             "watch stopped after {done} pass(es){}",
-            if stop.is_stopped() { " (signal)" } else { "" }
+            if stop.is_stopped() {
+                " (stopped by signal)"
+            } else {
+                ""
+            }
         ),
         Output::Json => {
             json_line(&json!({"stopped": {"passes": done, "signal": stop.is_stopped()}}))?
         }
     }
-    Ok(last_ok)
+    // Stopped by a signal (systemd, Kubernetes, Ctrl-C), the watcher did what it was told
+    // whenever it came: success, unless a call or a listing failed in the last pass or the
+    // one the signal cut short. Run for a set number of passes, the last one must be clean.
+    Ok(if stop.is_stopped() {
+        !failing && !last_failed
+    } else {
+        last_clean
+    })
 }
 
 /// One line per pass: its kind, then "nothing to do" when it met no conflict and finished
