@@ -1,9 +1,20 @@
 //! Watching only what changed: the high-water marks a watcher keeps between passes, and the
 //! kind of pass it runs.
 //!
-//! Rocket.Chat sets `_updatedAt` on every write that goes through its models layer (merges,
-//! updates, conflict resolution, deletion), and `contacts.search` sorts by any field
-//! `parseJsonQuery` accepts. So after one full walk, a watcher lists each listing sorted by
+//! What Rocket.Chat guarantees, from its source:
+//! - `packages/models/src/models/BaseRaw.ts`: `insertOne`, `insertMany`, `updateOne`,
+//!   `updateMany` and `findOneAndUpdate` all call `setUpdatedAt` (only models built with
+//!   `preventSetUpdatedAt` skip it; `LivechatContacts` is not one), so every write through the
+//!   models layer — the visitor merge, `updateContact`, `resolveContactConflicts` — moves
+//!   `_updatedAt`. A write straight to `col` (a migration, a database edit) does not: the
+//!   scheduled full pass is for those. A deleted contact leaves the listing instead.
+//! - `apps/meteor/app/livechat/server/lib/contacts/getContacts.ts`: the `sort` that
+//!   `parseJsonQuery` read is handed as is to `LivechatContacts.findPaginatedContacts`
+//!   (default `{name: 1}`), which runs the query with `allowDiskUse: true`; there is no index
+//!   on `_updatedAt`, so MongoDB sorts in memory or on disk — slower on a large workspace, but
+//!   correct. MongoDB leaves the order of equal keys open, hence `_id` as a second key.
+//!
+//! So after one full walk, a watcher lists each listing sorted by
 //! `{_updatedAt: -1, _id: -1}` (`_id` breaks ties, so offset paging is a total order) and
 //! stops below the newest `_updatedAt` the listing held when the previous complete walk
 //! *started*, minus an overlap for clock skew between server instances. Every write after
