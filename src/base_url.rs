@@ -30,7 +30,9 @@ pub(crate) fn api_base(base_url: &str, allow_insecure_http: bool) -> Result<Stri
         }
         "http" => {
             return Err(bad(
-                "uses plain http to a non-loopback host; use https or allow_insecure_http(true)",
+                "uses plain http to a non-loopback host; use https, or allow it (the token then \
+                 travels in clear) with allow_insecure_http(true), ROCKETCHAT_ALLOW_INSECURE_HTTP=1 \
+                 or the CLI's --allow-insecure-http",
             ));
         }
         _ => return Err(bad("must start with http:// or https://")),

@@ -451,3 +451,52 @@ fn resolve_prints_json_lines_and_a_json_summary() {
     assert_eq!(summary["summary"]["leftConflicted"], 0);
     assert_eq!(summary["summary"]["complete"], true);
 }
+
+/// `http://rocketchat:3000` in a compose network is plain http to a host that is not
+/// loopback: refused by default with a message naming the ways to allow it, allowed by
+/// `--allow-insecure-http` or `ROCKETCHAT_ALLOW_INSECURE_HTTP=1`, with a warning. (On Linux,
+/// `0.0.0.0` reaches this machine and is not a loopback address, so it stands in for such a
+/// host.)
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_another_host_needs_allowing_and_warns() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let url = format!("http://0.0.0.0:{}", fake.address().port());
+    let runs = tokio::task::spawn_blocking(move || {
+        let env = |extra: Option<(&'static str, &'static str)>| {
+            let mut env = vec![
+                ("ROCKETCHAT_URL", url.clone()),
+                ("ROCKETCHAT_USER_ID", DemoData::AGENT_ID.to_owned()),
+                ("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN.to_owned()),
+            ];
+            env.extend(extra.map(|(k, v)| (k, v.to_owned())));
+            env
+        };
+        let call = |args: &[&str], env: Vec<(&str, String)>| {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            run(args, &env)
+        };
+        (
+            call(&["conflicts", "list"], env(None)),
+            call(&["--allow-insecure-http", "conflicts", "list"], env(None)),
+            call(
+                &["conflicts", "list"],
+                env(Some(("ROCKETCHAT_ALLOW_INSECURE_HTTP", "1"))),
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    let (refused, flag, variable) = runs;
+    assert_eq!(refused.0, 1, "{refused:?}");
+    assert!(
+        refused.2.contains("--allow-insecure-http")
+            && refused.2.contains("ROCKETCHAT_ALLOW_INSECURE_HTTP=1"),
+        "{refused:?}"
+    );
+    for allowed in [&flag, &variable] {
+        assert_eq!(allowed.0, 0, "{allowed:?}");
+        assert!(allowed.1.contains("demoContactJane1"), "{allowed:?}");
+        assert!(allowed.2.contains("travel in clear"), "{allowed:?}");
+    }
+}

@@ -23,6 +23,10 @@ pub(crate) struct Cli {
     /// Text for people, or JSON for programs.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub(crate) output: Output,
+    /// Allow plain http:// to a host that is not loopback (e.g. http://rocketchat:3000 in a
+    /// compose network; also ROCKETCHAT_ALLOW_INSECURE_HTTP=1). The token travels in clear.
+    #[arg(long, global = true)]
+    pub(crate) allow_insecure_http: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
