@@ -146,3 +146,41 @@ async fn resolve_all_on_7_6_names_the_missing_route_and_its_version() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A failure that concerns the whole run is sent once, not once per contact: on a 7.6
+/// server (no `contacts.conflicts`) a run over 20 conflicted contacts sends one POST, stops,
+/// and its summary says why (issue 20 #5: it sent 20).
+#[tokio::test]
+async fn a_missing_route_stops_the_run_after_one_call() {
+    use rocketchat_omnichannel::workflow::{Outcome, Policy};
+
+    let (fake, client) = fake("7.6.0").await;
+    for i in 0..20 {
+        let id = fake.add_contact_named(&format!("Person {i:02}"));
+        fake.merge_visitor(&id, Visitor::new().name(&format!("P. {i:02}")));
+    }
+    let mut stream = client
+        .resolve_all(Policy::take_latest())
+        .concurrency(1)
+        .into_stream();
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = futures_util::StreamExt::next(&mut stream).await {
+        outcomes.push(outcome);
+    }
+    let summary = stream.summary();
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("contacts.conflicts"))
+        .count();
+    assert_eq!(posts, 1, "{outcomes:?}");
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(matches!(outcomes[0], Outcome::Failed { .. }));
+    let halted = summary.halted.clone().expect("the summary names the cause");
+    assert!(halted.contains("7.7.0"), "{halted}");
+    assert!(!summary.complete && !summary.is_clean(), "{summary:?}");
+    assert!(
+        summary.to_string().contains("the run stopped: "),
+        "{summary}"
+    );
+}

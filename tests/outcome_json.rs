@@ -133,7 +133,7 @@ async fn summary_json_and_line_match_the_run() {
         json!({
             "seen": 3, "resolved": 3, "partlyResolved": 0, "deferred": 0, "planned": 0,
             "skipped": 0, "gone": 0, "failed": 0, "abandoned": 0, "stopped": 0, "leftConflicted": 0,
-            "awaitingHuman": 0, "rounds": 2, "rateLimited": 0, "complete": true
+            "awaitingHuman": 0, "rounds": 2, "rateLimited": 0, "complete": true, "halted": null
         })
     );
     assert_eq!(

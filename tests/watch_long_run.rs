@@ -8,6 +8,8 @@ use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 use rocketchat_omnichannel::workflow::{CancellationToken, Policy, WatchEvent};
 
+mod common;
+
 #[tokio::test]
 async fn cancelling_the_token_ends_a_watcher_between_passes() {
     let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
@@ -129,4 +131,86 @@ async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change(
         std::slice::from_ref(&jane),
         "changed conflicts are news"
     );
+}
+
+/// A watcher whose passes stop on a failure that concerns every contact (here a 403: the
+/// bot lacks `update-livechat-contact`) pauses longer after each such pass and recovers by
+/// itself once the cause is gone (issue 20 #5).
+#[tokio::test]
+async fn a_run_level_failure_backs_the_watcher_off_until_it_clears() {
+    use rocketchat_omnichannel::workflow::UnknownContacts;
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let contact = |conflicts: serde_json::Value| {
+        json!({"_id": "c1", "name": "Jane", "unknown": false, "channels": [], "emails": [],
+               "phones": [], "_updatedAt": "2026-12-01T10:00:00.000Z",
+               "conflictingFields": conflicts})
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v1/omnichannel/contacts.search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [contact(json!([{"field": "name", "value": "J."}]))],
+            "count": 100, "offset": 0, "total": 1, "success": true,
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/omnichannel/contacts.conflicts"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "success": false,
+            "error": "User does not have the permissions required for this action [error-unauthorized]",
+        })))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/omnichannel/contacts.conflicts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true, "contact": contact(json!([]))})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+
+    let interval = Duration::from_millis(20);
+    let client = common::client(&server.uri());
+    let mut events = client
+        .watch_conflicts(Policy::keep_current())
+        .interval(interval)
+        .concurrency(1)
+        .unknown(UnknownContacts::Exclude)
+        .incremental(false)
+        .passes(3)
+        .into_stream();
+    let mut passes = Vec::new();
+    while let Some(event) = events.next().await {
+        if let WatchEvent::PassFinished { summary, .. } = event {
+            passes.push((Instant::now(), summary));
+        }
+    }
+    assert_eq!(passes.len(), 3);
+    for (_, halted) in &passes[..2] {
+        let why = halted
+            .halted
+            .as_deref()
+            .unwrap_or_else(|| panic!("{halted:?}"));
+        assert!(why.contains("403"), "{why}");
+        assert_eq!(
+            halted.failed, 1,
+            "one call, not one per contact: {halted:?}"
+        );
+    }
+    let (_, recovered) = &passes[2];
+    assert!(
+        recovered.halted.is_none() && recovered.resolved == 1,
+        "{recovered:?}"
+    );
+    // After the second halted pass the pause is four intervals (two doublings).
+    let gap = passes[2].0 - passes[1].0;
+    assert!(gap >= interval * 4, "{gap:?}");
 }

@@ -40,6 +40,8 @@ pub(super) struct RunState {
     /// The last complete walk of every contact that noted where it started: later walks of
     /// the run list only what changed since.
     base: Option<Base>,
+    /// Why the run stopped early on its own: an answer that concerns every contact.
+    halted: Option<String>,
 }
 
 /// A complete walk of every contact, which later walks of the run build on.
@@ -83,6 +85,7 @@ impl RunState {
             left_conflicted: self.left_conflicted,
             awaiting_human: self.awaiting_human,
             complete: self.complete,
+            halted: self.halted.clone(),
             ..Summary::default()
         };
         for status in self.status.values() {
@@ -131,8 +134,16 @@ pub(super) fn outcomes(
     pacer: Arc<Pacer>,
     shared: Arc<Mutex<RunState>>,
 ) -> Pin<Box<dyn Stream<Item = Outcome> + Send>> {
+    // The run's own stop: raised by the caller's signal, and by the run itself when an
+    // answer shows that no contact can be resolved (see `concerns_the_run`).
+    let mut halting = (*run).clone();
+    halting.stop = Some(
+        run.stop
+            .as_ref()
+            .map_or_else(StopSignal::new, StopSignal::child),
+    );
     let driver = Driver {
-        run,
+        run: Arc::new(halting),
         pacer,
         shared,
         round: None,
@@ -292,6 +303,19 @@ fn round(
                         Step::Send { plan, listing, at } => Box::pin(async move {
                             let outcome = send(&run.client, &pacer, plan).await;
                             record(&shared, &outcome);
+                            if let Outcome::Failed { error, .. } = &outcome
+                                && concerns_the_run(error)
+                            {
+                                // Every other contact would get the same answer: stop here,
+                                // once, rather than send it again per contact.
+                                let mut state =
+                                    shared.lock().unwrap_or_else(PoisonError::into_inner);
+                                state.halted.get_or_insert_with(|| error.to_string());
+                                drop(state);
+                                if let Some(stop) = &run.stop {
+                                    stop.stop();
+                                }
+                            }
                             let unfinished = match &outcome {
                                 Outcome::Failed { error, .. } => error.is_retryable(),
                                 Outcome::Abandoned { .. } | Outcome::Stopped { .. } => true,
@@ -418,6 +442,26 @@ fn triage(
         listing,
         at: contact.updated_at,
     })
+}
+
+/// Whether a failed resolve says something about every contact rather than this one: the
+/// route is missing (a server older than 7.7), the session cannot be renewed, or the user
+/// lacks `update-livechat-contact`.
+fn concerns_the_run(error: &ResolveConflictsError) -> bool {
+    use crate::ErrorKind;
+    match error {
+        ResolveConflictsError::Unauthorized { .. } | ResolveConflictsError::Forbidden { .. } => {
+            true
+        }
+        ResolveConflictsError::Other(error) => matches!(
+            error.kind(),
+            ErrorKind::EndpointMissing { .. }
+                | ErrorKind::SessionExpired
+                | ErrorKind::NotAuthenticated
+                | ErrorKind::Configuration { .. }
+        ),
+        _ => false,
+    }
 }
 
 fn record(shared: &Mutex<RunState>, outcome: &Outcome) {

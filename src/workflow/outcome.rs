@@ -408,6 +408,11 @@ pub struct Summary {
     /// Whether the final check walked every contact (false after a listing failure, the
     /// deadline or a stop signal).
     pub complete: bool,
+    /// Why the run stopped on its own after one answer that concerns every contact (the
+    /// route missing on an older server, a 403 for want of `update-livechat-contact`, a
+    /// session that could not be renewed): that contact's `Failed` outcome carries the
+    /// error, and nothing more was sent.
+    pub halted: Option<String>,
 }
 
 impl Summary {
@@ -423,6 +428,7 @@ impl Summary {
             && self.failed == 0
             && self.abandoned == 0
             && self.stopped == 0
+            && self.halted.is_none()
     }
 }
 
@@ -430,7 +436,7 @@ impl Summary {
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut out = serializer.serialize_struct("Summary", 15)?;
+        let mut out = serializer.serialize_struct("Summary", 16)?;
         out.serialize_field("seen", &self.seen)?;
         out.serialize_field("resolved", &self.resolved)?;
         out.serialize_field("partlyResolved", &self.partly_resolved)?;
@@ -447,6 +453,7 @@ impl Serialize for Summary {
         out.serialize_field("rounds", &self.rounds)?;
         out.serialize_field("rateLimited", &self.rate_limited)?;
         out.serialize_field("complete", &self.complete)?;
+        out.serialize_field("halted", &self.halted)?;
         out.end()
     }
 }
@@ -471,9 +478,13 @@ impl fmt::Display for Summary {
         }
         f.write_str("; ")?;
         if self.complete {
-            write!(f, "{} left conflicted", self.left_conflicted)
+            write!(f, "{} left conflicted", self.left_conflicted)?;
         } else {
-            f.write_str("left conflicted: unknown (final check incomplete)")
+            f.write_str("left conflicted: unknown (final check incomplete)")?;
+        }
+        match &self.halted {
+            Some(why) => write!(f, "; the run stopped: {why}"),
+            None => Ok(()),
         }
     }
 }

@@ -41,6 +41,11 @@ impl StopSignal {
         self.0.is_cancelled()
     }
 
+    /// A signal raised with this one, and also on its own without raising this one.
+    pub(crate) fn child(&self) -> Self {
+        Self(self.0.child_token())
+    }
+
     /// The token behind the signal: cancelling it raises the signal, and the other way round.
     pub fn token(&self) -> &CancellationToken {
         &self.0

@@ -115,6 +115,9 @@ pub struct WatchConflicts {
     overlap: Duration,
 }
 
+/// The longest pause between passes that keep failing for the whole run.
+const MAX_BACKOFF: Duration = Duration::from_secs(10 * 60);
+
 /// How often a watcher lists every contact by default, even when listing changes works.
 const FULL_PASS_EVERY: Duration = Duration::from_secs(3 * 60 * 60);
 /// `Option<Duration>` as whole seconds (fractions kept), for JSON.
@@ -264,6 +267,7 @@ impl WatchConflicts {
             last_full: None,
             kind: PassKind::Full(FullReason::First),
             started: Instant::now(),
+            halted_passes: 0,
         };
         let stream = futures_util::stream::unfold(watch, |mut watch| async move {
             watch.next().await.map(|event| (event, watch))
@@ -314,6 +318,8 @@ struct Watch {
     /// The kind of the pass under way, and when it started.
     kind: PassKind,
     started: Instant,
+    /// Passes in a row that stopped on a failure concerning every contact.
+    halted_passes: u32,
 }
 
 impl Watch {
@@ -342,6 +348,13 @@ impl Watch {
                     return Some(WatchEvent::Outcome(outcome));
                 }
                 let summary = current.summary();
+                // A pass that stopped on an answer concerning every contact (a 403, an older
+                // server, a dead session) is followed by longer and longer pauses until one
+                // gets through.
+                self.halted_passes = match summary.halted {
+                    Some(_) => self.halted_passes.saturating_add(1),
+                    None => 0,
+                };
                 let (marks, unprovable) = current.marks();
                 self.current = None;
                 self.pass += 1;
@@ -363,7 +376,7 @@ impl Watch {
                 });
             }
             if self.pass > 0 {
-                sleep(self.interval, &self.stop).await;
+                sleep(self.pause(), &self.stop).await;
             }
             if self.stop.is_stopped() {
                 self.finished = true;
@@ -378,6 +391,18 @@ impl Watch {
                 .start_pass();
             self.current = Some(run.into_stream_with(Arc::clone(&self.pacer)));
         }
+    }
+
+    /// The pause before the next pass: the interval, doubled for each pass in a row that
+    /// stopped on a run-level failure, up to [`MAX_BACKOFF`] (or the interval, if longer).
+    fn pause(&self) -> Duration {
+        if self.halted_passes == 0 {
+            return self.interval;
+        }
+        let factor = 1u32 << self.halted_passes.min(16);
+        self.interval
+            .saturating_mul(factor)
+            .min(MAX_BACKOFF.max(self.interval))
     }
 
     /// Chooses what the next pass lists.
