@@ -28,15 +28,22 @@ pub(crate) enum Observed {
     Answer {
         status: StatusCode,
         rate_limit: Option<RateLimit>,
+        /// For a 429, the "You must wait N seconds" of Rocket.Chat's body.
+        body_wait: Option<std::time::Duration>,
     },
 }
 
 impl Observed {
     /// What `response` tells the pacing.
     pub(crate) fn of(response: &RawResponse) -> Self {
+        let body_wait = (response.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| crate::error::wait_seconds_in(&String::from_utf8_lossy(&response.body)))
+            .flatten()
+            .map(std::time::Duration::from_secs);
         Self::Answer {
             status: response.status,
             rate_limit: response.rate_limit,
+            body_wait,
         }
     }
 }

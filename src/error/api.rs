@@ -368,7 +368,7 @@ fn strip_code_suffix(text: &str) -> &str {
 }
 
 /// Reads `N` from Rocket.Chat's "You must wait N seconds before trying this endpoint again".
-fn wait_seconds_in(text: &str) -> Option<u64> {
+pub(crate) fn wait_seconds_in(text: &str) -> Option<u64> {
     let rest = &text[text.find("wait ")? + 5..];
     let digits: &str = &rest[..rest.find(|c: char| !c.is_ascii_digit())?];
     digits.parse().ok()

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 pub use api::ApiError;
+pub(crate) use api::wait_seconds_in;
 pub(crate) use api::{Endpoint, excerpt_with_length};
 pub(crate) use operation::{Matcher, operation_error};
 pub(crate) use transport::TransportCause;

@@ -75,7 +75,14 @@ struct Route {
     in_flight: u64,
     /// When this run last sent a call to the route.
     last_sent: Option<SystemTime>,
+    /// The longest wait a 429's body named for this route.
+    justified: Duration,
 }
+
+/// The longest wait for a reset before any 429 justified a longer one: Rocket.Chat's default
+/// window (`API_Enable_Rate_Limiter_Limit_Time_Default`, 60,000 ms, in
+/// apps/meteor/server/settings/rate.ts).
+const MIN_WAIT_CAP: Duration = Duration::from_secs(60);
 
 /// The most units of a window a run leaves for other clients at its address.
 const MAX_RESERVE: u64 = 2;
@@ -170,7 +177,27 @@ impl Pacer {
     }
 
     /// Learns from an answer to `route`: its rate-limit headers, and whether it was a 429.
+    #[cfg(test)]
     pub(crate) fn observe(&self, route: &'static str, limit: Option<RateLimit>, refused: bool) {
+        self.observe_answer(route, limit, refused, None);
+    }
+
+    /// Learns from an answer to `route`: its rate-limit headers, whether it was a 429, and
+    /// the wait a 429's body names.
+    ///
+    /// No wait is longer than the longest the server has justified: [`MIN_WAIT_CAP`], or a
+    /// 429 body's "wait N seconds", or a longer wait that a 429 justified earlier. A reset
+    /// header far in the future (a proxy's, a skewed clock's) is cut to that, and said so;
+    /// a server whose windows really are longer says so in its next 429's body, and is then
+    /// believed.
+    pub(crate) fn observe_answer(
+        &self,
+        route: &'static str,
+        limit: Option<RateLimit>,
+        refused: bool,
+        body_wait: Option<Duration>,
+    ) {
+        let path = route;
         if refused {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
@@ -185,13 +212,33 @@ impl Pacer {
         // The server's `Remaining` has not counted the calls still on their way: without
         // this, a run with four calls in flight would spend the same last units four times.
         let limit = limit.map(|l| l.less_remaining(route.in_flight + reserve));
-        learn(
-            &mut route.budget,
-            limit,
-            refused,
-            self.enabled,
-            SystemTime::now(),
-        );
+        let has_headers = limit.is_some();
+        let now = SystemTime::now();
+        learn(&mut route.budget, limit, refused, self.enabled, now);
+        if let Some(wait) = body_wait {
+            route.justified = route.justified.max(wait);
+        }
+        if let Budget::Limited { reset_at, .. } = &mut route.budget {
+            if refused
+                && !has_headers
+                && let Some(wait) = body_wait
+            {
+                // No headers to go by: the body says how long.
+                *reset_at = now.checked_add(wait);
+            }
+            let cap = route.justified.max(MIN_WAIT_CAP) + RESET_GUARD;
+            if let Some(at) = *reset_at
+                && at.duration_since(now).is_ok_and(|wait| wait > cap)
+            {
+                tracing::warn!(
+                    route = path,
+                    named_wait_s = at.duration_since(now).unwrap_or_default().as_secs(),
+                    cap_s = cap.as_secs(),
+                    "the rate-limit reset is further away than the server has justified; waiting the cap instead"
+                );
+                *reset_at = now.checked_add(cap);
+            }
+        }
     }
 
     /// A route's budget before any answer: probe when pacing, else send freely.
@@ -204,6 +251,7 @@ impl Pacer {
             },
             in_flight: 0,
             last_sent: None,
+            justified: Duration::ZERO,
         }
     }
 }
@@ -421,9 +469,13 @@ where
                 pacer.no_answer(route);
                 false
             }
-            Observed::Answer { status, rate_limit } => {
+            Observed::Answer {
+                status,
+                rate_limit,
+                body_wait,
+            } => {
                 let rate_limited = status == http::StatusCode::TOO_MANY_REQUESTS;
-                pacer.observe(route, rate_limit, rate_limited);
+                pacer.observe_answer(route, rate_limit, rate_limited, body_wait);
                 rate_limited
             }
         };
@@ -495,6 +547,46 @@ mod tests {
         );
         assert_eq!(take(&mut budget, later), None, "the one left");
         assert!(take(&mut budget, later).unwrap() > Duration::from_millis(900));
+    }
+
+    /// How long the next call to `route` would wait.
+    fn next_wait(pacer: &Pacer, route: &'static str) -> Duration {
+        let mut routes = pacer.routes.lock().unwrap();
+        take(&mut routes.get_mut(route).unwrap().budget, SystemTime::now()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_reset_far_away_is_cut_to_what_the_server_justified() {
+        let pacer = Pacer::new(true, None);
+        pacer.acquire("r").await.unwrap();
+        let tomorrow = SystemTime::now() + Duration::from_secs(86_400);
+        pacer.observe_answer("r", Some(headers(10, 0, tomorrow)), false, None);
+        let wait = next_wait(&pacer, "r");
+        assert!(wait <= MIN_WAIT_CAP + RESET_GUARD * 2 + MAX_JITTER, "{wait:?}");
+        assert!(wait >= MIN_WAIT_CAP - Duration::from_secs(1), "{wait:?}");
+
+        // A 429 whose body names a longer wait is believed, and raises the cap.
+        let later = SystemTime::now() + Duration::from_secs(3_540);
+        pacer.observe_answer(
+            "r",
+            Some(headers(10, 0, later)),
+            true,
+            Some(Duration::from_secs(3_540)),
+        );
+        let wait = next_wait(&pacer, "r");
+        assert!(wait >= Duration::from_secs(3_530), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn a_429_without_headers_waits_what_its_body_says() {
+        let pacer = Pacer::new(true, None);
+        pacer.acquire("r").await.unwrap();
+        pacer.observe_answer("r", None, true, Some(Duration::from_secs(3)));
+        let wait = next_wait(&pacer, "r");
+        assert!(
+            wait >= Duration::from_millis(2_900) && wait <= Duration::from_secs(4),
+            "{wait:?}, not the 250 ms skew back-off"
+        );
     }
 
     #[test]
