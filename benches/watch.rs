@@ -94,6 +94,13 @@ fn count(fake: &FakeRocketChat, path: &str) -> usize {
     fake.requests().iter().filter(|r| r.path == path).count()
 }
 
+fn answered_429(fake: &FakeRocketChat) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .count()
+}
+
 fn windows(elapsed: Duration) -> f64 {
     elapsed.as_secs_f64() / WINDOW.as_secs_f64()
 }
@@ -162,11 +169,7 @@ async fn latency(size: usize) {
     latencies.sort();
     let median = latencies[latencies.len() / 2];
     let worst = latencies[latencies.len() - 1];
-    let rate_limited = fake
-        .requests()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count();
+    let rate_limited = answered_429(&fake);
     println!(
         "latency contacts={size} first_full_pass={:.2}s ({first_searches} searches) \
          idle_pass_searches={idle:?} conflict_to_resolution median={:.3}s ({:.2} windows) \
@@ -196,11 +199,7 @@ async fn bulk(size: usize, conflicted: usize) {
     let summary = stream.summary();
     let pages = size.div_ceil(100);
     let ideal = pages.max(conflicted) as f64 / CALLS as f64;
-    let rate_limited = fake
-        .requests()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count();
+    let rate_limited = answered_429(&fake);
     println!(
         "bulk contacts={size} conflicted={conflicted} resolved={resolved} left={} \
          wall={:.1}s = {:.1} windows; ideal {ideal:.0} windows; ratio {:.3}; \

@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{FakeRocketChat, Visitor};
 use rocketchat_omnichannel::workflow::{
-    CancellationToken, FullReason, Outcome, PassKind, Policy, Summary, UnknownContacts, WatchEvent,
-    WatchStream,
+    CancellationToken, FullReason, Outcome, PassKind, Policy, Summary, UnknownContacts,
+    WatchConflicts, WatchEvent, WatchStream,
 };
 use rocketchat_omnichannel::{Client, ContactId};
 use serde_json::{Map, Value, json};
@@ -77,6 +77,14 @@ async fn next_pass(events: &mut WatchStream, fake: &FakeRocketChat) -> Pass {
     }
 }
 
+/// A `keep-current` watcher of the known contacts, 5 ms between passes.
+fn watcher(client: &Client) -> WatchConflicts {
+    client
+        .watch_conflicts(Policy::keep_current())
+        .interval(Duration::from_millis(5))
+        .unknown(UnknownContacts::Exclude)
+}
+
 fn conflicting_name(contact: &ContactId) -> Visitor {
     Visitor::new().name(&format!("Someone else {contact}"))
 }
@@ -111,10 +119,7 @@ async fn after_a_full_pass_an_idle_pass_costs_one_search_per_listing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_conflict_is_found_without_listing_the_workspace_again() {
     let (fake, client, ids) = workspace(20_000).await;
-    let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
-        .unknown(UnknownContacts::Exclude)
+    let mut events = watcher(&client)
         .change_overlap(Duration::ZERO)
         .into_stream();
     let first = next_pass(&mut events, &fake).await;
@@ -169,10 +174,7 @@ fn millis_before(at: &str, millis: i64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_written_exactly_at_the_mark_is_checked_again() {
     let (fake, client, ids) = workspace(300).await;
-    let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
-        .unknown(UnknownContacts::Exclude)
+    let mut events = watcher(&client)
         .change_overlap(Duration::ZERO)
         .into_stream();
     let first = next_pass(&mut events, &fake).await;
@@ -194,11 +196,7 @@ async fn a_contact_written_exactly_at_the_mark_is_checked_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_overlap_catches_writes_from_a_clock_a_second_behind() {
     let (fake, client, ids) = workspace(300).await;
-    let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
-        .unknown(UnknownContacts::Exclude)
-        .into_stream();
+    let mut events = watcher(&client).into_stream();
     next_pass(&mut events, &fake).await;
     let mark = newest_updated_at(&fake, &ids);
     let behind = fake.add_contact_json(conflicted_at(&millis_before(&mark, 1_000), "Behind"));
@@ -211,10 +209,7 @@ async fn the_default_overlap_catches_writes_from_a_clock_a_second_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_full_pass_catches_what_listing_changes_cannot() {
     let (fake, client, ids) = workspace(300).await;
-    let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
-        .unknown(UnknownContacts::Exclude)
+    let mut events = watcher(&client)
         .change_overlap(Duration::ZERO)
         .full_pass_every(Duration::from_millis(300))
         .into_stream();

@@ -552,7 +552,11 @@ mod tests {
     /// How long the next call to `route` would wait.
     fn next_wait(pacer: &Pacer, route: &'static str) -> Duration {
         let mut routes = pacer.routes.lock().unwrap();
-        take(&mut routes.get_mut(route).unwrap().budget, SystemTime::now()).unwrap_or_default()
+        take(
+            &mut routes.get_mut(route).unwrap().budget,
+            SystemTime::now(),
+        )
+        .unwrap_or_default()
     }
 
     #[tokio::test]
@@ -562,7 +566,10 @@ mod tests {
         let tomorrow = SystemTime::now() + Duration::from_secs(86_400);
         pacer.observe_answer("r", Some(headers(10, 0, tomorrow)), false, None);
         let wait = next_wait(&pacer, "r");
-        assert!(wait <= MIN_WAIT_CAP + RESET_GUARD * 2 + MAX_JITTER, "{wait:?}");
+        assert!(
+            wait <= MIN_WAIT_CAP + RESET_GUARD * 2 + MAX_JITTER,
+            "{wait:?}"
+        );
         assert!(wait >= MIN_WAIT_CAP - Duration::from_secs(1), "{wait:?}");
 
         // A 429 whose body names a longer wait is believed, and raises the cap.
