@@ -232,3 +232,62 @@ async fn search_create_and_update_answers() {
     let error = client.update_contact("c1").name("J").await.unwrap_err();
     assert!(matches!(error, UpdateContactError::ContactNotFound { .. }));
 }
+
+/// `resolve_all` walks both listings; a search mock per listing counts each contact once
+/// (issue 24 #6: a mock that answered both alike made `seen: 4` of 2 contacts).
+#[tokio::test]
+async fn search_mocks_match_the_listing_so_a_run_meets_each_contact_once() {
+    use rocketchat_omnichannel::models::{ConflictField, ConflictingField};
+    use rocketchat_omnichannel::workflow::Policy;
+
+    let conflicted = |id: &str| {
+        let mut contact = Contact::new(id);
+        contact.name = Some("Jane".into());
+        contact.conflicting_fields = vec![ConflictingField::new(ConflictField::Name, "J.")];
+        contact
+    };
+    let server = MockServer::start().await;
+    mocks::search_contacts()
+        .unknown(false)
+        .respond_with_contacts(&[conflicted("a"), conflicted("b")])
+        .mount(&server)
+        .await;
+    mocks::search_contacts()
+        .unknown(true)
+        .respond_with_contacts(&[])
+        .mount(&server)
+        .await;
+    mocks::search_contacts()
+        .search_text("nobody")
+        .respond_with_contacts(&[])
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    for id in ["a", "b"] {
+        mocks::resolve_conflicts()
+            .for_contact(id)
+            .respond_with_contact(&Contact::new(id))
+            .mount(&server)
+            .await;
+    }
+    let client = Client::builder(server.uri())
+        .credentials(Credentials::token("u", "t"))
+        .build()
+        .unwrap();
+    use futures_util::TryStreamExt;
+    use rocketchat_omnichannel::workflow::UnknownContacts;
+    let listed: Vec<Contact> = client
+        .conflicted_contacts(UnknownContacts::Include)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2, "each listing answered by its own mock");
+    let summary = client.resolve_all(Policy::keep_current()).run().await;
+    assert_eq!((summary.seen, summary.resolved), (2, 2), "{summary:?}");
+    let found = client
+        .search_contacts()
+        .search_text("nobody")
+        .await
+        .unwrap();
+    assert_eq!(found.total, 0, "the searchText mock answered");
+}
