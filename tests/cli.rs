@@ -500,3 +500,49 @@ async fn plain_http_to_another_host_needs_allowing_and_warns() {
         assert!(allowed.2.contains("travel in clear"), "{allowed:?}");
     }
 }
+
+/// Names and values come from visitors: an escape sequence in one (here a window-title OSC
+/// and a bidi override) reaches the terminal as visible text, never as bytes the terminal
+/// acts on; the JSON output keeps the exact value (issue 20 #12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitor_text_cannot_drive_the_terminal() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let evil = "Eve\u{1b}]0;pwned\u{7}\u{202e}";
+    let id = fake.add_contact_named("Plain");
+    assert!(fake.merge_visitor(&id, Visitor::new().name(evil)));
+    let id: &'static str = Box::leak(id.to_string().into_boxed_str());
+    let outputs = [
+        run_against(&fake, &["conflicts", "list"]).await,
+        run_against(&fake, Box::leak(Box::new(["contact", "get", id]))).await,
+        run_against(
+            &fake,
+            &[
+                "conflicts",
+                "resolve",
+                "--policy",
+                "take-latest",
+                "--dry-run",
+            ],
+        )
+        .await,
+    ];
+    for (code, out, _) in &outputs {
+        assert_eq!(*code, 0, "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert!(out.contains(r"Eve\u{1b}]0;pwned\u{7}\u{202e}"), "{out}");
+    }
+    let (code, json, _) = run_against(&fake, &["--output", "json", "conflicts", "list"]).await;
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let found = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["conflicts"].as_array().unwrap())
+        .flat_map(|c| c["candidates"].as_array().unwrap())
+        .any(|v| v == evil);
+    assert!(found, "JSON keeps the exact value: {json}");
+}

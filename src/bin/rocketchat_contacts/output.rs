@@ -2,6 +2,7 @@
 //! events print as the library's own `Display` and `Serialize`, so the CLI and a program
 //! using the crate say the same thing; only contacts have a layout of their own here.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -12,6 +13,46 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::args::Output;
+
+/// Text for a terminal with the characters a terminal would act on shown as escapes instead:
+/// control characters (ESC starts the sequences that set a window title, write the clipboard
+/// through OSC 52 or clear the screen) and the bidirectional overrides that reorder what is
+/// shown. Names and values come from visitors, so everything printed for people goes through
+/// this; JSON output stays exact (serde escapes control characters itself).
+pub(crate) fn clean(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A writer for people's text: whatever goes through it is [`clean`]ed. (`write!` hands it
+/// whole `str` pieces, so no character is split between two writes.)
+pub(crate) struct Clean<W: Write>(pub(crate) W);
+
+impl<W: Write> Write for Clean<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(clean(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
 
 /// A JSON value as a person reads it: strings without their quotes.
 pub(crate) fn text(value: &Value) -> String {
@@ -57,7 +98,7 @@ pub(crate) fn progress_bar() -> Option<ProgressBar> {
 /// stays at the bottom), else on stdout; one JSON object per line with `--output json`.
 pub(crate) fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Output) {
     let line = match output {
-        Output::Text => outcome.to_string(),
+        Output::Text => clean(&outcome.to_string()).into_owned(),
         Output::Json => match serde_json::to_string(outcome) {
             Ok(line) => line,
             Err(error) => format!(r#"{{"error":"an outcome could not be encoded: {error}"}}"#),

@@ -7,7 +7,7 @@ use rocketchat_omnichannel::Client;
 
 use super::BoxError;
 use crate::args::{Output, Unknown};
-use crate::output::{list_row, write_header, write_rows};
+use crate::output::{Clean, list_row, write_header, write_rows};
 
 /// Prints the conflicted contacts as they arrive, page by page, so a workspace of any size
 /// lists in constant memory.
@@ -34,7 +34,7 @@ pub(crate) async fn run(
                 if count == 1 {
                     write_header(&mut stdout)?;
                 }
-                write_rows(&mut stdout, &contact)?;
+                write_rows(&mut Clean(&mut stdout), &contact)?;
             }
         }
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::BoxError;
 use crate::args::{Output, ResolveArgs};
-use crate::output::{json_line, progress_bar, report};
+use crate::output::{Clean, json_line, progress_bar, report};
 use crate::signals::stop_on_signals;
 
 /// The last line of `resolve --output json`: the run's summary and what only the CLI knows.
@@ -70,7 +70,7 @@ pub(crate) async fn run(
         })?;
         return Ok(done);
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = Clean(std::io::stdout().lock());
     if args.dry_run {
         writeln!(
             stdout,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
-use crate::output::{human_duration, json_line, report};
+use crate::output::{clean, human_duration, json_line, report};
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(
@@ -101,5 +101,5 @@ fn pass_line(pass: u64, summary: &Summary, kind: &PassKind, next_full: Option<Du
         Some(due) => format!("; next full pass in {}", human_duration(due)),
         None => String::new(),
     };
-    format!("pass {pass}: {body} [{kind}{next}]")
+    clean(&format!("pass {pass}: {body} [{kind}{next}]")).into_owned()
 }
