@@ -85,7 +85,8 @@ async fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(error) => {
-            eprintln!("error: {error}");
+            // Server answers and base URLs end up in errors: no terminal control from them.
+            eprintln!("error: {}", output::clean(&error.to_string()));
             ExitCode::FAILURE
         }
     }
