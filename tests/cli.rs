@@ -279,6 +279,22 @@ async fn watch_until_sigterm(
     interval: &'static str,
     signal_after: fn(&str) -> bool,
 ) -> (Option<i32>, String) {
+    let token = [
+        ("ROCKETCHAT_USER_ID", DemoData::AGENT_ID),
+        ("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN),
+    ];
+    watch_until_sigterm_as(fake, &token, interval, signal_after).await
+}
+
+/// [`watch_until_sigterm`] with these credentials variables.
+#[cfg(unix)]
+async fn watch_until_sigterm_as(
+    fake: &FakeRocketChat,
+    credentials: &[(&'static str, &'static str)],
+    interval: &'static str,
+    signal_after: fn(&str) -> bool,
+) -> (Option<i32>, String) {
+    let credentials = credentials.to_vec();
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -294,8 +310,7 @@ async fn watch_until_sigterm(
                 interval,
             ])
             .env("ROCKETCHAT_URL", &url)
-            .env("ROCKETCHAT_USER_ID", DemoData::AGENT_ID)
-            .env("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN)
+            .envs(credentials)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -545,4 +560,63 @@ async fn visitor_text_cannot_drive_the_terminal() {
         .flat_map(|c| c["candidates"].as_array().unwrap())
         .any(|v| v == evil);
     assert!(found, "JSON keeps the exact value: {json}");
+}
+
+fn logouts(fake: &FakeRocketChat) -> Vec<Option<u16>> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/logout")
+        .map(|r| r.status)
+        .collect()
+}
+
+/// A password login opened a session: it is logged out when the command ends, successful or
+/// not, and when a signal stops `watch`; a token the user gave is never logged out (issue
+/// 20 #11: a CI job running the tool every few minutes piled up login tokens).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_tool_opened_is_logged_out_on_exit() {
+    let password = [
+        ("ROCKETCHAT_USER", DemoData::AGENT_USERNAME),
+        ("ROCKETCHAT_PASSWORD", DemoData::AGENT_PASSWORD),
+    ];
+    let run_as = |fake: &FakeRocketChat,
+                  args: &'static [&'static str],
+                  creds: [(&'static str, &'static str); 2]| {
+        let url = fake.uri();
+        tokio::task::spawn_blocking(move || {
+            let mut env = vec![("ROCKETCHAT_URL", url.as_str())];
+            env.extend(creds);
+            run(args, &env)
+        })
+    };
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out, _) = run_as(&fake, &["conflicts", "list"], password)
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(logouts(&fake), [Some(200)], "success");
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, _, err) = run_as(&fake, &["contact", "get", "no-such-contact"], password)
+        .await
+        .unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(logouts(&fake), [Some(200)], "error");
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let token = [
+        ("ROCKETCHAT_USER_ID", DemoData::AGENT_ID),
+        ("ROCKETCHAT_AUTH_TOKEN", DemoData::AGENT_TOKEN),
+    ];
+    let (code, out, _) = run_as(&fake, &["conflicts", "list"], token).await.unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(logouts(&fake).is_empty(), "a given token is kept");
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out) =
+        watch_until_sigterm_as(&fake, &password, "30s", |line| line.starts_with("pass 1:")).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(logouts(&fake), [Some(200)], "SIGTERM");
 }

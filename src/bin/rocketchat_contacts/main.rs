@@ -4,6 +4,8 @@
 //! `ROCKETCHAT_USER` + `ROCKETCHAT_PASSWORD` (+ `ROCKETCHAT_2FA_CODE`), or runs against the
 //! embedded fake server with `--demo`.
 //!
+//! A session opened with a password is logged out on the way out; a given token is kept.
+//!
 //! Exit codes: 0 when the job is done, 1 when a call failed, a contact was left conflicted or
 //! the run could not finish its final check, 2 for usage errors.
 //!
@@ -63,6 +65,27 @@ async fn connect(
 
 async fn run(cli: Cli) -> Result<bool, BoxError> {
     let (client, _fake) = connect(cli.demo, cli.allow_insecure_http).await?;
+    let result = dispatch(&client, cli).await;
+    // A session this process opened with a password is ended on the way out, whatever the
+    // command's result (a signal stops the commands cleanly and lands here too), so a job
+    // run every few minutes leaves no 90-day login tokens behind. `logout` only forgets a
+    // token the user gave (a personal access token is never revoked).
+    match tokio::time::timeout(LOGOUT_TIMEOUT, client.logout()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => eprintln!(
+            "warning: could not log out: {}",
+            output::clean(&error.to_string())
+        ),
+        Err(_) => eprintln!("warning: logging out took longer than {LOGOUT_TIMEOUT:?}; gave up"),
+    }
+    result
+}
+
+/// How long the exit waits for the logout.
+const LOGOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
+    let client = client.clone();
     match cli.command {
         Command::Conflicts(ConflictsCommand::List { unknown }) => {
             commands::list::run(&client, cli.output, unknown).await
