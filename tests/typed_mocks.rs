@@ -8,13 +8,18 @@ use rocketchat_omnichannel::testing::mocks;
 use rocketchat_omnichannel::{Client, Credentials, LoginError, ResolveConflictsError};
 use wiremock::{Mock, MockServer};
 
+/// A client with a token, pointed at `server`.
+fn client_at(server: &MockServer) -> Client {
+    Client::builder(server.uri())
+        .credentials(Credentials::token("u", "t"))
+        .build()
+        .unwrap()
+}
+
 async fn with(mock: Mock) -> (MockServer, Client) {
     let server = MockServer::start().await;
     mock.mount(&server).await;
-    let client = Client::builder(server.uri())
-        .credentials(Credentials::token("u", "t"))
-        .build()
-        .unwrap();
+    let client = client_at(&server);
     (server, client)
 }
 
@@ -187,10 +192,7 @@ async fn search_create_and_update_answers() {
         .respond_with_page(&[Contact::new("c")], 2, 3)
         .mount(&server)
         .await;
-    let client = Client::builder(server.uri())
-        .credentials(Credentials::token("u", "t"))
-        .build()
-        .unwrap();
+    let client = client_at(&server);
     let ids: Vec<String> = client
         .search_contacts()
         .count(2)
@@ -270,10 +272,7 @@ async fn search_mocks_match_the_listing_so_a_run_meets_each_contact_once() {
             .mount(&server)
             .await;
     }
-    let client = Client::builder(server.uri())
-        .credentials(Credentials::token("u", "t"))
-        .build()
-        .unwrap();
+    let client = client_at(&server);
     use futures_util::TryStreamExt;
     use rocketchat_omnichannel::workflow::UnknownContacts;
     let listed: Vec<Contact> = client

@@ -11,6 +11,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
+use super::outcome::Outcome;
 use crate::models::{Contact, ContactId};
 
 #[derive(Debug, Default)]
@@ -36,6 +37,22 @@ impl Awaiting {
         let print = fingerprint(contact);
         self.met.insert(contact.id.clone());
         self.reported.insert(contact.id.clone(), print) != Some(print)
+    }
+
+    /// Learns from the watcher's own outcome: what a partial resolve left waits for a human
+    /// (and is not reported again until it changes); a contact resolved, found clean or gone
+    /// is forgotten.
+    pub(crate) fn after(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::PartlyResolved { contact, .. } => {
+                self.note(contact);
+            }
+            Outcome::Resolved { plan, .. } => self.forget(&plan.contact_id),
+            Outcome::Skipped { contact_id } | Outcome::Gone { contact_id } => {
+                self.forget(contact_id);
+            }
+            _ => {}
+        }
     }
 
     /// The contact has no conflicts left (resolved by a human or by the watcher).

@@ -330,21 +330,10 @@ impl Watch {
             }
             if let Some(current) = &mut self.current {
                 if let Some(outcome) = current.next().await {
-                    let mut awaiting = self.awaiting.lock().unwrap_or_else(PoisonError::into_inner);
-                    // What is left waits for a human: not reported again until it changes.
-                    if let Outcome::PartlyResolved { contact, .. } = &outcome {
-                        awaiting.note(contact);
-                    }
-                    if let Some(id) = match &outcome {
-                        Outcome::Resolved { plan, .. } => Some(&plan.contact_id),
-                        Outcome::Skipped { contact_id } | Outcome::Gone { contact_id } => {
-                            Some(contact_id)
-                        }
-                        _ => None,
-                    } {
-                        awaiting.forget(id);
-                    }
-                    drop(awaiting);
+                    self.awaiting
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .after(&outcome);
                     return Some(WatchEvent::Outcome(outcome));
                 }
                 let summary = current.summary();
