@@ -110,6 +110,29 @@ impl Client {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5_000, failure_persistence: None, ..Default::default() })]
+
+        /// Any version text a server or proxy may send, any Unicode, and any bytes as an
+        /// `/api/info` body: no panic; a comparison with itself never says "older".
+        #[test]
+        fn any_version_or_body_is_read_without_panic(
+            version in proptest::prop_oneof!["\\PC{0,20}", "[0-9.+-]{0,20}", "[0-9]{1,12}\\.[0-9]{1,12}(\\.[0-9]{1,12})?"],
+            minimum in "[0-9.]{0,12}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let info = info(&version);
+            let _ = info.is_at_least(&minimum);
+            if parse(&version).is_some_and(|(_, _, patch)| patch.is_some()) {
+                proptest::prop_assert_eq!(info.is_at_least(&version), Some(true), "{}", version);
+            }
+            let _ = serde_json::from_slice::<ServerInfo>(&body);
+            let wrapped = serde_json::json!({"version": version, "success": true}).to_string();
+            let decoded: ServerInfo = serde_json::from_str(&wrapped).unwrap();
+            proptest::prop_assert_eq!(decoded.version.as_deref(), Some(version.as_str()));
+        }
+    }
+
     fn info(version: &str) -> ServerInfo {
         ServerInfo {
             version: Some(version.into()),

@@ -163,6 +163,7 @@ fn server_time(date: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn reset_is_epoch_milliseconds() {
@@ -234,6 +235,44 @@ mod tests {
     #[test]
     fn absent_headers_give_none() {
         assert!(RateLimit::from_headers(&HeaderMap::new()).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5_000, failure_persistence: None, ..Default::default() })]
+
+        /// Any bytes a header may hold (HTTP allows obs-text, so not only ASCII), in every
+        /// header the client reads, `Date` included: no panic, and a reset, when there is
+        /// one, is a real instant.
+        #[test]
+        fn any_header_bytes_are_read_without_panic(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                    "[0-9]{0,25}".prop_map(String::into_bytes),
+                    "\\PC{0,30}".prop_map(String::into_bytes),
+                    proptest::strategy::Just(b"Sun, 06 Nov 1994 08:49:37 GMT".to_vec()),
+                    proptest::strategy::Just(b"Fri, 31 Dec 9999 23:59:59 GMT".to_vec()),
+                ],
+                5,
+            ),
+        ) {
+            let mut headers = HeaderMap::new();
+            let names = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "date"];
+            for (name, value) in names.iter().zip(&values) {
+                if let Ok(value) = http::HeaderValue::from_bytes(value) {
+                    headers.insert(HeaderName::from_static(name), value);
+                }
+            }
+            if let Some(limit) = RateLimit::from_headers(&headers) {
+                let _ = (limit.limit(), limit.remaining(), limit.less_remaining(u64::MAX));
+                if let Some(at) = limit.reset_at() {
+                    proptest::prop_assert!(at.duration_since(UNIX_EPOCH).is_ok());
+                }
+            }
+            if let Some(date) = values.last().and_then(|v| std::str::from_utf8(v).ok()) {
+                let _ = server_time(date);
+            }
+        }
     }
 
     #[test]

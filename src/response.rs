@@ -289,6 +289,9 @@ mod tests {
             prop_oneof![
                 ".*".prop_map(Value::String),
                 Just(Value::from("2025-05-26T07:57:49.616Z")),
+                // 24 bytes with a two-byte character at byte 15: the date fast path's
+                // overflow before issue 20 #10.
+                Just(Value::from("2025-05-26T07:5\u{3ef}49.616Z")),
                 Just(Value::from("customFields.cpf")),
                 Just(Value::from("widget")),
                 Just(Value::from("must be object [invalid-params]")),

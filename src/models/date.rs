@@ -389,6 +389,51 @@ mod tests {
             }
         }
 
+        /// A valid date with one character replaced by any character, multibyte ones
+        /// weighted up, keeping the text at 24 bytes (the length the short path reads): the
+        /// same answer as jiff, and no overflow in a debug build. (Two-byte characters with
+        /// lead bytes 0xCA–0xCF at byte 15 are the ones that overflowed before.)
+        #[test]
+        fn multibyte_characters_in_a_date_agree_with_jiff(
+            millis in -62_167_219_200_000i64..=253_402_207_200_000,
+            at in 0usize..24,
+            c in proptest::prop_oneof![
+                proptest::prelude::any::<char>(),
+                proptest::char::range('\u{80}', '\u{7ff}'),
+                proptest::char::range('\u{800}', '\u{ffff}'),
+                proptest::char::range('\u{10000}', '\u{10ffff}'),
+            ],
+        ) {
+            let ts = Timestamp::from_millisecond(millis).unwrap();
+            let date = ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            let end = (at + c.len_utf8()).min(24);
+            let mut text = String::with_capacity(27);
+            text.push_str(&date[..at]);
+            text.push(c);
+            text.push_str(&date[end..]);
+            proptest::prop_assert_eq!(ours(&text), jiff(&text), "{}", text);
+        }
+
+        /// Any 24 bytes' worth of characters, any Unicode at all, and any 24 bytes that
+        /// happen to be UTF-8: the same answer as jiff.
+        #[test]
+        fn any_24_bytes_agree_with_jiff(
+            chars in proptest::collection::vec(proptest::prelude::any::<char>(), 1..24),
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 24),
+        ) {
+            let mut text: String = chars.into_iter().scan(0, |len, c| {
+                *len += c.len_utf8();
+                (*len <= 24).then_some(c)
+            }).collect();
+            while text.len() < 24 {
+                text.push('0');
+            }
+            proptest::prop_assert_eq!(ours(&text), jiff(&text), "{}", text);
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                proptest::prop_assert_eq!(ours(text), jiff(text), "{}", text);
+            }
+        }
+
         /// Any text at all: the same answer as jiff.
         #[test]
         fn any_text_agrees_with_jiff(text in "[0-9T:.Z+-]{0,30}|.{0,30}") {
