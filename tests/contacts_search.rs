@@ -172,3 +172,33 @@ async fn the_stream_can_be_moved_into_a_spawned_task() {
         .unwrap();
     assert_eq!(count, 2);
 }
+
+#[tokio::test]
+async fn a_page_size_of_zero_is_refused_and_a_large_one_sent_as_given() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/omnichannel/contacts.search"))
+        .respond_with(paging_server_answer)
+        .mount(&server)
+        .await;
+    let client = client(&server.uri());
+    let error = client.search_contacts().count(0).await.unwrap_err();
+    let SearchContactsError::Other(error) = error else {
+        panic!("a validation error: {error:?}")
+    };
+    assert!(
+        matches!(error.kind(), ErrorKind::Validation { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("count 0"), "{error}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // The server caps what it sends; the SDK does not shrink the request behind the
+    // caller's back.
+    client.search_contacts().count(500).await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    assert!(
+        sent[0].url.query().unwrap().contains("count=500"),
+        "{}",
+        sent[0].url
+    );
+}

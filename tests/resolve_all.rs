@@ -417,3 +417,115 @@ async fn two_bots_behind_one_address_share_its_budget() {
         requests.len()
     );
 }
+
+const CONFLICTS: &str = "/api/v1/omnichannel/contacts.conflicts";
+const REFUSED: &str = r#"{"success":false,"error":"must have required property 'contactId' [invalid-params]","errorType":"invalid-params"}"#;
+
+/// Runs with the first resolve call refused (an error no retry fixes); `meanwhile` runs
+/// when that failure is yielded, before the run walks again.
+/// The contacts were last written long ago, so a walk of recent changes (with its
+/// overlap) does not list them unless something writes to them.
+async fn one_refused_call(meanwhile: impl AsyncFn(&Client, &ContactId)) -> Summary {
+    let fake = FakeRocketChat::start().await;
+    let agent = fake.add_agent("bot", "pw");
+    for i in 0..3 {
+        let doc = serde_json::json!({
+            "_id": format!("old-{i}"), "name": format!("M{i}"), "unknown": false,
+            "createdAt": "2020-01-01T00:00:00.000Z", "_updatedAt": "2020-01-01T00:00:00.000Z",
+            "emails": [], "phones": [], "channels": [],
+            "conflictingFields": [{"field": "name", "value": format!("A{i}")}],
+        });
+        fake.add_contact_json(doc.as_object().unwrap().clone());
+    }
+    // The newest write when the run starts, which is where its later walks start from.
+    fake.add_contact_named("Recent");
+    let client = fake.client_for(&agent).unwrap();
+    fake.inject_faults(1, Fault::status(400, REFUSED).only_on("POST", CONFLICTS));
+    let mut stream = client.resolve_all(Policy::take_latest()).into_stream();
+    let mut failed = None;
+    tokio::time::timeout(GUARD, async {
+        while let Some(outcome) = stream.next().await {
+            if let Outcome::Failed { contact_id, .. } = &outcome {
+                assert!(failed.is_none(), "one failure: {outcome:?}");
+                meanwhile(&client, contact_id).await;
+                failed = Some(contact_id.clone());
+            }
+        }
+    })
+    .await
+    .expect("the run ends");
+    assert!(failed.is_some(), "the fault made one call fail");
+    stream.summary()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_contact_that_someone_else_resolved_leaves_the_run_clean() {
+    let summary = one_refused_call(async |client, id| {
+        client
+            .resolve_contact_conflicts(id.clone())
+            .wipe_conflicts(true)
+            .await
+            .expect("someone else resolves it");
+    })
+    .await;
+    assert_eq!((summary.failed, summary.resolved), (1, 2), "{summary:?}");
+    assert_eq!(summary.left_conflicted, 0, "{summary:?}");
+    assert!(summary.is_clean(), "nothing is left to do: {summary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_contact_still_conflicted_is_counted_as_left() {
+    // The failed call changed nothing, so a final walk that lists only changes does not
+    // see it: the count must still include it.
+    let summary = one_refused_call(async |_, _| {}).await;
+    assert_eq!((summary.failed, summary.resolved), (1, 2), "{summary:?}");
+    assert_eq!(summary.left_conflicted, 1, "{summary:?}");
+    assert!(summary.complete && !summary.is_clean(), "{summary:?}");
+}
+
+#[tokio::test]
+async fn settings_that_cannot_work_are_refused_not_clamped() {
+    let (fake, client, _ids) = seeded(2).await;
+    for (run, what) in [
+        (
+            client.resolve_all(Policy::take_latest()).concurrency(0),
+            "concurrency 0",
+        ),
+        (
+            client.resolve_all(Policy::take_latest()).max_rounds(0),
+            "max_rounds 0",
+        ),
+    ] {
+        let summary = tokio::time::timeout(GUARD, run.run()).await.unwrap();
+        let halted = summary.halted.clone().unwrap_or_default();
+        assert!(halted.contains(what), "{summary:?}");
+        assert!(!summary.is_clean() && summary.seen == 0, "{summary:?}");
+        assert!(summary.to_string().contains(what), "{summary}");
+    }
+    assert!(fake.requests().is_empty(), "nothing was sent");
+    // A watcher with such settings ends after saying so once, instead of backing off.
+    let events: Vec<_> = tokio::time::timeout(
+        GUARD,
+        client
+            .watch_conflicts(Policy::take_latest())
+            .concurrency(0)
+            .interval(Duration::from_millis(1))
+            .into_stream()
+            .collect(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    // Larger values than the old clamps are taken as given.
+    let summary = tokio::time::timeout(
+        GUARD,
+        client
+            .resolve_all(Policy::take_latest())
+            .concurrency(64)
+            .max_rounds(20)
+            .run(),
+    )
+    .await
+    .unwrap();
+    assert!(summary.is_clean() && summary.resolved == 2, "{summary:?}");
+}

@@ -42,6 +42,10 @@ pub(super) struct RunState {
     base: Option<Base>,
     /// Why the run stopped early on its own: an answer that concerns every contact.
     halted: Option<String>,
+    /// Contacts whose last call failed and that no walk has since listed without
+    /// conflicts. A failed call changes nothing, so a walk of changes does not list them
+    /// again: the final count takes them from here unless that walk listed them.
+    unsettled: HashSet<ContactId>,
 }
 
 /// A complete walk of every contact, which later walks of the run build on.
@@ -142,12 +146,17 @@ pub(super) fn outcomes(
             .as_ref()
             .map_or_else(StopSignal::new, StopSignal::child),
     );
+    let invalid = run.invalid();
+    if let Some(why) = &invalid {
+        tracing::warn!(reason = %why, "the run sends nothing");
+        shared.lock().unwrap_or_else(PoisonError::into_inner).halted = Some(why.clone());
+    }
     let driver = Driver {
         run: Arc::new(halting),
         pacer,
         shared,
         round: None,
-        finished: false,
+        finished: invalid.is_some(),
     };
     Box::pin(futures_util::stream::unfold(
         driver,
@@ -198,6 +207,10 @@ impl Driver {
                 // it is still there.
                 left.extend(base.left.difference(&tally.listed).cloned());
                 human.extend(base.human.difference(&tally.listed).cloned());
+            }
+            if tally.on_base {
+                // A contact whose call failed is unchanged since, so unlisted: still there.
+                left.extend(state.unsettled.difference(&tally.listed).cloned());
             }
             let marks = state.marks(tally.newest);
             let complete = !tally.incomplete && marks.covers(&self.run.unknown.listings());
@@ -385,6 +398,12 @@ fn triage(
         }
     };
     if !contact.has_conflicts() {
+        // Whatever failed for it before, someone has settled it since.
+        shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unsettled
+            .remove(&contact.id);
         if let Some(awaiting) = &run.awaiting {
             // Resolved since (by a human, say): report it again if conflicts come back.
             awaiting
@@ -476,11 +495,13 @@ fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
         _ => return,
     };
     if let Some(id) = outcome.contact_id() {
-        shared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .status
-            .insert(id.clone(), status);
+        let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        if matches!(status, Status::Failed(_)) {
+            state.unsettled.insert(id.clone());
+        } else {
+            state.unsettled.remove(id);
+        }
+        state.status.insert(id.clone(), status);
     }
 }
 

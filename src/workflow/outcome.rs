@@ -411,21 +411,33 @@ pub struct Summary {
     /// Why the run stopped on its own after one answer that concerns every contact (the
     /// route missing on an older server, a 403 for want of `update-livechat-contact`, a
     /// session that could not be renewed): that contact's `Failed` outcome carries the
-    /// error, and nothing more was sent.
+    /// error, and nothing more was sent. Also set, before anything is sent, when the
+    /// settings cannot work (`invalid settings: concurrency 0 …`).
     pub halted: Option<String>,
 }
 
 impl Summary {
-    /// Whether the job is done: the final check was complete, left nothing the policy would
-    /// resolve, and no call failed or was abandoned.
+    /// Whether the job is done: the final check was complete and left nothing the policy
+    /// would resolve, no call was abandoned or stopped, and the run did not halt.
+    ///
+    /// A failed call alone does not make a run unclean: a contact whose call failed and
+    /// that still has conflicts is counted in `left_conflicted`, while one that someone
+    /// else resolved before the final check is done (its failure still counts in
+    /// `failed`).
     ///
     /// ```
-    /// assert!(!rocketchat_omnichannel::workflow::Summary::default().is_clean());
+    /// use rocketchat_omnichannel::workflow::Summary;
+    /// assert!(!Summary::default().is_clean(), "nothing was checked");
+    /// let mut summary = Summary::default();
+    /// summary.complete = true;
+    /// summary.failed = 1; // and resolved by someone else since
+    /// assert!(summary.is_clean());
+    /// summary.left_conflicted = 1;
+    /// assert!(!summary.is_clean());
     /// ```
     pub fn is_clean(&self) -> bool {
         self.complete
             && self.left_conflicted == 0
-            && self.failed == 0
             && self.abandoned == 0
             && self.stopped == 0
             && self.halted.is_none()

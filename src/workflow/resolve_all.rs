@@ -138,9 +138,11 @@ impl Client {
 }
 
 impl ResolveAll {
-    /// How many resolve calls may be in flight at once (1–32, default 4).
+    /// How many resolve calls may be in flight at once (default 4). Taken as given: pacing
+    /// keeps any number within the server's rate limit. 0 is refused when the run starts
+    /// (see [`Summary::halted`]).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency.clamp(1, 32);
+        self.concurrency = concurrency;
         self
     }
 
@@ -178,11 +180,24 @@ impl ResolveAll {
         self
     }
 
-    /// How many walks may resolve something (1–10, default 3) before a last walk only
-    /// counts what is left. More rounds help when other clients keep adding conflicts.
+    /// How many walks may resolve something (default 3) before a last walk only counts
+    /// what is left. More rounds help when other clients keep adding conflicts. Taken as
+    /// given; 0 is refused when the run starts (see [`Summary::halted`]).
     pub fn max_rounds(mut self, rounds: u32) -> Self {
-        self.max_rounds = rounds.clamp(1, 10);
+        self.max_rounds = rounds;
         self
+    }
+
+    /// What is wrong with the settings, if anything: a run with these sends nothing.
+    pub(super) fn invalid(&self) -> Option<String> {
+        let mut problems = Vec::new();
+        if self.concurrency == 0 {
+            problems.push("concurrency 0 (at least 1 call must be allowed in flight)");
+        }
+        if self.max_rounds == 0 {
+            problems.push("max_rounds 0 (at least 1 walk must be allowed to resolve)");
+        }
+        (!problems.is_empty()).then(|| format!("invalid settings: {}", problems.join(", ")))
     }
 
     /// Stops the run early when `stop` is raised: no more listing or new calls, in-flight

@@ -166,7 +166,8 @@ impl WatchConflicts {
         self
     }
 
-    /// Resolve calls in flight at once within a pass (1–32, default 4).
+    /// Resolve calls in flight at once within a pass (default 4; 0 is refused: the first
+    /// pass halts with the reason and the watcher ends).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.run = self.run.concurrency(concurrency);
         self
@@ -347,7 +348,11 @@ impl Watch {
                 let (marks, unprovable) = current.marks();
                 self.current = None;
                 self.pass += 1;
-                if self.stop.is_stopped() || self.passes.is_some_and(|n| self.pass >= n) {
+                if self.stop.is_stopped()
+                    || self.passes.is_some_and(|n| self.pass >= n)
+                    || self.run.invalid().is_some()
+                {
+                    // Settings that cannot work will not work on the next pass either.
                     self.finished = true;
                 }
                 let kind = self.finish_pass(marks, unprovable);

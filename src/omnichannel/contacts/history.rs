@@ -143,6 +143,7 @@ impl ContactHistory {
         if self.contact_id.trim().is_empty() {
             return Err(Error::validation("the contact id is empty").into());
         }
+        self.paging.check()?;
         let request =
             ApiRequest::get("omnichannel/contacts.history", self.query(offset)).since("7.0.0");
         let answer = self.client.execute(request).await?;

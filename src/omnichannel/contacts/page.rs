@@ -5,6 +5,8 @@ use std::future::Future;
 use futures_core::Stream;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// One page of a paginated answer.
 ///
 /// ```
@@ -52,9 +54,6 @@ impl<T> Page<T> {
     }
 }
 
-/// The largest page the SDK asks for; Rocket.Chat caps `count` at 100 by default.
-pub(crate) const MAX_PAGE_SIZE: usize = 100;
-
 /// The page size of streams when the caller did not choose one.
 pub(crate) const DEFAULT_STREAM_PAGE: usize = 50;
 
@@ -93,9 +92,21 @@ pub(crate) struct Paging {
 }
 
 impl Paging {
-    /// A page size within what the server accepts.
+    /// The page size as asked; checked by [`Paging::check`] when the request is sent.
     pub(crate) fn set_count(&mut self, count: usize) {
-        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self.count = Some(count);
+    }
+
+    /// Refuses a page size of 0, which Rocket.Chat's `getPaginationItems`
+    /// (`apps/meteor/app/api/server/helpers/getPaginationItems.ts`) would quietly read as
+    /// its default (50), or as "everything" where `API_Allow_Infinite_Count` is on.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        match self.count {
+            Some(0) => Err(Error::validation(
+                "count 0 asks for no items: ask for at least 1 (the server would read 0 as its default page size)",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Adds `count`, `offset` (when not 0) and `sort` (a JSON object, as the server wants it).
@@ -132,7 +143,9 @@ impl Paging {
 /// in the doc examples, `$sort_field` a field the route sorts by.
 macro_rules! paging_setters {
     ($start:literal, $sort_field:literal) => {
-        #[doc = "Page size, clamped to 1–100 (the server's cap)."]
+        #[doc = "Page size, sent as given. The server caps it at its `API_Upper_Count_Limit`"]
+        #[doc = "(100 by default), so a page may hold fewer: its `count` says how many came."]
+        #[doc = "0 is refused when the request is sent."]
         #[doc = ""]
         #[doc = "```no_run"]
         #[doc = "# async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {"]

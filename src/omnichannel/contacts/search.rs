@@ -133,6 +133,9 @@ impl SearchContacts {
         &self,
         offset: usize,
     ) -> (Result<Page<Contact>, SearchContactsError>, Observed) {
+        if let Err(error) = self.paging.check() {
+            return (Err(error.into()), Observed::NoAnswer);
+        }
         let request = ApiRequest::get(SEARCH_PATH, self.query(offset)).since("7.0.0");
         let answer = match self.client.execute(request).await {
             Ok(answer) => answer,

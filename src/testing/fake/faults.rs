@@ -18,9 +18,14 @@ use bytes::Bytes;
 /// ];
 /// # let _ = faults;
 /// ```
+///
+/// A fault answers the next request, whatever its route, unless
+/// [`Fault::only_on`] ties it to one.
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub(crate) kind: FaultKind,
+    /// The method and path it waits for; `None` for any request.
+    route: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -36,15 +41,42 @@ pub(crate) enum FaultKind {
 }
 
 impl Fault {
+    fn of(kind: FaultKind) -> Self {
+        Self { kind, route: None }
+    }
+
+    /// Waits for a request with this method and path (`"POST"`,
+    /// `"/api/v1/omnichannel/contacts.conflicts"`; the query string is not compared) and
+    /// lets every other request through untouched, so a test can break one route while a
+    /// run goes on over the others.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use rocketchat_omnichannel::testing::{FakeRocketChat, Fault};
+    /// let fake = FakeRocketChat::start().await;
+    /// // The next resolve call gets a 503; searches are answered as usual.
+    /// fake.inject_faults(1, Fault::html(503).only_on("POST", "/api/v1/omnichannel/contacts.conflicts"));
+    /// # }
+    /// ```
+    pub fn only_on(mut self, method: &str, path: &str) -> Self {
+        self.route = Some((method.to_ascii_uppercase(), path.to_owned()));
+        self
+    }
+
+    /// Whether this fault is for a request with this method and path.
+    pub(crate) fn applies_to(&self, method: &str, path: &str) -> bool {
+        self.route
+            .as_ref()
+            .is_none_or(|(m, p)| m == method && p == path)
+    }
     /// Answers with this status and JSON body.
     pub fn status(status: u16, body: impl Into<Bytes>) -> Self {
-        Self {
-            kind: FaultKind::Status {
-                status,
-                body: body.into(),
-                content_type: "application/json",
-            },
-        }
+        Self::of(FaultKind::Status {
+            status,
+            body: body.into(),
+            content_type: "application/json",
+        })
     }
 
     /// Answers with this status and an HTML page, like a proxy in front of the server.
@@ -52,33 +84,25 @@ impl Fault {
         let body = format!(
             "<html><head><title>{status}</title></head><body><h1>{status} Proxy Error</h1></body></html>"
         );
-        Self {
-            kind: FaultKind::Status {
-                status,
-                body: body.into(),
-                content_type: "text/html",
-            },
-        }
+        Self::of(FaultKind::Status {
+            status,
+            body: body.into(),
+            content_type: "text/html",
+        })
     }
 
     /// Waits this long, then answers normally.
     pub fn delay(delay: Duration) -> Self {
-        Self {
-            kind: FaultKind::Delay(delay),
-        }
+        Self::of(FaultKind::Delay(delay))
     }
 
     /// Closes the connection without answering.
     pub fn drop_connection() -> Self {
-        Self {
-            kind: FaultKind::Drop,
-        }
+        Self::of(FaultKind::Drop)
     }
 
     /// Answers normally but sends only the first half of the body.
     pub fn truncated_body() -> Self {
-        Self {
-            kind: FaultKind::Truncate,
-        }
+        Self::of(FaultKind::Truncate)
     }
 }

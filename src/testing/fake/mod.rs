@@ -500,7 +500,10 @@ impl FakeRocketChat {
         self.state().requests.all()
     }
 
-    /// Answers the next `count` requests with `fault` instead of the normal answer.
+    /// Answers the next `count` requests with `fault` instead of the normal answer (the
+    /// next `count` requests to one route for a fault made with [`Fault::only_on`]).
+    /// Faults are used in the order queued: each request takes the first one that applies
+    /// to it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

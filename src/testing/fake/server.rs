@@ -90,7 +90,12 @@ async fn handle(
             &parts.headers,
             &body,
         );
-        (number, state.faults.pop_front())
+        let fault = state
+            .faults
+            .iter()
+            .position(|f| f.applies_to(parts.method.as_str(), &path))
+            .and_then(|at| state.faults.remove(at));
+        (number, fault)
     };
     let answered = |status: u16| {
         state
