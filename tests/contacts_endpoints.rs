@@ -24,7 +24,8 @@ async fn search_sends_its_options_and_decodes_a_page() {
         .and(header("x-auth-token", TOKEN))
         .and(query_param("searchText", "ana & co"))
         .and(query_param("unknown", "false"))
-        .and(query_param("count", "100"))
+        // Sent as asked: the server applies its own cap (API_Upper_Count_Limit).
+        .and(query_param("count", "500"))
         .and(query_param("offset", "10"))
         .and(query_param("sort", r#"{"_updatedAt":-1}"#))
         .respond_with(json(200, "contacts.search/page.json"))

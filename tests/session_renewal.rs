@@ -616,3 +616,143 @@ async fn a_hook_that_gave_up_is_asked_again_on_a_later_expiry() {
     client.me().await.expect("asked again, the hook answers");
     assert_eq!(asked.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_slower_than_the_call_keeps_its_time_and_later_calls_use_the_new_session() {
+    // A person needs longer to type the code than one call may wait (issue 20 #2).
+    let server = two_factor_server().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Client::builder(server.uri())
+        .timeout(std::time::Duration::from_millis(400))
+        .on_session_expired(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+                Some(FreshLogin::code("222222"))
+            }
+        })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+
+    let first = client.me().await.unwrap_err();
+    assert!(matches!(first.kind(), ErrorKind::Timeout), "{first:?}");
+    assert!(
+        std::error::Error::source(&first)
+            .is_some_and(|s| s.to_string().contains("renewal goes on")),
+        "{first:?}"
+    );
+    // A call during the renewal waits for the same renewal: the hook is not asked again.
+    let second = client.me().await.unwrap_err();
+    assert!(matches!(second.kind(), ErrorKind::Timeout), "{second:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    client
+        .me()
+        .await
+        .expect("the renewal finished and its session is used");
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once per expiry");
+    assert_eq!(count(&server, "/api/v1/login").await, 2);
+    assert_eq!(
+        client.credentials().unwrap().auth_token().expose(),
+        "new-token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_outlives_its_own_timeout_asks_again_later_and_says_why() {
+    let server = two_factor_server().await;
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = told.clone();
+    let client = Client::builder(server.uri())
+        .renewal_timeout(std::time::Duration::from_millis(200))
+        .two_factor_backoff(std::time::Duration::from_millis(50))
+        .on_session_expired(move |expired| {
+            let mut told = record.lock().unwrap();
+            told.push(expired.previous_refusal().map(str::to_owned));
+            let first = told.len() == 1;
+            async move {
+                if first {
+                    // Never answers in time.
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                Some(FreshLogin::code("222222"))
+            }
+        })
+        .build()
+        .unwrap();
+    client
+        .login("agent1", "secret")
+        .two_factor_code("111111")
+        .await
+        .unwrap();
+    let error = client.me().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::SessionExpired),
+        "{error:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    client.me().await.expect("asked again after the back-off");
+    assert_eq!(*told.lock().unwrap(), [None, Some("timed-out".to_owned())]);
+}
+
+/// Logins answer `tok-1`, `tok-2`, …; the second (the re-login) takes 400 ms.
+struct SlowSecond(AtomicUsize);
+
+impl Respond for SlowSecond {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        let answer = login_answer(&format!("tok-{n}"));
+        if n == 2 {
+            answer.set_delay(std::time::Duration::from_millis(400))
+        } else {
+            answer
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relogin_that_loses_the_race_with_a_login_ends_its_token_on_the_server() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/login"))
+        .respond_with(SlowSecond(AtomicUsize::new(0)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/logout"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"status":"success","data":{"message":"You've been logged out!"}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    mount_me(&server, "tok-1", expired()).await;
+    mount_me(&server, "tok-3", me_answer()).await;
+    let client = Client::builder(server.uri()).build().unwrap();
+    client.login("agent1", "secret").await.unwrap();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.me().await }
+    });
+    // While the re-login is on its way, someone logs in as another user.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    client.login("agent2", "secret").await.unwrap();
+    call.await
+        .unwrap()
+        .expect("replayed with the session that won");
+    let revoked: HashSet<String> = logged_out_tokens(&server).await.into_iter().collect();
+    assert!(
+        revoked.contains("tok-1"),
+        "the replaced session: {revoked:?}"
+    );
+    assert!(
+        revoked.contains("tok-2"),
+        "the re-login's token, which nobody holds: {revoked:?}"
+    );
+    assert_eq!(client.credentials().unwrap().auth_token().expose(), "tok-3");
+}

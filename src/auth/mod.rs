@@ -445,7 +445,7 @@ impl Client {
 
     /// Ends a replaced session on the server; a failure is logged, not returned, because
     /// the login that replaced it succeeded.
-    async fn end_on_server(&self, session: Arc<Session>) {
+    pub(crate) async fn end_on_server(&self, session: Arc<Session>) {
         if let Err(error) = self.revoke(&session).await {
             tracing::warn!(%error, "the replaced session could not be logged out on the server");
         }

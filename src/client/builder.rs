@@ -71,6 +71,7 @@ pub struct ClientBuilder {
     on_session_expired: Option<ExpiryHook>,
     on_credentials_change: Option<CredentialsHook>,
     two_factor_backoff: Duration,
+    renewal_timeout: Duration,
     user_agent: Option<String>,
     /// A password login read by [`ClientBuilder::from_env`], done by [`ClientBuilder::connect`].
     pub(crate) pending_login: Option<PendingLogin>,
@@ -118,6 +119,7 @@ impl Client {
             on_session_expired: None,
             on_credentials_change: None,
             two_factor_backoff: crate::session::FIRST_TWO_FACTOR_BACKOFF,
+            renewal_timeout: crate::session::RENEWAL_TIMEOUT,
             user_agent: None,
             pending_login: None,
         }
@@ -192,9 +194,14 @@ impl ClientBuilder {
     /// [`ErrorKind::SessionExpired`](crate::ErrorKind::SessionExpired); with a hook, the next
     /// call that finds the session expired after a back-off
     /// ([`two_factor_backoff`](ClientBuilder::two_factor_backoff)) asks it again, telling it
-    /// why its previous answer failed ([`ExpiredSession::previous_refusal`]). The hook runs within
-    /// the [`timeout`](ClientBuilder::timeout) of the call that found the session expired,
-    /// so a hook that waits for a person needs a generous timeout.
+    /// why its previous answer failed ([`ExpiredSession::previous_refusal`]).
+    ///
+    /// The hook runs in a renewal task of its own, bounded by
+    /// [`renewal_timeout`](ClientBuilder::renewal_timeout) (5 minutes by default), not by
+    /// the timeout of the call that found the session expired: a call whose deadline passes
+    /// meanwhile gets [`ErrorKind::Timeout`](crate::ErrorKind::Timeout), the person keeps
+    /// typing, and the calls after the renewal use the new session. The hook is asked once
+    /// per expiry, however many calls are waiting.
     ///
     /// ```
     /// use rocketchat_omnichannel::{Client, FreshLogin};
@@ -213,6 +220,24 @@ impl ClientBuilder {
         Fut: Future<Output = Option<FreshLogin>> + Send + 'static,
     {
         self.on_session_expired = Some(expiry_hook(hook));
+        self
+    }
+
+    /// The longest a session's renewal may take: the [`on_session_expired`] hook's answer
+    /// and the login after it (default 5 minutes). A renewal that takes longer fails; for a
+    /// two-factor session the hook is asked again after the back-off, told `timed-out`.
+    ///
+    /// [`on_session_expired`]: ClientBuilder::on_session_expired
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = rocketchat_omnichannel::Client::builder("https://chat.example.com")
+    ///     .renewal_timeout(Duration::from_secs(120))
+    ///     .build()?;
+    /// # Ok::<(), rocketchat_omnichannel::Error>(())
+    /// ```
+    pub fn renewal_timeout(mut self, timeout: Duration) -> Self {
+        self.renewal_timeout = timeout;
         self
     }
 
@@ -348,7 +373,8 @@ impl ClientBuilder {
                     self.on_session_expired,
                     self.on_credentials_change,
                 )
-                .with_first_backoff(self.two_factor_backoff),
+                .with_first_backoff(self.two_factor_backoff)
+                .with_renewal_timeout(self.renewal_timeout),
                 timeout: self.timeout,
                 attempt_timeout: self.attempt_timeout,
                 max_response_size: self.max_response_size,

@@ -188,26 +188,25 @@ impl Client {
             let expired = matches!(&outcome, Ok(answer) if answer.status.as_u16() == 401);
             // A pinned session (logout) is never renewed: it is about to end anyway.
             if let (true, Some(stale), None) = (expired, &session, &request.session) {
-                let send_login = |body: Vec<u8>| {
-                    let mut login = ApiRequest::post("login", body);
-                    login.authenticated = false;
-                    self.attempts_owned(login, deadline)
-                };
-                // Waiting for another call's re-login, or for the caller's hook, is the one
-                // step not bounded by an attempt's own timeout: bound it by the deadline.
-                let renewed = async {
-                    match self.inner.sessions.renew(stale, send_login).await {
-                        Renewed::Session(fresh) => {
-                            Some(self.attempts(&request, Some(&fresh), deadline).await)
-                        }
-                        Renewed::NotRenewable => None,
-                        Renewed::Failed(error) => Some(Err(error)),
+                // The renewal runs as a task of its own with its own timeout; this call
+                // waits for it only until its deadline, and the renewal goes on if it stops
+                // waiting.
+                let renewal = self.inner.sessions.renew(stale, |stale| {
+                    let client = self.clone();
+                    async move { client.renew_now(stale).await }
+                });
+                match tokio::time::timeout_at(deadline, renewal).await {
+                    Ok(Renewed::Session(fresh)) => {
+                        return self.attempts(&request, Some(&fresh), deadline).await;
                     }
-                };
-                match tokio::time::timeout_at(deadline, renewed).await {
-                    Ok(Some(replayed)) => return replayed,
-                    Ok(None) => {}
-                    Err(_) => return Err(Error::new(ErrorKind::Timeout)),
+                    Ok(Renewed::NotRenewable) => {}
+                    Ok(Renewed::Failed(error)) => return Err(error),
+                    Err(_) => {
+                        return Err(Error::with_source(
+                            ErrorKind::Timeout,
+                            "the session is being renewed (the renewal goes on, and later calls use its session)",
+                        ));
+                    }
                 }
             }
             outcome
@@ -247,13 +246,43 @@ impl Client {
         .await
     }
 
-    /// [`Client::attempts`] for a request it owns (the re-login body), without a session.
-    async fn attempts_owned(
+    /// The renewal task's work: logs in again, and ends on the server a fresh session that
+    /// lost a race with a login or logout (nobody would ever use its token).
+    async fn renew_now(&self, stale: Arc<Session>) -> Renewed {
+        let span = tracing::info_span!("rocketchat.renewal");
+        async {
+            let sessions = self.sessions();
+            let (renewed, orphan) = sessions
+                .run_renewal(&stale, |body| self.send_login(body))
+                .await;
+            if let Some(orphan) = orphan {
+                self.end_orphan(orphan).await;
+            }
+            renewed
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Ends a session nobody will use. Boxed with its `Send` spelled out: ending it is a
+    /// call, whose renewal path comes back here, and the compiler cannot see through that
+    /// cycle on its own.
+    fn end_orphan(
         &self,
-        request: ApiRequest,
-        deadline: Instant,
-    ) -> Result<RawResponse, Error> {
-        self.attempts(&request, None, deadline).await
+        orphan: Arc<Session>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(self.end_on_server(orphan))
+    }
+
+    /// Posts a re-login body, without a session, within the client's own timeout from now.
+    async fn send_login(&self, body: Vec<u8>) -> Result<RawResponse, Error> {
+        let mut login = ApiRequest::post("login", body);
+        login.authenticated = false;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(self.inner.timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        self.attempts(&login, None, deadline).await
     }
 
     /// One call's attempts: sends, and sends again while the retry policy allows and the

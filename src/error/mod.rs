@@ -53,7 +53,7 @@ struct Inner {
 /// What went wrong, with the data needed to react to it. Its `Display` is the message of
 /// the [`Error`] that holds it; its `Debug` shows at most an excerpt of any body, with the
 /// body's length, so a 32 MiB answer never lands whole in a log line.
-#[derive(thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The caller's input was rejected before anything was sent.
@@ -216,6 +216,22 @@ impl Error {
         })
     }
 
+    /// An error equal to `original` (same kind, same chain of sources) for one of several
+    /// callers that waited for the same work, such as a shared renewal.
+    pub(crate) fn copy_of(original: &std::sync::Arc<Error>) -> Self {
+        let source = original
+            .inner
+            .source
+            .as_ref()
+            .map(|_| Box::new(SharedSource(std::sync::Arc::clone(original))) as BoxError);
+        Self {
+            inner: Box::new(Inner {
+                kind: original.kind().clone(),
+                source,
+            }),
+        }
+    }
+
     /// A copy of a kept validation error, for methods that report it through `&self`.
     pub(crate) fn clone_validation(&self) -> Self {
         match self.kind() {
@@ -345,6 +361,40 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.inner.kind, f)
+    }
+}
+
+/// The source of an error shared by several callers: shows and chains as that error's own
+/// source does.
+struct SharedSource(std::sync::Arc<Error>);
+
+impl SharedSource {
+    fn source_of(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.0.inner.source.as_deref()
+    }
+}
+
+impl fmt::Debug for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source_of() {
+            Some(source) => fmt::Debug::fmt(source, f),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Display for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source_of() {
+            Some(source) => fmt::Display::fmt(source, f),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for SharedSource {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source_of().and_then(|s| s.source())
     }
 }
 

@@ -53,7 +53,9 @@ impl ExpiredSession {
 
     /// Why the previous answer did not renew the session, when there was one: the server's
     /// error code (`totp-invalid` for a wrong code, `totp-max-attempts` when the server
-    /// wants a pause), or `no-code` when the hook gave up (`None`). A person can be told
+    /// wants a pause), `no-code` when the hook gave up (`None`), or `timed-out` when the
+    /// answer and the login after it took longer than the
+    /// [`renewal_timeout`](crate::ClientBuilder::renewal_timeout). A person can be told
     /// "that code was wrong" instead of being asked as if for the first time.
     pub fn previous_refusal(&self) -> Option<&str> {
         self.previous_refusal.as_deref()

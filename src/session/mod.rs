@@ -17,7 +17,7 @@ pub use credentials::Credentials;
 pub(crate) use credentials::{Origin, PasswordLogin};
 pub use hook::{ExpiredSession, FreshLogin};
 pub(crate) use hook::{ExpiryHook, expiry_hook};
-pub(crate) use renewal::{FIRST_BACKOFF as FIRST_TWO_FACTOR_BACKOFF, Renewed};
+pub(crate) use renewal::{FIRST_BACKOFF as FIRST_TWO_FACTOR_BACKOFF, RENEWAL_TIMEOUT, Renewed};
 pub use store::CredentialsFile;
 
 /// The caller's hook for credential changes (login, re-login, logout), type-erased.
@@ -100,9 +100,11 @@ impl Session {
 /// The current session and what renewing it needs.
 pub(crate) struct SessionSlot {
     current: RwLock<Option<Arc<Session>>>,
-    /// Held while one call logs in again, so concurrent calls that saw the same 401 wait
-    /// for that login instead of each starting their own.
-    renewing: tokio::sync::Mutex<()>,
+    /// The renewal under way: calls that saw the session expire wait for it instead of
+    /// each starting their own.
+    in_flight: renewal::InFlight,
+    /// The longest a renewal (the hook's answer and the login after it) may take.
+    renewal_timeout: std::time::Duration,
     relogin: bool,
     hook: Option<ExpiryHook>,
     on_change: Option<CredentialsHook>,
@@ -126,7 +128,8 @@ impl SessionSlot {
     ) -> Self {
         Self {
             current: RwLock::new(session.map(Arc::new)),
-            renewing: tokio::sync::Mutex::new(()),
+            in_flight: renewal::InFlight::default(),
+            renewal_timeout: renewal::RENEWAL_TIMEOUT,
             relogin,
             hook,
             on_change,
@@ -138,6 +141,12 @@ impl SessionSlot {
     /// The wait after a first refused two-factor answer (it doubles after each one more).
     pub(crate) fn with_first_backoff(mut self, first: std::time::Duration) -> Self {
         self.first_backoff = first;
+        self
+    }
+
+    /// The longest a renewal may take.
+    pub(crate) fn with_renewal_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.renewal_timeout = timeout;
         self
     }
 

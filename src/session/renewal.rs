@@ -11,6 +11,7 @@ use crate::auth::body::{LoginBody, decode_login};
 use crate::error::{Error, ErrorKind, Matcher};
 use crate::response::RawResponse;
 use crate::secret::SecretString;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// What became of renewing a session.
@@ -92,39 +93,153 @@ pub(crate) enum Renewed {
     Failed(Error),
 }
 
+/// A renewal's outcome as every caller that waited for it receives it.
+#[derive(Clone)]
+pub(super) enum Done {
+    Session(Arc<Session>),
+    NotRenewable,
+    Failed(Arc<Error>),
+}
+
+impl Done {
+    fn of(renewed: Renewed) -> Self {
+        match renewed {
+            Renewed::Session(session) => Self::Session(session),
+            Renewed::NotRenewable => Self::NotRenewable,
+            Renewed::Failed(error) => Self::Failed(Arc::new(error)),
+        }
+    }
+
+    fn renewed(&self) -> Renewed {
+        match self {
+            Self::Session(session) => Renewed::Session(Arc::clone(session)),
+            Self::NotRenewable => Renewed::NotRenewable,
+            Self::Failed(error) => Renewed::Failed(Error::copy_of(error)),
+        }
+    }
+}
+
+/// The renewal under way, if any: its result, once it has one.
+pub(super) type InFlight = std::sync::Mutex<Option<watch::Receiver<Option<Done>>>>;
+
+/// Whether a renewal has neither finished nor died.
+fn under_way(receiver: &watch::Receiver<Option<Done>>) -> bool {
+    receiver.borrow().is_none() && receiver.has_changed().is_ok()
+}
+
+/// The longest a renewal may take unless the builder says otherwise: long enough for a
+/// person to find their phone and type a code.
+pub(crate) const RENEWAL_TIMEOUT: Duration = Duration::from_secs(300);
+
 impl SessionSlot {
-    /// Renews `stale` after a 401, once for all callers: whoever takes the lock first logs
-    /// in; the others find a different session installed and replay with it.
-    ///
-    /// `send_login` posts a login body (unauthenticated) and returns the answer.
-    pub(crate) async fn renew<F, Fut>(&self, stale: &Arc<Session>, send_login: F) -> Renewed
+    /// Renews `stale` after a 401, once for all callers. The first caller that finds no
+    /// renewal under way starts one as a task of its own (`task`, handed the stale session),
+    /// and every caller, that one included, waits for its result. A caller that stops
+    /// waiting (its deadline passed) leaves the renewal running: the hook keeps the time
+    /// it needs (up to the renewal timeout), and the calls after it use the new session.
+    pub(crate) async fn renew<T, Fut>(&self, stale: &Arc<Session>, task: T) -> Renewed
     where
-        F: FnOnce(Vec<u8>) -> Fut,
-        Fut: Future<Output = Result<RawResponse, Error>>,
+        T: FnOnce(Arc<Session>) -> Fut,
+        Fut: Future<Output = Renewed> + Send + 'static,
     {
-        let Some(login) = stale.password_login.clone().filter(|_| self.relogin) else {
+        if stale.password_login.is_none() || !self.relogin {
             return Renewed::NotRenewable;
+        }
+        let mut receiver = {
+            let mut in_flight = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match in_flight.as_ref().filter(|receiver| under_way(receiver)) {
+                Some(receiver) => receiver.clone(),
+                None => {
+                    if let Some(answer) = self.before_renewing(stale) {
+                        return answer;
+                    }
+                    let (sender, receiver) = watch::channel(None);
+                    *in_flight = Some(receiver.clone());
+                    let work = task(Arc::clone(stale));
+                    tokio::spawn(async move {
+                        let done = Done::of(work.await);
+                        // Nobody may be waiting any more; the result is in place anyway.
+                        let _ = sender.send(Some(done));
+                    });
+                    receiver
+                }
+            }
         };
-        let _renewing = self.renewing.lock().await;
+        match receiver.wait_for(Option::is_some).await {
+            Ok(done) => done.as_ref().map_or(Renewed::NotRenewable, Done::renewed),
+            // The task ended without an answer: it panicked (in the hook, say), or the
+            // runtime is shutting down.
+            Err(_) => Renewed::Failed(Error::with_source(
+                ErrorKind::SessionExpired,
+                "the session's renewal ended without an answer",
+            )),
+        }
+    }
+
+    /// What to answer without logging in: `None` when a renewal should start.
+    fn before_renewing(&self, stale: &Arc<Session>) -> Option<Renewed> {
         match self.get() {
-            Some(current) if !Arc::ptr_eq(&current, stale) => return Renewed::Session(current),
-            None => return Renewed::NotRenewable,
+            Some(current) if !Arc::ptr_eq(&current, stale) => {
+                return Some(Renewed::Session(current));
+            }
+            None => return Some(Renewed::NotRenewable),
             Some(_) => {}
         }
-        // Read under the lock, so every caller that waited for a failed attempt sees it.
         match stale.renewal_state() {
-            RenewalState::Open => {}
+            RenewalState::Open => None,
             // A refused code is not the end: once the back-off has passed, the next call
             // that finds the session expired asks the hook again. Without a hook nobody
             // can supply a code, so the session stays expired.
             RenewalState::NeedsCode
-                if self.hook.is_some() && self.refusals().may_ask_again(self.first_backoff) => {}
-            RenewalState::NeedsCode => {
-                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+                if self.hook.is_some() && self.refusals().may_ask_again(self.first_backoff) =>
+            {
+                None
             }
-            RenewalState::Ending | RenewalState::Refused => return Renewed::NotRenewable,
+            RenewalState::NeedsCode => Some(Renewed::Failed(Error::new(ErrorKind::SessionExpired))),
+            RenewalState::Ending | RenewalState::Refused => Some(Renewed::NotRenewable),
         }
-        let outcome = self.log_in_again(stale, login, send_login).await;
+    }
+
+    /// The renewal itself, run by the task [`SessionSlot::renew`] starts, within the
+    /// renewal timeout. Also returns a fresh session that lost a race with a login or a
+    /// logout: nobody will use it, so the caller ends it on the server.
+    pub(crate) async fn run_renewal<F, Fut>(
+        &self,
+        stale: &Arc<Session>,
+        send_login: F,
+    ) -> (Renewed, Option<Arc<Session>>)
+    where
+        F: FnOnce(Vec<u8>) -> Fut,
+        Fut: Future<Output = Result<RawResponse, Error>>,
+    {
+        let Some(login) = stale.password_login.clone() else {
+            return (Renewed::NotRenewable, None);
+        };
+        let two_factor = login.two_factor;
+        let attempt = tokio::time::timeout(
+            self.renewal_timeout,
+            self.log_in_again(stale, login, send_login),
+        )
+        .await;
+        let (outcome, orphan) = attempt.unwrap_or_else(|_| {
+            tracing::warn!(
+                timeout_ms = self.renewal_timeout.as_millis() as u64,
+                "renewing the session took longer than its timeout"
+            );
+            let why = "renewing the session took longer than the renewal timeout";
+            if two_factor {
+                // Like an answer that came too late: ask again after the back-off.
+                self.refusals().record(TIMED_OUT);
+                let error = Error::with_source(ErrorKind::SessionExpired, why);
+                (Renewed::Failed(error), None)
+            } else {
+                let error = Error::with_source(ErrorKind::Timeout, why);
+                (Renewed::Failed(error), None)
+            }
+        });
         let failed = match &outcome {
             Renewed::Session(_) => None,
             Renewed::NotRenewable => Some(RenewalState::Refused),
@@ -137,7 +252,7 @@ impl SessionSlot {
         if let Some(state) = failed {
             stale.renewal_failed(state);
         }
-        outcome
+        (outcome, orphan)
     }
 
     /// One attempt at logging in again, asking the hook for a code where one is needed.
@@ -146,7 +261,7 @@ impl SessionSlot {
         stale: &Arc<Session>,
         login: PasswordLogin,
         send_login: F,
-    ) -> Renewed
+    ) -> (Renewed, Option<Arc<Session>>)
     where
         F: FnOnce(Vec<u8>) -> Fut,
         Fut: Future<Output = Result<RawResponse, Error>>,
@@ -155,7 +270,7 @@ impl SessionSlot {
         let (login, code) = if login.two_factor {
             let Some(hook) = &self.hook else {
                 tracing::warn!(user_id = %user_id, "session expired; a new two-factor code is needed");
-                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+                return (Renewed::Failed(Error::new(ErrorKind::SessionExpired)), None);
             };
             let (attempt, previous_refusal) = {
                 let refusals = self.refusals();
@@ -169,7 +284,7 @@ impl SessionSlot {
             };
             let Some(fresh) = hook(expired).await else {
                 self.refusals().record(NO_CODE);
-                return Renewed::Failed(Error::new(ErrorKind::SessionExpired));
+                return (Renewed::Failed(Error::new(ErrorKind::SessionExpired)), None);
             };
             let login = match fresh.credentials {
                 Some((user, password)) => PasswordLogin {
@@ -207,7 +322,7 @@ impl SessionSlot {
                     self.refusals()
                         .record(reason.as_deref().unwrap_or("unauthorized"));
                 }
-                return failed;
+                return (failed, None);
             }
         };
         *self.refusals() = Refusals::default();
@@ -218,7 +333,7 @@ impl SessionSlot {
         };
         let mut fresh = match Session::from_credentials(credentials) {
             Ok(session) => session,
-            Err(error) => return Renewed::Failed(error),
+            Err(error) => return (Renewed::Failed(error), None),
         };
         let two_factor = login.two_factor || code.is_some();
         fresh.password_login = Some(PasswordLogin {
@@ -226,15 +341,27 @@ impl SessionSlot {
             ..login
         });
         tracing::info!(user_id = %fresh.credentials.user_id, "logged in again");
-        match self.swap_if(stale, Arc::new(fresh)) {
-            Some(fresh) => Renewed::Session(fresh),
-            None => self.get().map_or(Renewed::NotRenewable, Renewed::Session),
+        let fresh = Arc::new(fresh);
+        match self.swap_if(stale, Arc::clone(&fresh)) {
+            Some(fresh) => (Renewed::Session(fresh), None),
+            // A login or a logout replaced the stale session meanwhile: theirs stands, and
+            // the token just obtained must not live on unused on the server.
+            None => {
+                tracing::info!(
+                    "a login or logout won the race with the re-login; its token is ended"
+                );
+                let answer = self.get().map_or(Renewed::NotRenewable, Renewed::Session);
+                (answer, Some(fresh))
+            }
         }
     }
 }
 
 /// What the hook is told when its previous answer was `None` (it gave up).
 const NO_CODE: &str = "no-code";
+/// What the hook is told when its previous answer (or the login after it) did not come
+/// within the renewal timeout.
+const TIMED_OUT: &str = "timed-out";
 
 /// The first wait after a refused code, unless the builder sets another; it doubles with
 /// every refusal in a row.

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::FakeRocketChat;
+use super::users::TokenKind;
 use crate::models::ContactId;
 
 impl FakeRocketChat {
@@ -43,6 +44,30 @@ impl FakeRocketChat {
         doc.insert("name".into(), Value::from(name));
         state.contacts.put(id.as_str(), &doc);
         true
+    }
+
+    /// Ends every session opened by a login, as when Rocket.Chat's login tokens expire
+    /// (`Accounts_LoginExpiration`, 90 days by default) or an admin logs everyone out;
+    /// personal access tokens stay valid. Calls with an ended session get the 401 a real
+    /// server sends for an unknown token. Returns how many sessions ended.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    /// fake.add_agent("bot", "pw");
+    /// let client = fake.client_builder().build()?;
+    /// client.login("bot", "pw").await?;
+    /// assert_eq!(fake.expire_sessions(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn expire_sessions(&self) -> usize {
+        let mut state = self.state();
+        let before = state.tokens.len();
+        state
+            .tokens
+            .retain(|_, (_, kind)| !matches!(kind, TokenKind::Login));
+        before - state.tokens.len()
     }
 
     /// The ids of the enabled contacts that still have conflict entries, in id order.
