@@ -405,3 +405,216 @@ async fn rocketchat_version_plays_an_older_release() {
             .contains("--rocketchat-version")
     );
 }
+
+#[test]
+fn help_and_version_are_answers_not_errors() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8(help.stdout).unwrap();
+    for flag in [
+        "--seed",
+        "--rate-limit-window-ms",
+        "--rocketchat-version",
+        "--record-requests",
+        "--no-control-api",
+        "60,000 ms",
+        "/_fake",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
+    }
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap().trim(),
+        format!("rocketchat-fake {}", env!("CARGO_PKG_VERSION"))
+    );
+    let wrong = Command::new(BIN).arg("--bogus").output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8(wrong.stderr).unwrap().contains("--help"));
+}
+
+/// A control call: method, path under the server, optional JSON body → status and JSON.
+async fn control(server: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", server.uri);
+    let mut request = http.request(method.parse().unwrap(), url);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+    )
+}
+
+#[tokio::test]
+async fn the_control_api_drives_a_running_fake() {
+    let server = Server::start(&[
+        "--seed",
+        &seed("seed.json"),
+        "--record-requests",
+        "50",
+        "--quiet",
+    ]);
+    let agent = Some(("agentA", "pat-agent-a"));
+
+    // The index names every route.
+    let (status, index) = control(&server, "GET", "/_fake", None).await;
+    assert_eq!(status, 200);
+    for route in [
+        "POST /_fake/contacts",
+        "POST /_fake/contacts/{id}/merge",
+        "POST /_fake/faults",
+        "PUT /_fake/rate-limit",
+        "POST /_fake/sessions/expire",
+        "GET /_fake/requests",
+    ] {
+        assert!(index.get(route).is_some(), "{route} missing from {index}");
+    }
+
+    // A contact, then a visitor who disagrees on the name: a conflict, as a merge makes it.
+    let (status, added) = control(
+        &server,
+        "POST",
+        "/_fake/contacts",
+        Some(json!({"name": "Ana Lima", "unknown": false, "conflictingFields": []})),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    let id = added["_id"].as_str().unwrap().to_owned();
+    let (status, _) = control(
+        &server,
+        "POST",
+        &format!("/_fake/contacts/{id}/merge"),
+        Some(json!({"name": "Ana P. Lima"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, stored) = control(&server, "GET", &format!("/_fake/contacts/{id}"), None).await;
+    assert_eq!(
+        stored["conflictingFields"],
+        json!([{"field": "name", "value": "Ana P. Lima"}])
+    );
+    let (status, body) = control(
+        &server,
+        "POST",
+        "/_fake/contacts/nobody/merge",
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!((status, body["error"].is_string()), (404, true));
+
+    // A fault for one route only: contacts.get fails once, the search is untouched.
+    let (status, _) = control(
+        &server,
+        "POST",
+        "/_fake/faults",
+        Some(json!({"status": 502, "html": true, "method": "GET", "path": "/api/v1/omnichannel/contacts.get"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(&server, "GET", "omnichannel/contacts.search", agent, None).await;
+    assert_eq!(status, 200);
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/omnichannel/contacts.get?contactId={id}",
+            server.uri
+        ))
+        .header("X-User-Id", "agentA")
+        .header("X-Auth-Token", "pat-agent-a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 502);
+    let (status, _) = call(
+        &server,
+        "GET",
+        &format!("omnichannel/contacts.get?contactId={id}"),
+        agent,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the fault was used up");
+    let (status, body) = control(&server, "POST", "/_fake/faults", Some(json!({"count": 2}))).await;
+    assert_eq!(status, 400, "a fault must say what it is: {body}");
+
+    // The rate limit, changed while it runs, then off again.
+    let (status, _) = control(
+        &server,
+        "PUT",
+        "/_fake/rate-limit",
+        Some(json!({"calls": 1, "windowMs": 60_000})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(call(&server, "GET", "me", agent, None).await.0, 200);
+    assert_eq!(call(&server, "GET", "me", agent, None).await.0, 429);
+    control(
+        &server,
+        "PUT",
+        "/_fake/rate-limit",
+        Some(json!({"calls": null})),
+    )
+    .await;
+    assert_eq!(call(&server, "GET", "me", agent, None).await.0, 200);
+
+    // Ending sessions: a password login's token stops working, the personal token goes on.
+    let (_, login) = call(
+        &server,
+        "POST",
+        "login",
+        None,
+        Some(json!({"user": "agent.a", "password": "a-pass"})),
+    )
+    .await;
+    let token = login["data"]["authToken"].as_str().unwrap().to_owned();
+    let (status, expired) = control(&server, "POST", "/_fake/sessions/expire", None).await;
+    assert_eq!((status, expired["expired"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        call(&server, "GET", "me", Some(("agentA", &token)), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(call(&server, "GET", "me", agent, None).await.0, 200);
+
+    // What was recorded: API calls with their statuses, never the control calls.
+    let (status, recorded) = control(&server, "GET", "/_fake/requests", None).await;
+    assert_eq!(status, 200);
+    let seen: Vec<(String, u64)> = recorded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_owned(),
+                r["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        seen.iter().all(|(path, _)| path.starts_with("/api/")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("/api/v1/omnichannel/contacts.get".to_owned(), 502)),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&("/api/v1/me".to_owned(), 429)), "{seen:?}");
+    assert_eq!(server.stop().0, 0);
+}
+
+#[tokio::test]
+async fn without_the_control_api_its_prefix_is_a_missing_route() {
+    let server = Server::start(&["--quiet", "--no-control-api"]);
+    let (status, body) = control(&server, "GET", "/_fake", None).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.get("_fake/contacts").is_none());
+    assert_eq!(server.stop().0, 0);
+}

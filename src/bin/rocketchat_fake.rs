@@ -5,91 +5,61 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{CommandFactory, Parser};
 use rocketchat_omnichannel::testing::FakeRocketChat;
 
-const USAGE: &str = "usage: rocketchat-fake [--host 127.0.0.1] [--port 0] [--seed FILE] \
-[--rate-limit N --rate-limit-window-ms MS] [--rocketchat-version 7.7.0] [--record-requests N] \
-[--quiet] [--allow-remote]";
-
+/// What can be typed; `--help` prints it all, `--version` the crate's version.
+#[derive(Parser)]
+#[command(
+    name = "rocketchat-fake",
+    version,
+    about = "A fake Rocket.Chat server for tests in any language",
+    long_about = "A fake Rocket.Chat server for tests in any language.\n\n\
+Prints exactly one line, `listening http://HOST:PORT`, on stdout once it accepts connections, \
+then one line per request on stderr (unless --quiet). Stops cleanly on SIGINT or SIGTERM.",
+    after_help = "The control API (on unless --no-control-api, loopback clients only) lives \
+under /_fake: `curl http://HOST:PORT/_fake` lists its routes.\n\n\
+Examples:\n  rocketchat-fake\n  rocketchat-fake --seed seed.json --port 3000 --record-requests 1000\n  \
+rocketchat-fake --rocketchat-version 7.7.0 --rate-limit 10 --rate-limit-window-ms 60000"
+)]
 struct Options {
+    /// Address to listen on; anything but loopback needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
+    /// Port to listen on; 0 picks a free one (read it from the `listening` line).
+    #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Users, personal access tokens, custom fields and contacts to start with (JSON; the
+    /// README's "Seed file"). Without it the demo data is served.
+    #[arg(long, value_name = "FILE")]
     seed: Option<String>,
+    /// Rate-limit every authenticated route to N calls per window, per client address, route
+    /// and method, as Rocket.Chat does (its default is 10 per 60,000 ms). Off when not given.
+    #[arg(long, value_name = "N")]
     rate_limit: Option<u64>,
-    window_ms: u64,
-    quiet: bool,
-    allow_remote: bool,
-    version: Option<String>,
-    /// Requests kept for inspection; off by default in the program, whose requests no test
-    /// reads in-process.
+    /// The rate-limit window, in milliseconds.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 60_000,
+        requires = "rate_limit"
+    )]
+    rate_limit_window_ms: u64,
+    /// Play this Rocket.Chat release (7.0.0 or later); the newest behaviour by default.
+    #[arg(long, value_name = "VERSION")]
+    rocketchat_version: Option<String>,
+    /// Keep the last N requests (read them with `GET /_fake/requests`); none by default.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     record_requests: usize,
-}
-
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        host: IpAddr::from([127, 0, 0, 1]),
-        port: 0,
-        seed: None,
-        rate_limit: None,
-        window_ms: 60_000,
-        quiet: false,
-        allow_remote: false,
-        version: None,
-        record_requests: 0,
-    };
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--host" => {
-                let host = value("--host")?;
-                options.host = host
-                    .parse()
-                    .map_err(|_| format!("--host `{host}` is not an IP address"))?;
-            }
-            "--port" => {
-                let port = value("--port")?;
-                options.port = port
-                    .parse()
-                    .map_err(|_| format!("--port `{port}` is not a port number"))?;
-            }
-            "--seed" => options.seed = Some(value("--seed")?),
-            "--rate-limit" => {
-                let calls = value("--rate-limit")?;
-                options.rate_limit = Some(
-                    calls
-                        .parse()
-                        .map_err(|_| format!("--rate-limit `{calls}` is not a number"))?,
-                );
-            }
-            "--rate-limit-window-ms" => {
-                let ms = value("--rate-limit-window-ms")?;
-                options.window_ms = ms
-                    .parse()
-                    .map_err(|_| format!("--rate-limit-window-ms `{ms}` is not a number"))?;
-            }
-            "--rocketchat-version" => options.version = Some(value("--rocketchat-version")?),
-            "--record-requests" => {
-                let count = value("--record-requests")?;
-                options.record_requests = count
-                    .parse()
-                    .map_err(|_| format!("--record-requests `{count}` is not a number"))?;
-            }
-            "--quiet" => options.quiet = true,
-            "--allow-remote" => options.allow_remote = true,
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
-        }
-    }
-    if !options.host.is_loopback() && !options.allow_remote {
-        return Err(format!(
-            "refusing to listen on {}: this test server has known passwords; pass --allow-remote to do it anyway",
-            options.host
-        ));
-    }
-    Ok(options)
+    /// No per-request lines on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// Allow --host to be an address other hosts can reach.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Do not serve the control API under /_fake (it then answers as a missing route).
+    #[arg(long)]
+    no_control_api: bool,
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that ends on either.
@@ -129,8 +99,9 @@ async fn run(options: Options) -> Result<(), String> {
     let mut builder = FakeRocketChat::builder()
         .address(SocketAddr::new(options.host, options.port))
         .log_requests(!options.quiet)
-        .record_requests(options.record_requests);
-    if let Some(version) = &options.version {
+        .record_requests(options.record_requests)
+        .control_api(!options.no_control_api);
+    if let Some(version) = &options.rocketchat_version {
         builder = builder
             .version(version)
             .map_err(|e| format!("--rocketchat-version: {e}"))?;
@@ -146,7 +117,7 @@ async fn run(options: Options) -> Result<(), String> {
         None => builder.demo_data(),
     };
     if let Some(calls) = options.rate_limit {
-        builder = builder.rate_limit(calls, Duration::from_millis(options.window_ms));
+        builder = builder.rate_limit(calls, Duration::from_millis(options.rate_limit_window_ms));
     }
     let fake = builder
         .start()
@@ -165,13 +136,19 @@ async fn run(options: Options) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    // clap exits 0 for --help/--version and 2 for a usage error, with its message on stderr.
+    let options = Options::parse();
+    if !options.host.is_loopback() && !options.allow_remote {
+        Options::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "refusing to listen on {}: this test server has known passwords; pass --allow-remote to do it anyway",
+                    options.host
+                ),
+            )
+            .exit();
+    }
     match run(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use super::FakeRocketChat;
-use super::users::TokenKind;
 use crate::models::ContactId;
 
 impl FakeRocketChat {
@@ -62,12 +61,7 @@ impl FakeRocketChat {
     /// # Ok(()) }
     /// ```
     pub fn expire_sessions(&self) -> usize {
-        let mut state = self.state();
-        let before = state.tokens.len();
-        state
-            .tokens
-            .retain(|_, (_, kind)| !matches!(kind, TokenKind::Login));
-        before - state.tokens.len()
+        self.state().expire_login_sessions()
     }
 
     /// The ids of the enabled contacts that still have conflict entries, in id order.

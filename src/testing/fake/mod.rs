@@ -2,6 +2,7 @@
 
 mod admin;
 mod contacts;
+mod control;
 mod custom_fields;
 mod demo;
 mod faults;
@@ -165,6 +166,16 @@ impl FakeRocketChatBuilder {
     /// recording off. The default is 10,000.
     pub fn record_requests(mut self, capacity: usize) -> Self {
         self.state.requests.set_capacity(capacity);
+        self
+    }
+
+    /// Serves the control API under `/_fake` (loopback clients only): add contacts and merge
+    /// visitors, queue faults for a route, change the rate limit, end sessions and read the
+    /// recorded requests over HTTP, for tests written in other languages. Off by default;
+    /// `rocketchat-fake` turns it on unless given `--no-control-api`. The routes are listed
+    /// in the README ("The control API") and by `GET /_fake`.
+    pub fn control_api(mut self, on: bool) -> Self {
+        self.state.control_api = on;
         self
     }
 

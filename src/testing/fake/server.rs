@@ -13,6 +13,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use super::control;
 use super::faults::FaultKind;
 use super::routes::{self, Call, Reply};
 use super::state::State;
@@ -81,6 +82,24 @@ async fn handle(
     };
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
+    let call = Call {
+        method: &parts.method,
+        path: &path,
+        query: query.as_deref(),
+        headers: &parts.headers,
+        body: &body,
+        peer: peer.ip(),
+    };
+    if control::is_control_path(&path) {
+        // The control API is the test's own channel: never recorded, faulted or limited.
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.control_api {
+            let reply = control::handle(&mut state, &call);
+            drop(state);
+            log(log_requests, &parts.method, &path, reply.status, started);
+            return Ok(reply.into_response());
+        }
+    }
     let (number, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         let number = state.requests.record(
@@ -119,14 +138,6 @@ async fn handle(
         Some(FaultKind::Truncate) => truncate = true,
         None => {}
     }
-    let call = Call {
-        method: &parts.method,
-        path: &path,
-        query: query.as_deref(),
-        headers: &parts.headers,
-        body: &body,
-        peer: peer.ip(),
-    };
     let mut reply = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         let reply = routes::route(&mut state, &call);
@@ -136,16 +147,18 @@ async fn handle(
     if truncate {
         reply.truncate();
     }
-    if log_requests {
+    log(log_requests, &parts.method, &path, reply.status, started);
+    Ok(reply.into_response())
+}
+
+/// One line per request on stderr: method, path, status and duration, never a header or a body.
+fn log(on: bool, method: &hyper::Method, path: &str, status: u16, started: Instant) {
+    if on {
         eprintln!(
-            "{} {} {} {:.1}ms",
-            parts.method,
-            path,
-            reply.status,
+            "{method} {path} {status} {:.1}ms",
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
-    Ok(reply.into_response())
 }
 
 #[cfg(test)]

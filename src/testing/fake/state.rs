@@ -49,9 +49,19 @@ pub(crate) struct State {
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) resolved_conflicts_count: u64,
     pub(crate) next_id: u64,
+    /// Whether the control API under `/_fake` answers (see `control.rs`).
+    pub(crate) control_api: bool,
 }
 
 impl State {
+    /// Ends every login session (personal access tokens stay); returns how many ended.
+    pub(crate) fn expire_login_sessions(&mut self) -> usize {
+        let before = self.tokens.len();
+        self.tokens
+            .retain(|_, (_, kind)| !matches!(kind, TokenKind::Login));
+        before - self.tokens.len()
+    }
+
     /// A Mongo-like 17-character id, unique within this server.
     pub(crate) fn new_id(&mut self) -> String {
         self.next_id += 1;

@@ -107,7 +107,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: &impl Serialize) -> Self {
+    pub(crate) fn json(status: u16, body: &impl Serialize) -> Self {
         Self {
             status,
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
