@@ -206,7 +206,9 @@ async fn rate_limits_while_resolving_are_waited_out_and_pacing_avoids_them() {
 #[tokio::test]
 async fn a_deadline_abandons_what_it_cannot_reach_and_says_so() {
     let (fake, client, _) = seeded(10).await;
-    fake.set_rate_limit(Some((3, Duration::from_secs(30))));
+    // Enough search calls at once for both listings' probes and the first page; the resolve
+    // route's own budget then runs out long before the deadline.
+    fake.set_rate_limit(Some((6, Duration::from_secs(30))));
     let summary = tokio::time::timeout(
         GUARD,
         client
@@ -528,4 +530,48 @@ async fn settings_that_cannot_work_are_refused_not_clamped() {
     .await
     .unwrap();
     assert!(summary.is_clean() && summary.resolved == 2, "{summary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_knows_the_total_from_the_start_and_counts_contacts_done() {
+    // 150 conflicted contacts among 400 (two pages and more), and 7 unknown ones: both
+    // listings count towards the total.
+    let (fake, client, _) = seeded(150).await;
+    for i in 0..250 {
+        fake.add_contact_named(&format!("Q{i:04}"));
+    }
+    for i in 0..7 {
+        let mut doc = serde_json::Map::new();
+        doc.insert("name".into(), format!("U{i}").into());
+        doc.insert("unknown".into(), true.into());
+        doc.insert("conflictingFields".into(), serde_json::json!([]));
+        // Stored as given: without `_updatedAt` no walk of changes could trust this listing.
+        doc.insert("_updatedAt".into(), "2025-05-26T11:35:31.241Z".into());
+        fake.add_contact_json(doc);
+    }
+    let mut stream = client
+        .resolve_all(Policy::take_latest())
+        .concurrency(4)
+        .into_stream();
+    assert_eq!(stream.progress().total, None, "nothing listed yet");
+    let mut seen = Vec::new();
+    while let Some(outcome) = stream.next().await {
+        assert!(matches!(outcome, Outcome::Resolved { .. }), "{outcome:?}");
+        seen.push(stream.progress());
+    }
+    // From the first outcome on, the first walk knew it would go through all 407.
+    let first_walk: Vec<_> = seen.iter().filter(|p| p.walk == 1).collect();
+    assert_eq!(first_walk.len(), 150);
+    assert!(
+        first_walk.iter().all(|p| p.total == Some(407)),
+        "{first_walk:?}"
+    );
+    // `done` only grows, never past the total, and counts a resolved contact once answered.
+    assert!(first_walk.windows(2).all(|w| w[0].done <= w[1].done));
+    assert!(first_walk.iter().all(|p| (1..=407).contains(&p.done)));
+    // The run's later walks list only what changed: no total is claimed for them.
+    let last = stream.progress();
+    assert!(last.walk >= 2);
+    assert_eq!(last.total, None, "{last:?}");
+    assert!(stream.summary().is_clean());
 }

@@ -9,16 +9,16 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
-use super::outcome::{Outcome, Status, Summary};
+use super::outcome::{Outcome, Progress, Status, Summary};
 use super::pacing::{DeadlinePassed, Pacer, paced};
 use super::policy::Plan;
 use super::resolve_all::ResolveAll;
-use super::scan::{Order, ScanItem, scan};
+use super::scan::{Order, ScanItem, probe, scan};
 use super::stop::StopSignal;
 use crate::client::Client;
 use crate::models::ContactId;
-use crate::omnichannel::contacts::ResolveConflictsError;
 use crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
+use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts};
 
 #[derive(Debug, Default)]
 pub(super) struct RunState {
@@ -46,6 +46,14 @@ pub(super) struct RunState {
     /// conflicts. A failed call changes nothing, so a walk of changes does not list them
     /// again: the final count takes them from here unless that walk listed them.
     unsettled: HashSet<ContactId>,
+    /// The walk under way: contacts it is done with (triaged, and answered when sent), and
+    /// each listing's total once a page of it came back.
+    walk_done: usize,
+    walk_totals: HashMap<bool, usize>,
+    /// How many listings a walk covers.
+    listings: usize,
+    /// Whether the walk under way lists only changes (its total is not known in advance).
+    walk_changes_only: bool,
 }
 
 /// A complete walk of every contact, which later walks of the run build on.
@@ -82,6 +90,19 @@ impl RunState {
 }
 
 impl RunState {
+    /// Where the walk under way stands.
+    pub(super) fn progress(&self) -> Progress {
+        let total = (self.listings > 0
+            && !self.walk_changes_only
+            && self.walk_totals.len() == self.listings)
+            .then(|| self.walk_totals.values().sum());
+        Progress {
+            walk: self.rounds,
+            done: self.walk_done,
+            total,
+        }
+    }
+
     pub(super) fn summary(&self) -> Summary {
         let mut summary = Summary {
             seen: self.status.len(),
@@ -251,6 +272,10 @@ impl Driver {
             on_base: state.base.is_some(),
             ..RoundTally::default()
         };
+        state.walk_done = 0;
+        state.walk_totals.clear();
+        state.listings = self.run.unknown.listings().len();
+        state.walk_changes_only = matches!(scope, Scope::Changed { .. });
         drop(state);
         let tally = Arc::new(Mutex::new(tally));
         let outcomes = round(
@@ -269,6 +294,50 @@ impl Driver {
     }
 }
 
+/// The search for one listing of the run.
+fn listing_search(run: &ResolveAll, listing: bool) -> SearchContacts {
+    let search = run.client.search_contacts().unknown(listing);
+    match &run.search_text {
+        Some(text) => search.search_text(text.clone()),
+        None => search,
+    }
+}
+
+/// The walks of a round, one listing after the other, leaving out listings whose probe
+/// failed (that failure was reported already); `probed` says the probes ran up front.
+fn walks(
+    run: &Arc<ResolveAll>,
+    scope: &Scope,
+    pacer: &Arc<Pacer>,
+    probed: bool,
+    failed: &HashSet<bool>,
+) -> impl Stream<Item = (bool, ScanItem)> + Send + use<> {
+    let scans: Vec<_> = run
+        .unknown
+        .listings()
+        .into_iter()
+        .filter(|listing| !failed.contains(listing))
+        .map(|listing| {
+            let order = match scope {
+                Scope::Full { .. } => Order::ById { probe: !probed },
+                Scope::Changed { marks, overlap } => match marks.floor(listing, *overlap) {
+                    Ok(floor) => Order::Changed { floor },
+                    Err(()) => Order::ById { probe: true },
+                },
+            };
+            scan(
+                listing_search(run, listing),
+                listing,
+                Arc::clone(pacer),
+                run.stop.clone(),
+                order,
+            )
+            .map(move |item| (listing, item))
+        })
+        .collect();
+    futures_util::stream::iter(scans).flatten()
+}
+
 /// One walk (both listings when unknown contacts are included): plans each conflicted
 /// contact and, when `resolve`, resolves it.
 fn round(
@@ -279,33 +348,55 @@ fn round(
     tally: Arc<Mutex<RoundTally>>,
     resolve: bool,
 ) -> Pin<Box<dyn Stream<Item = Outcome> + Send>> {
-    let scans = run.unknown.listings().into_iter().map({
+    // A full walk asks every listing for its newest change and its total before the first
+    // walk starts (one one-item page each), so progress has a total from the start.
+    let probe_first = matches!(scope, Scope::Full { .. });
+    let note_newest = matches!(scope, Scope::Full { probe: true }) && !run.dry_run;
+    let probes = futures_util::stream::once({
         let run = Arc::clone(&run);
         let pacer = Arc::clone(&pacer);
-        move |unknown| {
-            let mut search = run.client.search_contacts().unknown(unknown);
-            if let Some(text) = &run.search_text {
-                search = search.search_text(text.clone());
+        async move {
+            let mut notes = Vec::new();
+            let mut failed = HashSet::new();
+            if probe_first {
+                for listing in run.unknown.listings() {
+                    match probe(&listing_search(&run, listing), &pacer).await {
+                        Ok((newest, total)) => {
+                            if note_newest {
+                                notes.push((listing, ScanItem::Newest { listing, newest }));
+                            }
+                            notes.push((listing, ScanItem::Total { listing, total }));
+                        }
+                        Err(item) => {
+                            // The walk of this listing would fail the same way: report once.
+                            failed.insert(listing);
+                            notes.push((listing, item));
+                        }
+                    }
+                }
             }
-            let order = match &scope {
-                // A dry run walks once: nothing later would use the mark.
-                Scope::Full { probe } => Order::ById {
-                    probe: *probe && !run.dry_run,
-                },
-                Scope::Changed { marks, overlap } => match marks.floor(unknown, *overlap) {
-                    Ok(floor) => Order::Changed { floor },
-                    Err(()) => Order::ById { probe: true },
-                },
-            };
-            scan(search, unknown, Arc::clone(&pacer), run.stop.clone(), order)
-                .map(move |item| (unknown, item))
+            (notes, failed)
         }
     });
-    let items = futures_util::stream::iter(scans).flatten();
+    let items = probes.flat_map({
+        let run = Arc::clone(&run);
+        let pacer = Arc::clone(&pacer);
+        move |(notes, failed)| {
+            let walks = walks(&run, &scope, &pacer, probe_first, &failed);
+            futures_util::stream::iter(notes).chain(walks)
+        }
+    });
     let concurrency = run.concurrency;
     let stream = items
         .filter_map(move |(listing, item)| {
+            let listed = matches!(item, ScanItem::Contact(_));
             let step = triage(&run, &shared, &tally, listing, item, resolve);
+            if listed && !matches!(step, Some(Step::Send { .. })) {
+                shared
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .walk_done += 1;
+            }
             let run = Arc::clone(&run);
             let pacer = Arc::clone(&pacer);
             let shared = Arc::clone(&shared);
@@ -316,6 +407,10 @@ fn round(
                         Step::Send { plan, listing, at } => Box::pin(async move {
                             let outcome = send(&run.client, &pacer, plan).await;
                             record(&shared, &outcome);
+                            shared
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .walk_done += 1;
                             if let Outcome::Failed { error, .. } = &outcome
                                 && concerns_the_run(error)
                             {
@@ -394,6 +489,11 @@ fn triage(
         ScanItem::Unprovable(why) => {
             let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
             state.unprovable.get_or_insert(why);
+            return None;
+        }
+        ScanItem::Total { listing, total } => {
+            let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            state.walk_totals.entry(listing).or_insert(total);
             return None;
         }
     };

@@ -14,7 +14,7 @@ mod stop;
 mod watch;
 
 pub use changes::{FullReason, PassKind};
-pub use outcome::{Outcome, Summary};
+pub use outcome::{Outcome, Progress, Summary};
 pub use policy::{Decision, Plan, Policy};
 pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 pub use stop::StopSignal;

@@ -339,6 +339,43 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Where the walk under way stands: what a progress bar shows.
+///
+/// `done` counts the contacts the walk is finished with (with or without conflicts; a
+/// contact it resolves counts once the server has answered); `total` is what the server
+/// counted for the walk's listings before it began, so it is known for a full walk and
+/// `None` for a walk of changes only (the server does not count those in advance). Contacts
+/// created or deleted meanwhile make the two differ slightly.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+/// use rocketchat_omnichannel::workflow::Policy;
+///
+/// let fake = FakeRocketChat::builder().demo_data().start().await?;
+/// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
+/// let mut run = client.resolve_all(Policy::keep_current()).into_stream();
+/// run.next().await;
+/// let progress = run.progress();
+/// assert_eq!(progress.walk, 1);
+/// assert!(progress.total.is_some_and(|total| progress.done <= total));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Progress {
+    /// The walk under way, from 1 (a run walks again after it resolved something).
+    pub walk: u32,
+    /// Contacts this walk is finished with so far.
+    pub done: usize,
+    /// Contacts this walk will list, as the server counted them; `None` until known, and
+    /// for a walk of changes only.
+    pub total: Option<usize>,
+}
+
 /// The figures of a run. Every conflicted contact the run met is counted once, by its last
 /// outcome, so `resolved + partly_resolved + deferred + planned + skipped + gone + failed +
 /// abandoned + stopped == seen`.

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use super::awaiting::Awaiting;
 use super::changes::{Marks, Scope};
 use super::driver::{RunState, outcomes};
-use super::outcome::{Outcome, Summary};
+use super::outcome::{Outcome, Progress, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
 use super::stop::StopSignal;
@@ -278,6 +278,19 @@ impl ResolveAll {
     }
 }
 
+/// Reads a run's [`Progress`] from outside its stream (a watcher's pass).
+#[derive(Clone, Debug)]
+pub(super) struct ProgressHandle(Arc<Mutex<RunState>>);
+
+impl ProgressHandle {
+    pub(super) fn get(&self) -> Progress {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .progress()
+    }
+}
+
 /// The outcomes of a [`ResolveAll`] run, and its [`Summary`] once it has ended. Owns
 /// everything it needs, so it can be moved into a spawned task.
 pub struct ResolveStream {
@@ -315,6 +328,20 @@ impl ResolveStream {
             .rate_limited()
             .saturating_sub(self.rate_limited_before);
         summary
+    }
+
+    /// Where the walk under way stands: contacts listed so far and, for a full walk, how
+    /// many it will list (see [`Progress`]).
+    pub fn progress(&self) -> Progress {
+        self.shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .progress()
+    }
+
+    /// A handle that reads this run's progress after the stream has moved elsewhere.
+    pub(super) fn progress_handle(&self) -> ProgressHandle {
+        ProgressHandle(Arc::clone(&self.shared))
     }
 
     /// Where the run's last complete walk started (for the watcher's next pass), and why a

@@ -54,6 +54,12 @@ pub(crate) enum ScanItem {
     },
     /// A walk by change could not prove its order and goes on as a full walk by `_id`.
     Unprovable(String),
+    /// How many contacts the listing holds, as the server counted them for a page of it
+    /// (what a full walk of it will list, give or take concurrent writes).
+    Total {
+        listing: bool,
+        total: usize,
+    },
 }
 
 /// How a walk orders the listing.
@@ -186,6 +192,12 @@ impl Walk {
                 self.offset = self.offset.saturating_sub(PAGE_SIZE / 2);
                 continue;
             }
+            if self.offset == 0 && matches!(self.order, Order::ById { .. }) {
+                self.notes.push(ScanItem::Total {
+                    listing: self.listing,
+                    total: page.total,
+                });
+            }
             let received = page.items.len();
             let next = self.offset.saturating_add(received);
             self.done = received == 0 || next >= page.total;
@@ -214,17 +226,15 @@ impl Walk {
         }
     }
 
-    /// The newest `_updatedAt` of the listing, from a one-item page sorted by it.
-    async fn probe(&self) -> Result<Newest, ScanItem> {
-        let probe = sorted(self.search.clone(), Order::Changed { floor: None }).count(1);
-        match fetch(&probe, &self.pacer, 0).await {
-            Ok(Ok(page)) => Ok(match page.items.first() {
-                None => Newest::Empty,
-                Some(contact) => contact.updated_at.map_or(Newest::Unknown, Newest::At),
-            }),
-            Ok(Err(error)) => Err(ScanItem::Failed(error)),
-            Err(DeadlinePassed) => Err(ScanItem::Incomplete),
-        }
+    /// The newest `_updatedAt` of the listing, from a one-item page sorted by it; the
+    /// listing's total goes to the notes.
+    async fn probe(&mut self) -> Result<Newest, ScanItem> {
+        let (newest, total) = probe(&self.search, &self.pacer).await?;
+        self.notes.push(ScanItem::Total {
+            listing: self.listing,
+            total,
+        });
+        Ok(newest)
     }
 
     /// Checks one page of a walk by change and keeps what is at or above `floor`; ends the
@@ -284,6 +294,26 @@ impl Walk {
 }
 
 /// One page, paced, with 429s waited out.
+/// A one-item page of a listing sorted by `_updatedAt` descending: the listing's newest
+/// change and its total, for one call.
+pub(crate) async fn probe(
+    search: &SearchContacts,
+    pacer: &Pacer,
+) -> Result<(Newest, usize), ScanItem> {
+    let probe = sorted(search.clone(), Order::Changed { floor: None }).count(1);
+    match fetch(&probe, pacer, 0).await {
+        Ok(Ok(page)) => Ok((
+            match page.items.first() {
+                None => Newest::Empty,
+                Some(contact) => contact.updated_at.map_or(Newest::Unknown, Newest::At),
+            },
+            page.total,
+        )),
+        Ok(Err(error)) => Err(ScanItem::Failed(error)),
+        Err(DeadlinePassed) => Err(ScanItem::Incomplete),
+    }
+}
+
 async fn fetch(
     search: &SearchContacts,
     pacer: &Pacer,

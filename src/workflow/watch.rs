@@ -13,10 +13,10 @@ use futures_util::StreamExt;
 
 use super::awaiting::Awaiting;
 use super::changes::{CHANGE_OVERLAP, FullReason, Marks, PassKind, Scope};
-use super::outcome::{Outcome, Summary};
+use super::outcome::{Outcome, Progress, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
-use super::resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
+use super::resolve_all::{ProgressHandle, ResolveAll, ResolveStream, UnknownContacts};
 use super::stop::{StopSignal, sleep_unless_stopped};
 use crate::client::Client;
 
@@ -251,6 +251,7 @@ impl WatchConflicts {
     /// # }
     /// ```
     pub fn into_stream(self) -> WatchStream {
+        let progress = Arc::default();
         let watch = Watch {
             pacer: Arc::new(Pacer::new(self.pacing, None).with_stop(Some(self.stop.clone()))),
             run: self.run.stop_signal(&self.stop).pacing(self.pacing),
@@ -269,12 +270,14 @@ impl WatchConflicts {
             kind: PassKind::Full(FullReason::First),
             started: Instant::now(),
             halted_passes: 0,
+            progress: Arc::clone(&progress),
         };
         let stream = futures_util::stream::unfold(watch, |mut watch| async move {
             watch.next().await.map(|event| (event, watch))
         });
         WatchStream {
             inner: Box::pin(stream),
+            progress,
         }
     }
 }
@@ -282,6 +285,24 @@ impl WatchConflicts {
 /// The events of a [`WatchConflicts`] watcher.
 pub struct WatchStream {
     inner: Pin<Box<dyn Stream<Item = WatchEvent> + Send>>,
+    progress: Arc<Mutex<Option<ProgressHandle>>>,
+}
+
+impl WatchStream {
+    /// Where the pass under way stands; `None` between passes (and before the first).
+    /// A full pass knows its total; a pass of changes only does not (see [`Progress`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) {
+    /// # use rocketchat_omnichannel::workflow::Policy;
+    /// let events = client.watch_conflicts(Policy::keep_current()).into_stream();
+    /// assert!(events.progress().is_none(), "no pass has started");
+    /// # }
+    /// ```
+    pub fn progress(&self) -> Option<Progress> {
+        let current = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        current.as_ref().map(ProgressHandle::get)
+    }
 }
 
 impl std::fmt::Debug for WatchStream {
@@ -321,6 +342,8 @@ struct Watch {
     started: Instant,
     /// Passes in a row that stopped on a failure concerning every contact.
     halted_passes: u32,
+    /// The pass under way, for [`WatchStream::progress`].
+    progress: Arc<Mutex<Option<ProgressHandle>>>,
 }
 
 impl Watch {
@@ -347,6 +370,7 @@ impl Watch {
                 };
                 let (marks, unprovable) = current.marks();
                 self.current = None;
+                *self.progress.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 self.pass += 1;
                 if self.stop.is_stopped()
                     || self.passes.is_some_and(|n| self.pass >= n)
@@ -383,7 +407,10 @@ impl Watch {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .start_pass();
-            self.current = Some(run.into_stream_with(Arc::clone(&self.pacer)));
+            let stream = run.into_stream_with(Arc::clone(&self.pacer));
+            *self.progress.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(stream.progress_handle());
+            self.current = Some(stream);
         }
     }
 

@@ -4,11 +4,11 @@
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rocketchat_omnichannel::models::Contact;
-use rocketchat_omnichannel::workflow::Outcome;
+use rocketchat_omnichannel::workflow::{Outcome, Progress};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -81,22 +81,91 @@ pub(crate) fn json_line(value: &impl Serialize) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// A spinner on stderr when it is a terminal, so the per-contact lines stay readable above it.
-pub(crate) fn progress_bar() -> Option<ProgressBar> {
-    std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} contacts {msg} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+/// How often the progress line is redrawn while no outcome arrives (contacts without
+/// conflicts are listed without one).
+pub(crate) const PROGRESS_TICK: Duration = Duration::from_millis(250);
+
+/// The progress line on stderr when it is a terminal: done/total, the rate and an ETA once
+/// the walk's total is known, a spinner with the count while it is not (a walk of changes
+/// only). Per-contact lines print above it, so it stays at the bottom. The rate is measured
+/// over the walk under way (contacts done since it started, over the time since); the ETA
+/// is what is left at that rate.
+pub(crate) struct Bar {
+    bar: ProgressBar,
+    /// The walk shown, and when this program first saw it.
+    walk: std::cell::Cell<Option<(u32, Instant)>>,
+}
+
+impl Bar {
+    pub(crate) fn on_terminal() -> Option<Self> {
+        std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(style("{spinner} {msg} [{elapsed}]"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            Self {
+                bar,
+                walk: std::cell::Cell::new(None),
+            }
+        })
+    }
+
+    /// Shows where the walk stands; `message` follows the figures.
+    pub(crate) fn show(&self, progress: Progress, message: &str) {
+        let since = match self.walk.get() {
+            Some((walk, since)) if walk == progress.walk => since,
+            _ => {
+                let now = Instant::now();
+                self.walk.set(Some((progress.walk, now)));
+                now
+            }
+        };
+        let elapsed = since.elapsed().as_secs_f64();
+        let done = progress.done;
+        let figures = match progress.total {
+            Some(total) => {
+                let rate = (elapsed >= 1.0).then(|| done as f64 / elapsed);
+                let pace = match rate {
+                    Some(rate) if rate > 0.0 => {
+                        let left = total.saturating_sub(done) as f64 / rate;
+                        format!(
+                            "{rate:.1}/s, ETA {}",
+                            human_duration(Duration::from_secs_f64(left.min(1e9)))
+                        )
+                    }
+                    _ => "measuring the rate".to_owned(),
+                };
+                format!("{done}/{total} contacts, {pace}")
+            }
+            None => format!("{done} contacts"),
+        };
+        self.bar.set_message(
+            clean(&format!("walk {}: {figures} {message}", progress.walk)).into_owned(),
         );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    })
+    }
+
+    /// A spinner and a message, no figures (a watcher between passes).
+    pub(crate) fn idle(&self, message: &str) {
+        self.walk.set(None);
+        self.bar.set_message(message.to_owned());
+    }
+
+    /// Prints a line above the progress line.
+    pub(crate) fn println(&self, line: &str) {
+        self.bar.println(line);
+    }
+
+    pub(crate) fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 /// Prints an outcome: one line per contact, above the progress bar on a terminal (the bar
 /// stays at the bottom), else on stdout; one JSON object per line with `--output json`.
-pub(crate) fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Output) {
+pub(crate) fn report(bar: Option<&Bar>, outcome: &Outcome, output: Output) {
     let line = match output {
         Output::Text => clean(&outcome.to_string()).into_owned(),
         Output::Json => match serde_json::to_string(outcome) {
@@ -105,10 +174,7 @@ pub(crate) fn report(bar: Option<&ProgressBar>, outcome: &Outcome, output: Outpu
         },
     };
     match bar {
-        Some(bar) => {
-            bar.inc(1);
-            bar.println(line);
-        }
+        Some(bar) => bar.println(&line),
         None => println!("{line}"),
     }
 }

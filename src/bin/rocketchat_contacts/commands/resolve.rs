@@ -5,13 +5,27 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{StopSignal, Summary};
+use rocketchat_omnichannel::workflow::{ResolveStream, StopSignal, Summary};
 use serde::Serialize;
 
 use super::BoxError;
 use crate::args::{Output, ResolveArgs};
-use crate::output::{Clean, json_line, progress_bar, report};
+use crate::output::{Bar, Clean, PROGRESS_TICK, json_line, report};
 use crate::signals::stop_on_signals;
+
+/// Redraws the progress line with the run's figures so far.
+fn show(bar: Option<&Bar>, outcomes: &ResolveStream) {
+    if let Some(bar) = bar {
+        let s = outcomes.summary();
+        bar.show(
+            outcomes.progress(),
+            &format!(
+                "({} resolved, {} failed, {} rate-limited)",
+                s.resolved, s.failed, s.rate_limited
+            ),
+        );
+    }
+}
 
 /// The last line of `resolve --output json`: the run's summary and what only the CLI knows.
 #[derive(Serialize)]
@@ -40,20 +54,23 @@ pub(crate) async fn run(
     if let Some(deadline) = args.deadline {
         run = run.deadline(deadline);
     }
-    let bar = progress_bar().filter(|_| output == Output::Text);
+    let bar = Bar::on_terminal().filter(|_| output == Output::Text);
     let mut outcomes = run.into_stream();
-    while let Some(outcome) = outcomes.next().await {
+    let mut tick = tokio::time::interval(PROGRESS_TICK);
+    loop {
+        let outcome = tokio::select! {
+            outcome = outcomes.next() => outcome,
+            _ = tick.tick(), if bar.is_some() => {
+                show(bar.as_ref(), &outcomes);
+                continue;
+            }
+        };
+        let Some(outcome) = outcome else { break };
         report(bar.as_ref(), &outcome, output);
-        if let Some(bar) = &bar {
-            let s = outcomes.summary();
-            bar.set_message(format!(
-                "({} resolved, {} failed, {} rate-limited)",
-                s.resolved, s.failed, s.rate_limited
-            ));
-        }
+        show(bar.as_ref(), &outcomes);
     }
     if let Some(bar) = bar {
-        bar.finish_and_clear();
+        bar.finish();
     }
     let summary = outcomes.summary();
     let done = if args.dry_run {
@@ -79,6 +96,14 @@ pub(crate) async fn run(
         )?;
     } else {
         writeln!(stdout, "{summary}")?;
+        if stop.is_stopped() {
+            // Only a signal raises this stop (the run's own halts use a child of it).
+            writeln!(
+                stdout,
+                "stopped by signal: {} contact(s) not sent; run again to go on",
+                summary.stopped
+            )?;
+        }
         writeln!(
             stdout,
             "{} walk(s), {} rate-limited answer(s), {seconds:.1} s",

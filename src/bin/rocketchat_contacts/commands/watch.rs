@@ -4,12 +4,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{Outcome, PassKind, StopSignal, Summary, WatchEvent};
+use rocketchat_omnichannel::workflow::{
+    Outcome, PassKind, StopSignal, Summary, WatchEvent, WatchStream,
+};
 use serde_json::json;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
-use crate::output::{clean, human_duration, json_line, report};
+use crate::output::{Bar, PROGRESS_TICK, clean, human_duration, json_line, report};
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(
@@ -36,7 +38,17 @@ pub(crate) async fn run(
     let (mut done, mut last_clean) = (0u64, true);
     // Whether a call or a listing failed in the pass under way, and in the last one that ended.
     let (mut failing, mut last_failed) = (false, false);
-    while let Some(event) = events.next().await {
+    let bar = Bar::on_terminal().filter(|_| output == Output::Text);
+    let mut tick = tokio::time::interval(PROGRESS_TICK);
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            _ = tick.tick(), if bar.is_some() => {
+                show(bar.as_ref(), &events, done + 1);
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
         match &event {
             WatchEvent::PassFinished { pass, summary, .. } => {
                 done = *pass;
@@ -51,7 +63,7 @@ pub(crate) async fn run(
         }
         match (&event, output) {
             (_, Output::Json) => json_line(&event)?,
-            (WatchEvent::Outcome(outcome), Output::Text) => report(None, outcome, output),
+            (WatchEvent::Outcome(outcome), Output::Text) => report(bar.as_ref(), outcome, output),
             (
                 WatchEvent::PassFinished {
                     pass,
@@ -61,9 +73,18 @@ pub(crate) async fn run(
                     ..
                 },
                 Output::Text,
-            ) => println!("{}", pass_line(*pass, summary, kind, *next_full_pass)),
+            ) => {
+                let line = pass_line(*pass, summary, kind, *next_full_pass);
+                match &bar {
+                    Some(bar) => bar.println(&line),
+                    None => println!("{line}"),
+                }
+            }
             _ => {}
         }
+    }
+    if let Some(bar) = bar {
+        bar.finish();
     }
     match output {
         Output::Text => println!(
@@ -86,6 +107,15 @@ pub(crate) async fn run(
     } else {
         last_clean
     })
+}
+
+/// Redraws the progress line: the pass under way, or that the watcher waits for the next.
+fn show(bar: Option<&Bar>, events: &WatchStream, pass: u64) {
+    match (bar, events.progress()) {
+        (Some(bar), Some(progress)) => bar.show(progress, &format!("(pass {pass})")),
+        (Some(bar), None) => bar.idle("waiting for the next pass"),
+        (None, _) => {}
+    }
 }
 
 /// One line per pass: its kind, then "nothing to do" when it met no conflict and finished
