@@ -232,6 +232,34 @@ async fn leaving_a_field_reports_partly_resolved_and_succeeds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leave_contact_if_leaves_the_whole_contact_to_a_human() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let (code, out, _) = run_against(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--leave-contact-if",
+            "manager",
+        ],
+    )
+    .await;
+    assert_eq!(
+        code, 0,
+        "a contact left for a human is not a failure: {out}"
+    );
+    assert!(out.contains("demoContactJane1"), "{out}");
+    assert!(!out.contains("resolved demoContactJane1"), "{out}");
+    assert!(out.contains("resolved demoContactAna01"), "{out}");
+    assert!(out.contains("1 left for a human"), "{out}");
+    let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
+    assert_eq!(jane.name.as_deref(), Some("Jane Doe"), "not even the name");
+    assert_eq!(jane.conflicting_fields.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_runs_passes_and_reports_each() {
     let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
     let (code, out, _) = run_against(

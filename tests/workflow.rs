@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat, Visitor};
-use rocketchat_omnichannel::workflow::{Decision, Outcome, Policy};
+use rocketchat_omnichannel::workflow::{ContactDecision, Decision, Outcome, Policy};
 use rocketchat_omnichannel::{Client, ContactId, Credentials, ResolveConflictsError};
 
 async fn demo() -> (FakeRocketChat, Client) {
@@ -224,4 +224,69 @@ async fn many_contacts_across_pages() {
     // by a few) and one page of unknown ones. The confirming walk lists only contacts
     // written since the first walk started, less a 2 s overlap — here, every contact.
     assert_eq!(searches, 10);
+}
+
+#[tokio::test]
+async fn a_contact_level_policy_leaves_the_whole_contact_when_its_manager_conflicts() {
+    let (fake, client) = demo().await;
+    let jane = ContactId::from(DemoData::CONTACT_ID);
+    let before = fake.contact(&jane).unwrap();
+    // Jane's manager conflicts: a person must look at all of her. The others are decided
+    // field by field.
+    let policy = Policy::per_contact("manager-needs-a-human", |contact| {
+        if contact
+            .conflicts()
+            .iter()
+            .any(|c| c.field == ConflictField::Manager)
+        {
+            ContactDecision::LeaveAll
+        } else {
+            ContactDecision::With(Policy::take_latest())
+        }
+    });
+    let mut stream = client.resolve_all(policy).into_stream();
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = stream.next().await {
+        outcomes.push(outcome);
+    }
+    let summary = stream.summary();
+    assert_eq!(summary.resolved, 2, "{outcomes:?}");
+    assert_eq!(summary.awaiting_human, 1, "{summary:?}");
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Deferred { plan } if plan.contact_id == jane)),
+        "{outcomes:?}"
+    );
+    // Not even her name was rewritten: the contact is exactly as it was.
+    let after = fake.contact(&jane).unwrap();
+    assert_eq!(after.name, before.name);
+    assert_eq!(after.conflicting_fields, before.conflicting_fields);
+    assert!(!fake.requests().iter().any(|r| {
+        r.path.ends_with("contacts.conflicts")
+            && r.json()
+                .is_some_and(|b| b["contactId"] == DemoData::CONTACT_ID)
+    }));
+
+    // The same rule as a combinator, and `leaving` for contrast: it leaves the manager only
+    // and still rewrites the name.
+    let (fake, client) = demo().await;
+    client
+        .resolve_all(Policy::take_latest().leaving([ConflictField::Manager]))
+        .run()
+        .await;
+    assert_eq!(
+        fake.contact(&jane).unwrap().name.as_deref(),
+        Some("Jane D.")
+    );
+    let (fake, client) = demo().await;
+    let summary = client
+        .resolve_all(Policy::take_latest().leaving_contact_when([ConflictField::Manager]))
+        .run()
+        .await;
+    assert_eq!(
+        fake.contact(&jane).unwrap().name.as_deref(),
+        Some("Jane Doe")
+    );
+    assert_eq!((summary.resolved, summary.awaiting_human), (2, 1));
 }

@@ -15,7 +15,7 @@ mod watch;
 
 pub use changes::{FullReason, PassKind};
 pub use outcome::{Outcome, Progress, Summary};
-pub use policy::{Decision, Plan, Policy};
+pub use policy::{ContactDecision, Decision, Plan, Policy};
 pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
 pub use stop::StopSignal;
 /// The tokio-util token [`StopSignal`] wraps, re-exported so yours is always of the same

@@ -30,7 +30,27 @@ pub enum Decision {
     Leave,
 }
 
-type Decide = dyn Fn(&FieldConflict) -> Decision + Send + Sync;
+/// What a policy decides for one contact: the contact, and its conflicts to decide.
+type Decide = dyn Fn(&Contact, Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> + Send + Sync;
+
+/// What a contact-level policy ([`Policy::per_contact`]) decides for a whole contact.
+///
+/// Non-exhaustive: later versions may add ways to decide.
+///
+/// ```
+/// use rocketchat_omnichannel::workflow::{ContactDecision, Policy};
+/// let decision = ContactDecision::With(Policy::take_latest());
+/// # let _ = decision;
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ContactDecision {
+    /// Leave every conflict of this contact for a human: nothing is sent for it, and a bulk
+    /// run reports it as waiting for a human.
+    LeaveAll,
+    /// Decide this contact's fields with this policy.
+    With(Policy),
+}
 
 /// A rule that decides every conflicted field of a contact. Cheap to clone and shareable
 /// across tasks.
@@ -134,8 +154,94 @@ impl Policy {
     ) -> Self {
         Self {
             name: name.into(),
-            decide: Arc::new(decide),
+            decide: Arc::new(move |_: &Contact, conflicts: Vec<FieldConflict>| {
+                conflicts
+                    .into_iter()
+                    .map(|conflict| {
+                        let decision = decide(&conflict);
+                        (conflict, decision)
+                    })
+                    .collect()
+            }),
             wipe: false,
+        }
+    }
+
+    /// A policy that sees the whole contact before anything is decided: it leaves the
+    /// contact to a human, or picks the policy that decides its fields. For rules such as
+    /// "a conflicting manager means a person must look at the whole contact", which a
+    /// field-by-field rule cannot express (it would still rewrite the name). Whether the
+    /// request may wipe is this policy's setting ([`Policy::wipe_undecided`]), not the
+    /// chosen one's.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::models::{ConflictField, Contact};
+    /// use rocketchat_omnichannel::workflow::{ContactDecision, Policy};
+    ///
+    /// let policy = Policy::per_contact("manager-needs-a-human", |contact: &Contact| {
+    ///     if contact.conflicts().iter().any(|c| c.field == ConflictField::Manager) {
+    ///         ContactDecision::LeaveAll
+    ///     } else {
+    ///         ContactDecision::With(Policy::take_latest())
+    ///     }
+    /// });
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
+    /// let plan = policy.plan(&contact);
+    /// assert_eq!(plan.changes().count(), 0, "not even the name is rewritten");
+    /// assert_eq!(plan.left().count(), 2);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn per_contact(
+        name: impl Into<Arc<str>>,
+        decide: impl Fn(&Contact) -> ContactDecision + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            decide: Arc::new(
+                move |contact: &Contact, conflicts: Vec<FieldConflict>| match decide(contact) {
+                    ContactDecision::LeaveAll => conflicts
+                        .into_iter()
+                        .map(|conflict| (conflict, Decision::Leave))
+                        .collect(),
+                    ContactDecision::With(policy) => (policy.decide)(contact, conflicts),
+                },
+            ),
+            wipe: false,
+        }
+    }
+
+    /// The same policy, but leaving the whole contact for a human when any of these fields
+    /// is in conflict (where [`Policy::leaving`] leaves only those fields and decides the
+    /// rest).
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::models::{ConflictField, Contact};
+    /// use rocketchat_omnichannel::workflow::Policy;
+    ///
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
+    /// let plan = Policy::take_latest().leaving_contact_when([ConflictField::Manager]).plan(&contact);
+    /// assert_eq!(plan.changes().count(), 0);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[must_use]
+    pub fn leaving_contact_when(self, fields: impl IntoIterator<Item = ConflictField>) -> Self {
+        let fields: Vec<ConflictField> = fields.into_iter().collect();
+        let inner = Arc::clone(&self.decide);
+        Self {
+            name: self.name,
+            wipe: self.wipe,
+            decide: Arc::new(move |contact: &Contact, conflicts: Vec<FieldConflict>| {
+                if conflicts.iter().any(|c| fields.contains(&c.field)) {
+                    conflicts
+                        .into_iter()
+                        .map(|conflict| (conflict, Decision::Leave))
+                        .collect()
+                } else {
+                    inner(contact, conflicts)
+                }
+            }),
         }
     }
 
@@ -159,12 +265,17 @@ impl Policy {
         Self {
             name: self.name,
             wipe: self.wipe,
-            decide: Arc::new(move |conflict: &FieldConflict| {
-                if fields.contains(&conflict.field) {
-                    Decision::Leave
-                } else {
-                    inner(conflict)
-                }
+            decide: Arc::new(move |contact: &Contact, conflicts: Vec<FieldConflict>| {
+                inner(contact, conflicts)
+                    .into_iter()
+                    .map(|(conflict, decision)| {
+                        if fields.contains(&conflict.field) {
+                            (conflict, Decision::Leave)
+                        } else {
+                            (conflict, decision)
+                        }
+                    })
+                    .collect()
             }),
         }
     }
@@ -202,14 +313,7 @@ impl Policy {
     /// assert!(plan.decisions.is_empty());
     /// ```
     pub fn plan(&self, contact: &Contact) -> Plan {
-        let decisions = contact
-            .conflicts()
-            .into_iter()
-            .map(|conflict| {
-                let decision = (self.decide)(&conflict);
-                (conflict, decision)
-            })
-            .collect();
+        let decisions = (self.decide)(contact, contact.conflicts());
         Plan {
             contact_id: contact.id.clone(),
             decisions,

@@ -130,6 +130,10 @@ pub(crate) struct Decide {
     /// (repeat or separate with commas). Such contacts are reported partly resolved.
     #[arg(long, value_delimiter = ',')]
     leave: Vec<String>,
+    /// Leave the whole contact for a human (nothing of it is resolved) when this field is in
+    /// conflict: `name`, `manager` or `customFields.KEY` (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
+    leave_contact_if: Vec<String>,
     /// Send `wipeConflicts`, clearing every conflict of a contact, including fields no
     /// decision covered. Ignored for contacts with a field left for a human.
     #[arg(long)]
@@ -146,16 +150,23 @@ impl Decide {
             PolicyName::TakeLatest => Policy::take_latest(),
             PolicyName::LeaveAll => Policy::custom("leave-all", |_| Decision::Leave),
         };
-        let leave: Vec<ConflictField> = self
-            .leave
-            .iter()
-            .filter(|f| !f.trim().is_empty())
-            .map(|f| ConflictField::parse(f.trim()))
-            .collect();
+        let fields = |names: &[String]| -> Vec<ConflictField> {
+            names
+                .iter()
+                .filter(|f| !f.trim().is_empty())
+                .map(|f| ConflictField::parse(f.trim()))
+                .collect()
+        };
+        let (leave, leave_contact) = (fields(&self.leave), fields(&self.leave_contact_if));
         let policy = if leave.is_empty() {
             policy
         } else {
             policy.leaving(leave)
+        };
+        let policy = if leave_contact.is_empty() {
+            policy
+        } else {
+            policy.leaving_contact_when(leave_contact)
         };
         policy.wipe_undecided(self.wipe_undecided)
     }
