@@ -323,6 +323,10 @@ fn bad_seeds_name_the_path_and_exit_non_zero() {
             "bad_conflict.json",
             "contacts[0].conflictingFields[0].field",
         ),
+        (
+            "bad_conflict_value.json",
+            "contacts[0].conflictingFields[0].value",
+        ),
         ("bad_token_owner.json", "personalAccessTokens[0].userId"),
         ("bad_key.json", "contacs"),
     ] {

@@ -319,6 +319,14 @@ impl fmt::Debug for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A 401 to the login itself is the first error most people meet, and its body says
+        // only "Unauthorized": name the likely cause.
+        if self.status() == StatusCode::UNAUTHORIZED
+            && self.inner.endpoint.is_some_and(|e| e.path == "login")
+            && self.error_type().is_none()
+        {
+            f.write_str("login refused: check the user name and password (or the resume token); ")?;
+        }
         write!(f, "server answered {}", self.status())?;
         if let Some(kind) = self.error_type() {
             write!(f, " ({kind})")?;

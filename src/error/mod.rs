@@ -48,6 +48,8 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     source: Option<BoxError>,
+    /// For a failure to reach the server, the server tried: scheme, host and port only.
+    origin: Option<String>,
 }
 
 /// What went wrong, with the data needed to react to it. Its `Display` is the message of
@@ -191,7 +193,11 @@ impl fmt::Debug for ErrorKind {
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
         Self {
-            inner: Box::new(Inner { kind, source: None }),
+            inner: Box::new(Inner {
+                kind,
+                source: None,
+                origin: None,
+            }),
         }
     }
 
@@ -200,6 +206,7 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 source: Some(source.into()),
+                origin: None,
             }),
         }
     }
@@ -228,6 +235,7 @@ impl Error {
             inner: Box::new(Inner {
                 kind: original.kind().clone(),
                 source,
+                origin: original.inner.origin.clone(),
             }),
         }
     }
@@ -264,8 +272,15 @@ impl Error {
             TransportCause::Refused | TransportCause::Broken => ErrorKind::Transport,
         };
         // reqwest errors may carry the URL; ours never holds secrets, but drop it anyway so
-        // a future query parameter can never leak through an error message.
-        Self::with_source(kind, source.without_url())
+        // a future query parameter can never leak through an error message. Only the origin
+        // (scheme, host, port: no user info, path or query) is kept, to name the server.
+        let origin = source
+            .url()
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null");
+        let mut error = Self::with_source(kind, source.without_url());
+        error.inner.origin = origin;
+        error
     }
 
     /// What went wrong.
@@ -360,7 +375,11 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.inner.kind, f)
+        fmt::Display::fmt(&self.inner.kind, f)?;
+        if let Some(origin) = &self.inner.origin {
+            write!(f, " (server: {origin})")?;
+        }
+        Ok(())
     }
 }
 

@@ -166,7 +166,9 @@ macro_rules! operation_error {
                         if let Some(wait) = retry_at.and_then(|at| at.duration_since(std::time::SystemTime::now()).ok()) {
                             write!(f, ": retry in {:.1} s", wait.as_secs_f64())?;
                         }
-                        write!(f, " ({response})")
+                        // The body's own "You must wait N seconds" was true when it was
+                        // sent and would contradict the figure above: the status only.
+                        write!(f, " (server answered {})", response.status())
                     }
                     Self::Other(error) => std::fmt::Display::fmt(error, f),
                 }

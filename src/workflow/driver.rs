@@ -18,7 +18,7 @@ use super::stop::StopSignal;
 use crate::client::Client;
 use crate::models::ContactId;
 use crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
-use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts};
+use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts, SearchContactsError};
 
 #[derive(Debug, Default)]
 pub(super) struct RunState {
@@ -369,8 +369,15 @@ fn round(
                         }
                         Err(item) => {
                             // The walk of this listing would fail the same way: report once.
+                            // When the answer concerns every listing (401, 403, a missing
+                            // route), the other listing is not tried either.
+                            let whole_run = matches!(&item, ScanItem::Failed(error) if listing_concerns_the_run(error));
                             failed.insert(listing);
                             notes.push((listing, item));
+                            if whole_run {
+                                failed.extend(run.unknown.listings());
+                                break;
+                            }
                         }
                     }
                 }
@@ -476,6 +483,13 @@ fn triage(
         }
         ScanItem::Failed(error) => {
             tally.incomplete = true;
+            if listing_concerns_the_run(&error)
+                && let Some(stop) = &run.stop
+            {
+                // The next listing would get the same answer: do not ask, do not print it
+                // twice.
+                stop.stop();
+            }
             return Some(Step::Report(Some(Outcome::ListingFailed(error))));
         }
         ScanItem::Incomplete => {
@@ -567,20 +581,33 @@ fn triage(
 /// route is missing (a server older than 7.7), the session cannot be renewed, or the user
 /// lacks `update-livechat-contact`.
 fn concerns_the_run(error: &ResolveConflictsError) -> bool {
-    use crate::ErrorKind;
     match error {
         ResolveConflictsError::Unauthorized { .. } | ResolveConflictsError::Forbidden { .. } => {
             true
         }
-        ResolveConflictsError::Other(error) => matches!(
-            error.kind(),
-            ErrorKind::EndpointMissing { .. }
-                | ErrorKind::SessionExpired
-                | ErrorKind::NotAuthenticated
-                | ErrorKind::Configuration { .. }
-        ),
+        ResolveConflictsError::Other(error) => kind_concerns_the_run(error.kind()),
         _ => false,
     }
+}
+
+/// The same for a listing: the other listing would get the same answer.
+fn listing_concerns_the_run(error: &SearchContactsError) -> bool {
+    match error {
+        SearchContactsError::Unauthorized { .. } | SearchContactsError::Forbidden { .. } => true,
+        SearchContactsError::Other(error) => kind_concerns_the_run(error.kind()),
+        _ => false,
+    }
+}
+
+fn kind_concerns_the_run(kind: &crate::ErrorKind) -> bool {
+    use crate::ErrorKind;
+    matches!(
+        kind,
+        ErrorKind::EndpointMissing { .. }
+            | ErrorKind::SessionExpired
+            | ErrorKind::NotAuthenticated
+            | ErrorKind::Configuration { .. }
+    )
 }
 
 fn record(shared: &Mutex<RunState>, outcome: &Outcome) {

@@ -317,12 +317,12 @@ impl fmt::Display for Outcome {
                 write!(f, "would resolve {}: {}", plan.contact_id, Describe(plan))
             }
             Self::Deferred { plan } => {
-                write!(
-                    f,
-                    "left for a human {}: {}",
-                    plan.contact_id,
-                    Describe(plan)
-                )
+                // Nothing is sent for it: name what waits, not what would be kept.
+                write!(f, "left for a human {}: ", plan.contact_id)?;
+                for (i, field) in plan.left().enumerate() {
+                    write!(f, "{}{field}", if i == 0 { "" } else { ", " })?;
+                }
+                Ok(())
             }
             Self::Skipped { contact_id } => write!(f, "skipped {contact_id}: no conflicts left"),
             Self::Gone { contact_id } => write!(f, "gone {contact_id}: deleted during the run"),
@@ -508,22 +508,23 @@ impl Serialize for Summary {
 }
 
 impl fmt::Display for Summary {
+    /// One line that fits a terminal: the counts that are not zero (resolved always), then
+    /// what is left.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} seen: {} resolved, {} partly resolved, {} left for a human, ",
-            self.seen, self.resolved, self.partly_resolved, self.deferred
-        )?;
-        if self.planned > 0 {
-            write!(f, "{} planned, ", self.planned)?;
-        }
-        write!(
-            f,
-            "{} skipped, {} gone, {} failed, {} abandoned",
-            self.skipped, self.gone, self.failed, self.abandoned
-        )?;
-        if self.stopped > 0 {
-            write!(f, ", {} not sent (stopped)", self.stopped)?;
+        write!(f, "{} seen: {} resolved", self.seen, self.resolved)?;
+        for (count, what) in [
+            (self.partly_resolved, "partly resolved"),
+            (self.deferred, "left for a human"),
+            (self.planned, "planned"),
+            (self.skipped, "skipped"),
+            (self.gone, "gone"),
+            (self.failed, "failed"),
+            (self.abandoned, "abandoned"),
+            (self.stopped, "not sent (stopped)"),
+        ] {
+            if count > 0 {
+                write!(f, ", {count} {what}")?;
+            }
         }
         f.write_str("; ")?;
         if self.complete {

@@ -197,12 +197,30 @@ pub(crate) fn list_row(contact: &Contact) -> Value {
 pub(crate) fn write_header(out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<20} {:<20} {:<18} {:<20} COMPETING",
+        "{:<ID_WIDTH$} {:<NAME_WIDTH$} {:<FIELD_WIDTH$} {:<VALUE_WIDTH$} COMPETING",
         "ID", "NAME", "FIELD", "CURRENT"
     )
 }
 
-/// One contact of the `list` table: a line per conflicted field.
+/// Column widths of the `list` table; longer cells are cut with `…` so the columns line up.
+const ID_WIDTH: usize = 20;
+const NAME_WIDTH: usize = 20;
+const FIELD_WIDTH: usize = 18;
+const VALUE_WIDTH: usize = 20;
+
+/// `text` in at most `width` characters: cut, with `…` as the last one, when longer.
+pub(crate) fn fit(text: &str, width: usize) -> Cow<'_, str> {
+    if text.chars().count() <= width {
+        return Cow::Borrowed(text);
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    Cow::Owned(cut)
+}
+
+/// One contact of the `list` table: a line per conflicted field. Ids are never cut (they
+/// are what a person copies into `contact get`).
 pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
     for (i, conflict) in contact.conflicts().iter().enumerate() {
         let (id, name) = if i == 0 {
@@ -215,10 +233,13 @@ pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Re
             .as_ref()
             .map_or_else(|| "-".to_owned(), text);
         let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
+        let field = conflict.field.to_string();
         writeln!(
             out,
-            "{id:<20} {name:<20} {:<18} {current:<20} {}",
-            conflict.field.to_string(),
+            "{id:<ID_WIDTH$} {:<NAME_WIDTH$} {:<FIELD_WIDTH$} {:<VALUE_WIDTH$} {}",
+            fit(name, NAME_WIDTH),
+            fit(&field, FIELD_WIDTH),
+            fit(&current, VALUE_WIDTH),
             competing.join(" | ")
         )?;
     }

@@ -250,6 +250,15 @@ fn check_contact(contact: &Map<String, Value>) -> Result<(), (String, String)> {
                             .into(),
                     ));
                 }
+                // ContactMerger records the competing value as a string
+                // (apps/meteor/app/livechat/server/lib/contacts/ContactMerger.ts); an entry
+                // without one has nothing for a human to choose.
+                if !entry.get("value").is_some_and(Value::is_string) {
+                    return Err((
+                        format!(".conflictingFields[{j}].value"),
+                        "must be a string: the competing value".into(),
+                    ));
+                }
             }
         }
         Some(_) => return Err((".conflictingFields".into(), "must be an array".into())),

@@ -44,9 +44,23 @@ impl Visitor {
         self
     }
 
-    /// The agent (user id) who served the visitor; differs → a `manager` conflict.
-    pub fn contact_manager(mut self, user_id: &str) -> Self {
-        self.contact_manager = Some(user_id.to_owned());
+    /// The agent (user id) who served the visitor; differs → a `manager` conflict. Takes
+    /// the [`UserId`](crate::models::UserId) that [`FakeRocketChat::add_agent`](super::FakeRocketChat::add_agent)
+    /// returns, or a plain `&str`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use rocketchat_omnichannel::testing::{FakeRocketChat, Visitor};
+    /// let fake = FakeRocketChat::start().await;
+    /// let agent = fake.add_agent("agent2", "pw");
+    /// let contact = fake.add_contact_named("Jane Doe");
+    /// fake.merge_visitor(&contact, Visitor::new().contact_manager(&agent));
+    /// fake.merge_visitor(&contact, Visitor::new().contact_manager("someone-else"));
+    /// # }
+    /// ```
+    pub fn contact_manager(mut self, user_id: impl AsRef<str>) -> Self {
+        self.contact_manager = Some(user_id.as_ref().to_owned());
         self
     }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{ResolveStream, StopSignal, Summary};
+use rocketchat_omnichannel::workflow::{Outcome, ResolveStream, StopSignal, Summary};
 use serde::Serialize;
 
 use super::BoxError;
@@ -57,6 +57,8 @@ pub(crate) async fn run(
     let bar = Bar::on_terminal().filter(|_| output == Output::Text);
     let mut outcomes = run.into_stream();
     let mut tick = tokio::time::interval(PROGRESS_TICK);
+    // Planned contacts that would keep some field's conflicts for a human.
+    let mut planned_partly = 0usize;
     loop {
         let outcome = tokio::select! {
             outcome = outcomes.next() => outcome,
@@ -66,6 +68,11 @@ pub(crate) async fn run(
             }
         };
         let Some(outcome) = outcome else { break };
+        if let Outcome::Planned { plan } = &outcome
+            && plan.left().next().is_some()
+        {
+            planned_partly += 1;
+        }
         report(bar.as_ref(), &outcome, output);
         show(bar.as_ref(), &outcomes);
     }
@@ -89,9 +96,14 @@ pub(crate) async fn run(
     }
     let mut stdout = Clean(std::io::stdout().lock());
     if args.dry_run {
+        let partly = if planned_partly > 0 {
+            format!(" ({planned_partly} of them partly: some fields left for a human)")
+        } else {
+            String::new()
+        };
         writeln!(
             stdout,
-            "dry run: {} contact(s) would be resolved, {} left for a human",
+            "dry run: {} contact(s) would be resolved{partly}, {} left entirely for a human",
             summary.planned, summary.deferred
         )?;
     } else {
