@@ -245,7 +245,10 @@ async fn a_listing_that_fails_for_every_listing_is_reported_once() {
     // A failure of one listing only (a 502 from a proxy) does not stop the other.
     fake.inject_faults(1, Fault::html(502));
     let client = Client::builder(fake.uri())
-        .credentials(Credentials::token(DemoData::AGENT_ID, DemoData::AGENT_TOKEN))
+        .credentials(Credentials::token(
+            DemoData::AGENT_ID,
+            DemoData::AGENT_TOKEN,
+        ))
         .build()
         .unwrap();
     let summary = client.resolve_all(Policy::take_latest()).run().await;

@@ -284,7 +284,9 @@ async fn check_existence_takes_exactly_one_key() {
     let raw = Raw::new().await;
     for (key, value, exists) in [
         ("contactId", DemoData::CONTACT_ID, true),
-        ("email", "JANE.DOE@example.com", true),
+        ("email", "jane.doe@example.com", true),
+        // countByContactInfo passes no collation (LivechatContacts.ts, 1d777246): exact match.
+        ("email", "JANE.DOE@example.com", false),
         ("phone", "+5581999990000", true),
         ("email", "nobody@example.com", false),
     ] {

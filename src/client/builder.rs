@@ -379,6 +379,7 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 max_response_size: self.max_response_size,
                 retry: self.retry,
+                server_info: Arc::default(),
             }),
         })
     }

@@ -11,7 +11,8 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::{Endpoint, Error, ErrorKind};
+use crate::error::{ApiError, Endpoint, Error, ErrorKind};
+use crate::models::ServerInfo;
 use crate::response::{RawResponse, read_body};
 use crate::retry::RetryPolicy;
 use crate::session::{Credentials, Renewed, Session, SessionSlot};
@@ -49,6 +50,9 @@ struct Inner {
     attempt_timeout: Option<Duration>,
     max_response_size: usize,
     retry: RetryPolicy,
+    /// The server's `GET /api/info`, asked once, the first time a route answers a 404 that
+    /// is not Rocket.Chat's (shared with clones made by `with_credentials`: same server).
+    server_info: Arc<tokio::sync::OnceCell<ServerInfo>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -136,6 +140,7 @@ impl Client {
                 attempt_timeout: inner.attempt_timeout,
                 max_response_size: inner.max_response_size,
                 retry: inner.retry.clone(),
+                server_info: Arc::clone(&inner.server_info),
             }),
         })
     }
@@ -214,6 +219,7 @@ impl Client {
         // Without a subscriber the span is disabled: then skip reading the clock and recording
         // (measured with benches/callgrind.sh).
         let timed = !span.is_disabled();
+        let since = request.since;
         async move {
             let started = timed.then(Instant::now);
             // No timer around the whole call: every attempt's timeout is what is left until
@@ -221,6 +227,7 @@ impl Client {
             // bounded above, so one timer per attempt keeps the deadline (a second timer
             // cost ~1,000 instructions a call; benches/callgrind.sh).
             let outcome = call.await;
+            let outcome = self.judge_missing_route(since, outcome).await;
             if let Some(started) = started {
                 let span = tracing::Span::current();
                 match &outcome {
@@ -244,6 +251,57 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// A 404 that is not Rocket.Chat's JSON, from a route with a minimum version, means the
+    /// server lacks the route or the base URL is wrong. Current servers answer a route they
+    /// do not have with Hono's plain-text `404 Not Found` (no notFound handler in
+    /// `packages/http-router/src/Router.ts`), so the server's version (`GET /api/info`,
+    /// asked once per client) decides between the two; the verdict rides on the answer's
+    /// [`Endpoint`] for the decoder.
+    async fn judge_missing_route(
+        &self,
+        since: Option<&'static str>,
+        outcome: Result<RawResponse, Error>,
+    ) -> Result<RawResponse, Error> {
+        let Ok(mut answer) = outcome else {
+            return outcome;
+        };
+        let Some(since) = since else {
+            return Ok(answer);
+        };
+        if answer.status != http::StatusCode::NOT_FOUND
+            || ApiError::new(answer.status, None, answer.body.clone()).is_rocketchat_error()
+        {
+            return Ok(answer);
+        }
+        let older = self.server_older_than(since).await;
+        if let Some(endpoint) = &mut answer.endpoint {
+            endpoint.server_older = older;
+        }
+        Ok(answer)
+    }
+
+    /// Whether the server is older than `version`, from its cached `/api/info`; `None` when
+    /// that cannot be told (no answer, a hidden version, only `major.minor` against a patch).
+    async fn server_older_than(&self, version: &str) -> Option<bool> {
+        let info = self
+            .inner
+            .server_info
+            .get_or_try_init(|| {
+                // Boxed: this sends a request through `execute`, which called us.
+                let client = self.clone();
+                Box::pin(async move {
+                    let mut request = ApiRequest::get("/info", String::new());
+                    request.authenticated = false;
+                    request.session = client.session();
+                    let answer = client.execute(request).await?;
+                    crate::response::decode::<ServerInfo, Error>(answer)
+                })
+            })
+            .await
+            .ok()?;
+        info.is_at_least(version).map(|at_least| !at_least)
     }
 
     /// The renewal task's work: logs in again, and ends on the server a fresh session that
@@ -377,6 +435,7 @@ impl Client {
             endpoint: Some(Endpoint {
                 path: request.path,
                 since: request.since,
+                server_older: None,
             }),
         })
     }

@@ -17,6 +17,9 @@ use crate::rate_limit::RateLimit;
 pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     pub(crate) since: Option<&'static str>,
+    /// For a 404 that is not Rocket.Chat's JSON: whether the server's version (from
+    /// `/api/info`) is older than `since`; `None` when unknown or not asked.
+    pub(crate) server_older: Option<bool>,
 }
 
 /// What Restivus-era servers (Rocket.Chat up to 6.x) put in the 404 for a route they do not
@@ -267,12 +270,17 @@ impl ApiError {
     /// have the route (see [`RESTIVUS_MISSING_ROUTE`]).
     pub(crate) fn missing_endpoint(&self) -> Option<(&'static str, &'static str)> {
         let endpoint = self.inner.endpoint?;
-        let restivus_404 = self.status() == StatusCode::NOT_FOUND
-            && self.fields().is_some_and(|f| {
-                f.status.as_deref() == Some("error")
-                    && f.message.as_deref() == Some(RESTIVUS_MISSING_ROUTE)
-            });
-        restivus_404.then_some((endpoint.path, endpoint.since?))
+        if self.status() != StatusCode::NOT_FOUND {
+            return None;
+        }
+        // Servers up to 6.x (Restivus) said so in JSON; current ones answer in plain text,
+        // and the client has compared the server's version with the route's.
+        let restivus = self.fields().is_some_and(|f| {
+            f.status.as_deref() == Some("error")
+                && f.message.as_deref() == Some(RESTIVUS_MISSING_ROUTE)
+        });
+        let older = !self.is_rocketchat_error() && endpoint.server_older == Some(true);
+        (restivus || older).then_some((endpoint.path, endpoint.since?))
     }
 
     /// The message for a body that is not a Rocket.Chat API answer.
@@ -282,10 +290,13 @@ impl ApiError {
              foreign body): check the base URL and any proxy in between",
             self.status()
         );
+        // Only a 404 can mean a missing route, and not when the server is known to have it.
         if let Some(Endpoint {
             path,
             since: Some(since),
+            server_older: None,
         }) = self.inner.endpoint
+            && self.status() == StatusCode::NOT_FOUND
         {
             message.push_str(&format!(
                 "; if the base URL is right, the server may be older than {since}, which added `{path}`"

@@ -5,6 +5,7 @@ mod contact;
 pub(crate) mod date;
 mod id;
 mod manager;
+mod server_info;
 mod user;
 
 pub use conflict::{ConflictField, ConflictingField, FieldConflict};
@@ -13,4 +14,5 @@ pub use contact::{
     LastChat, SourceType,
 };
 pub use manager::ContactManager;
+pub use server_info::ServerInfo;
 pub use user::{Me, UserEmail, UserId};

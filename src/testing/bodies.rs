@@ -9,9 +9,6 @@ use serde_json::Value;
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
 pub(crate) const FORBIDDEN: &str =
     "User does not have the permissions required for this action [error-unauthorized]";
-/// The 403 text from the "breaking changes" release (9.0.0) on.
-pub(crate) const FORBIDDEN_V9: &str =
-    "User does not have the permissions required for this action [error-forbidden]";
 
 /// Error bodies keep Rocket.Chat's field order.
 #[derive(Serialize)]
@@ -34,14 +31,6 @@ fn encode(body: &ErrorBody<'_>) -> Vec<u8> {
 }
 
 /// `{"success":false,"error":"<code>"}`: business errors and 403.
-/// The 404 body for a route the server does not have, as Restivus-era Rocket.Chat sent it
-/// (RocketChat/Rocket.Chat issues #9358 and #19354). Current servers register no catch-all
-/// under `/api/v1/` (`apps/meteor/app/api/server/api.ts`), and what their web app answers
-/// instead could not be confirmed, so the fake and the mocks keep this documented shape.
-pub(crate) fn missing_route() -> Vec<u8> {
-    br#"{"status":"error","message":"API endpoint does not exist"}"#.to_vec()
-}
-
 pub(crate) fn error(error: &str) -> Vec<u8> {
     encode(&ErrorBody {
         success: false,

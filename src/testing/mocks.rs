@@ -39,6 +39,11 @@ fn json_answer(status: u16, body: Vec<u8>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body, "application/json")
 }
 
+/// What a current server answers for a route it does not have (Hono's default).
+fn route_missing() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_raw("404 Not Found", "text/plain; charset=UTF-8")
+}
+
 /// A success body: the value's fields next to `success: true`.
 fn success(key: &str, value: &impl Serialize) -> ResponseTemplate {
     let body = json!({ key: value, "success": true });
@@ -414,10 +419,28 @@ impl DeleteContactMock {
         self.respond(json_answer(404, bodies::error("error-contact-not-found")))
     }
 
-    /// 404 as a server before 7.11 answers, which has no such route; the SDK reports it as
-    /// [`ErrorKind::EndpointMissing`](crate::ErrorKind::EndpointMissing).
+    /// 404 as a server before 7.11 answers, which has no such route: Hono's plain-text
+    /// `404 Not Found` (`packages/http-router/src/Router.ts` sets no notFound handler). The
+    /// SDK then asks `GET /api/info` for the server's version and reports
+    /// [`ErrorKind::EndpointMissing`](crate::ErrorKind::EndpointMissing) when it is older
+    /// than 7.11, so mount [`server_info`] too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rocketchat_omnichannel::testing::mocks;
+    /// use rocketchat_omnichannel::{Client, Credentials, ErrorKind};
+    ///
+    /// let server = wiremock::MockServer::start().await;
+    /// mocks::delete_contact().respond_with_route_missing().mount(&server).await;
+    /// mocks::server_info().respond_with_version("7.10").mount(&server).await;
+    /// let client = Client::builder(server.uri()).credentials(Credentials::token("u", "t")).build()?;
+    /// let error: rocketchat_omnichannel::Error = client.delete_contact("c1").await.unwrap_err().into();
+    /// assert!(matches!(error.kind(), ErrorKind::EndpointMissing { since: "7.11.0", .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn respond_with_route_missing(self) -> Mock {
-        self.respond(json_answer(404, bodies::missing_route()))
+        self.respond(route_missing())
     }
 
     common_answers!();
@@ -565,6 +588,44 @@ impl MeMock {
     }
 
     common_answers!();
+}
+
+/// Starts a mock of `GET /api/info`, which needs no login.
+///
+/// ```
+/// let mock = rocketchat_omnichannel::testing::mocks::server_info().respond_with_version("7.10");
+/// # let _ = mock;
+/// ```
+pub fn server_info() -> ServerInfoMock {
+    ServerInfoMock { _private: () }
+}
+
+/// A mock of `GET /api/info`; see [`server_info`].
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it answers and is mounted"]
+pub struct ServerInfoMock {
+    _private: (),
+}
+
+impl ServerInfoMock {
+    fn given(&self) -> MockBuilder {
+        Mock::given(method("GET")).and(path_regex(r"/api/info$"))
+    }
+
+    /// 200 with this version, as Rocket.Chat sends it to anonymous callers (`"7.10"`) or
+    /// to users with `view-statistics` (`"7.10.2"`).
+    pub fn respond_with_version(self, version: &str) -> Mock {
+        let body = json!({"version": version, "success": true});
+        self.respond(json_answer(
+            200,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ))
+    }
+
+    /// Any answer, for what the typed ones do not cover.
+    pub fn respond(self, template: ResponseTemplate) -> Mock {
+        self.given().respond_with(template)
+    }
 }
 
 /// A user id, for building [`Me`] values in mocks.

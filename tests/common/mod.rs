@@ -3,6 +3,7 @@
 
 use rocketchat_omnichannel::{Client, Credentials};
 
+pub mod fake_http;
 pub mod raw_server;
 
 pub const USER_ID: &str = "agentUserId01";

@@ -277,11 +277,16 @@ impl ContactStore {
     }
 
     /// Every stored document, in `_id` order (for lookups that scan, like `checkExistence`).
-    pub(crate) fn any_enabled(&self, mut matches: impl FnMut(&Map<String, Value>) -> bool) -> bool {
+    /// Whether any contact, disabled ones too (`enabled_only: false`), matches.
+    pub(crate) fn any_where(
+        &self,
+        enabled_only: bool,
+        mut matches: impl FnMut(&Map<String, Value>) -> bool,
+    ) -> bool {
         self.slots
             .iter()
             .flatten()
-            .filter(|s| s.enabled)
+            .filter(|s| s.enabled || !enabled_only)
             .any(|slot| {
                 serde_json::from_str::<Map<String, Value>>(&slot.json)
                     .is_ok_and(|doc| matches(&doc))

@@ -141,8 +141,8 @@ impl FakeRocketChatBuilder {
 
     /// Plays this Rocket.Chat release (e.g. `"7.7.0"`) instead of the newest behaviour the
     /// fake knows: routes the release did not have answer 404 as a missing route does, and
-    /// the behaviours that changed between releases follow it (see the README section
-    /// "Version profiles" for each switch and its source).
+    /// the behaviours that changed between releases follow it (the README's section
+    /// "Version profiles" lists each switch, its source and what is unconfirmed).
     ///
     /// # Errors
     /// [`VersionError`] when the text is not a version or predates 7.0.0, the first release
@@ -166,6 +166,20 @@ impl FakeRocketChatBuilder {
     /// recording off. The default is 10,000.
     pub fn record_requests(mut self, capacity: usize) -> Self {
         self.state.requests.set_capacity(capacity);
+        self
+    }
+
+    /// Sets a workspace setting by its Rocket.Chat id. The fake reads
+    /// `Livechat_Allow_collect_and_store_HTTP_header_informations` (off by default: a contact
+    /// with an open room cannot be deleted).
+    ///
+    /// ```
+    /// let builder = rocketchat_omnichannel::testing::FakeRocketChat::builder()
+    ///     .setting("Livechat_Allow_collect_and_store_HTTP_header_informations", true);
+    /// # let _ = builder;
+    /// ```
+    pub fn setting(mut self, id: &str, value: impl Into<Value>) -> Self {
+        self.state.settings.insert(id.to_owned(), value.into());
         self
     }
 

@@ -62,7 +62,17 @@ fn check(schema: &Value, data: &mut Value, arrays: bool, errors: &mut Vec<String
         && !(nullable && data.is_null())
         && !has_type(kind, data)
     {
-        match coerce(kind, data, arrays) {
+        // A nullable type is `[kind, "null"]` to AJV, which tries each in turn: `""` for a
+        // nullable boolean cannot be a boolean, so it becomes null (and the route's
+        // `removeEmpty` then drops it), as `coerceTypes: true` does in rest-typings' `Ajv`.
+        let coerced = coerce(kind, data, arrays).or_else(|| {
+            if nullable {
+                coerce("null", data, false)
+            } else {
+                None
+            }
+        });
+        match coerced {
             Some(coerced) => *data = coerced,
             None => {
                 errors.push(format!("must be {kind}"));

@@ -51,9 +51,35 @@ pub(crate) struct State {
     pub(crate) next_id: u64,
     /// Whether the control API under `/_fake` answers (see `control.rs`).
     pub(crate) control_api: bool,
+    /// Workspace settings the fake reads, by Rocket.Chat's setting id (see
+    /// [`State::setting`]).
+    pub(crate) settings: Map<String, Value>,
+    /// Livechat rooms, open and closed, as far as the contact routes care.
+    pub(crate) rooms: Vec<RoomRecord>,
+}
+
+/// A livechat room: who it is with and whether it is still open.
+#[derive(Clone, Debug)]
+pub(crate) struct RoomRecord {
+    pub(crate) id: String,
+    pub(crate) visitor_id: String,
+    pub(crate) contact_id: Option<String>,
+    pub(crate) open: bool,
 }
 
 impl State {
+    /// A boolean setting; absent means Rocket.Chat's default, `false` for those the fake reads.
+    pub(crate) fn setting(&self, id: &str) -> bool {
+        self.settings.get(id).and_then(Value::as_bool) == Some(true)
+    }
+
+    /// Whether the contact has an open room (`LivechatRooms.checkContactOpenRooms`).
+    pub(crate) fn has_open_room(&self, contact_id: &str) -> bool {
+        self.rooms
+            .iter()
+            .any(|room| room.open && room.contact_id.as_deref() == Some(contact_id))
+    }
+
     /// Ends every login session (personal access tokens stay); returns how many ended.
     pub(crate) fn expire_login_sessions(&mut self) -> usize {
         let before = self.tokens.len();

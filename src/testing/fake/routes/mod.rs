@@ -149,13 +149,11 @@ impl Reply {
         }
     }
 
-    /// 403 in the shape of the profile's release.
-    fn forbidden(state: &State) -> Self {
-        if state.profile.new_auth_bodies() {
-            Self::error(403, bodies::FORBIDDEN_V9)
-        } else {
-            Self::error(403, bodies::FORBIDDEN)
-        }
+    /// 403 from the permissions middleware: `User does not have the permissions required
+    /// for this action [error-unauthorized]` in every release the fake plays, with breaking
+    /// changes or without (`apps/meteor/server/api/v1/middlewares/permissions.ts`, a1167b28).
+    fn forbidden() -> Self {
+        Self::error(403, bodies::FORBIDDEN)
     }
 
     /// A success: the value's fields plus `success: true`.
@@ -191,9 +189,19 @@ impl Reply {
     }
 }
 
-/// The answer to a path no route serves (also a route the played release does not have yet).
+/// The answer to a path no route serves (also a route the played release does not have yet):
+/// the REST router (Hono, mounted under `/api` by `honoAdapterForExpress`, which never falls
+/// through) has no notFound handler, so Hono's default answers: 404, `text/plain`,
+/// `404 Not Found` (`packages/http-router/src/Router.ts` and
+/// `middlewares/honoAdapterForExpress.ts` at 3b53488d; Hono's `notFoundHandler`). Servers up
+/// to 6.x answered Restivus's JSON instead, which the SDK still recognises; which 7.x release
+/// first answered in plain text is not confirmed, so every profile does.
 fn not_found() -> Reply {
-    Reply::error_json(404, bodies::missing_route())
+    Reply::raw(
+        404,
+        Bytes::from_static(b"404 Not Found"),
+        "text/plain; charset=UTF-8",
+    )
 }
 
 type Handler = fn(&mut State, &Call<'_>, &UserRecord) -> Reply;
@@ -209,27 +217,60 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
     if !state.profile.has_route(route) {
         return not_found();
     }
-    let handler: Handler = match (call.method.as_str(), route) {
+    // Each route with the permission its `permissionsRequired` names
+    // (apps/meteor/app/livechat/server/api/v1/contact.ts).
+    let (handler, permission): (Handler, Option<&'static str>) = match (call.method.as_str(), route)
+    {
         ("POST", "login") => return auth::login(state, call),
-        ("POST" | "GET", "logout") => auth::logout,
-        ("GET", "me") => auth::me,
-        ("POST", "omnichannel/contacts.conflicts") => contacts::resolve_conflicts::handle,
-        ("GET", "omnichannel/contacts.get") => contacts::get::handle,
-        ("GET", "omnichannel/contacts.search") => contacts::search::handle,
-        ("POST", "omnichannel/contacts") => contacts::create::handle,
-        ("POST", "omnichannel/contacts.update") => contacts::update::handle,
-        ("POST", "omnichannel/contacts.delete") => contacts::delete::handle,
-        ("GET", "omnichannel/contacts.checkExistence") => contacts::check_existence::handle,
-        ("GET", "omnichannel/contacts.channels") => contacts::channels::handle,
-        ("GET", "omnichannel/contacts.history") => contacts::history::handle,
+        ("POST" | "GET", "logout") => (auth::logout, None),
+        ("GET", "me") => (auth::me, None),
+        ("POST", "omnichannel/contacts.conflicts") => (
+            contacts::resolve_conflicts::handle,
+            Some("update-livechat-contact"),
+        ),
+        ("GET", "omnichannel/contacts.get") => {
+            (contacts::get::handle, Some("view-livechat-contact"))
+        }
+        ("GET", "omnichannel/contacts.search") => {
+            (contacts::search::handle, Some("view-livechat-contact"))
+        }
+        ("POST", "omnichannel/contacts") => {
+            (contacts::create::handle, Some("create-livechat-contact"))
+        }
+        ("POST", "omnichannel/contacts.update") => {
+            (contacts::update::handle, Some("update-livechat-contact"))
+        }
+        ("POST", "omnichannel/contacts.delete") => {
+            (contacts::delete::handle, Some("delete-livechat-contact"))
+        }
+        ("GET", "omnichannel/contacts.checkExistence") => (
+            contacts::check_existence::handle,
+            Some("view-livechat-contact"),
+        ),
+        ("GET", "omnichannel/contacts.channels") => {
+            (contacts::channels::handle, Some("view-livechat-contact"))
+        }
+        ("GET", "omnichannel/contacts.history") => (
+            contacts::history::handle,
+            Some("view-livechat-contact-history"),
+        ),
         _ => return not_found(),
     };
-    authenticated(state, call, route, handler)
+    authenticated(state, call, route, handler, permission)
 }
 
-/// Header auth, then the rate limiter (whose headers go on every answer, successes too),
-/// then the route.
-fn authenticated(state: &mut State, call: &Call<'_>, route: &str, handler: Handler) -> Reply {
+/// The checks every authenticated route runs before its action, in the newest server's
+/// order (`apps/meteor/server/api/ApiClass.ts` at 2e2355e7, where each route is
+/// `authenticationMiddlewareForHono` → `rateLimiterMiddleware` → `permissionsMiddleware` →
+/// the action, which validates its body or query): 401, then 429, then 403, then the
+/// route's own 400s. The rate limiter's headers go on every answer, successes too.
+fn authenticated(
+    state: &mut State,
+    call: &Call<'_>,
+    route: &str,
+    handler: Handler,
+    permission: Option<&str>,
+) -> Reply {
     let user = match state.authenticate(call.header("x-user-id"), call.header("x-auth-token")) {
         Some(user) => user.clone(),
         None => return Reply::unauthorized(state),
@@ -245,6 +286,8 @@ fn authenticated(state: &mut State, call: &Call<'_>, route: &str, handler: Handl
             let seconds = wait_ms.div_ceil(1000);
             Reply::error_json(429, bodies::rate_limited(seconds))
         }
+        // permissions.ts answers 403 with the same text whether breaking changes apply or not.
+        _ if permission.is_some_and(|p| !user.has_permission(p)) => Reply::forbidden(),
         _ => handler(state, call, &user),
     };
     if let Some((window, calls, _)) = limited {

@@ -1,4 +1,6 @@
-//! `GET omnichannel/contacts.channels`: the latest channel per name; an unknown id gives `[]`.
+//! `GET omnichannel/contacts.channels`: one channel per name, the one whose `lastChat.ts` is
+//! the greatest (a missing one counts as 0, and a tie keeps the first), in the order names
+//! first appear; an unknown id gives `[]` (`getContactChannelsGrouped.ts`, read at 04994312).
 
 use serde_json::Value;
 
@@ -8,14 +10,20 @@ use crate::testing::fake::users::UserRecord;
 
 const ROUTE: &str = "omnichannel/contacts.channels";
 
-pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+/// `lastChat.ts` in epoch milliseconds; 0 when missing or unreadable (`valueOf() || 0`).
+fn last_chat_ms(channel: &Value) -> i64 {
+    channel
+        .pointer("/lastChat/ts")
+        .and_then(Value::as_str)
+        .and_then(|ts| ts.parse::<jiff::Timestamp>().ok())
+        .map_or(0, |ts| ts.as_millisecond())
+}
+
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
     let params = match call.valid_query(ROUTE) {
         Ok(params) => params,
         Err(reply) => return reply,
     };
-    if !user.has_permission("view-livechat-contact") {
-        return Reply::forbidden(state);
-    }
     let id = params["contactId"].as_str().unwrap_or_default();
     let mut latest: Vec<Value> = Vec::new();
     if let Some(Value::Array(channels)) = state
@@ -26,7 +34,8 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         for channel in channels {
             let name = channel.get("name").cloned();
             match latest.iter_mut().find(|c| c.get("name") == name.as_ref()) {
-                Some(slot) => *slot = channel,
+                Some(slot) if last_chat_ms(&channel) > last_chat_ms(slot) => *slot = channel,
+                Some(_) => {}
                 None => latest.push(channel),
             }
         }

@@ -4,6 +4,12 @@
 //! missing. An unknown or already deleted id is a 404 `error-contact-not-found`. The route is
 //! written in the new router style, whose validation errors carry no ` [invalid-params]`
 //! suffix.
+//!
+//! A contact with an open room is not deleted unless the GDPR setting
+//! `Livechat_Allow_collect_and_store_HTTP_header_informations` is on: `disableContact.ts`
+//! (4ccc52b2, and the spec that uses `checkContactOpenRooms`, which looks for `open: true`)
+//! throws `error-contact-has-open-rooms`, and the route turns every error but not-found into
+//! 400 `error-invalid-contact`.
 
 use serde_json::{Map, Value, json};
 
@@ -14,6 +20,9 @@ use crate::testing::fake::state::{State, now_iso};
 use crate::testing::fake::users::UserRecord;
 
 const ROUTE: &str = "omnichannel/contacts.delete";
+
+/// The setting that lets a contact with open rooms be deleted.
+pub(crate) const GDPR_SETTING: &str = "Livechat_Allow_collect_and_store_HTTP_header_informations";
 
 /// The fields `disableByContactId` unsets.
 const ERASED: [&str; 7] = [
@@ -26,13 +35,10 @@ const ERASED: [&str; 7] = [
     "conflictingFields",
 ];
 
-pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
     let mut body = call.json_body();
     if let Err(message) = schema::validate(&format!("POST {ROUTE}"), Source::Body, &mut body) {
         return Reply::error_json(400, bodies::invalid_params_bare(&message));
-    }
-    if !user.has_permission("delete-livechat-contact") {
-        return Reply::forbidden(state);
     }
     let id = body
         .get("contactId")
@@ -42,6 +48,9 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
     let Some(mut contact) = state.contacts.get_enabled(&id) else {
         return Reply::error(404, "error-contact-not-found");
     };
+    if state.has_open_room(&id) && !state.setting(GDPR_SETTING) {
+        return Reply::error(400, "error-invalid-contact");
+    }
     for key in ERASED {
         contact.remove(key);
     }

@@ -2,6 +2,12 @@
 //! chosen values, removes the conflict entries they settle (or all with `wipeConflicts`)
 //! and counts wiped entries in `Resolved_Conflicts_Count`. Custom fields are not checked
 //! against the definitions here.
+//!
+//! Before the fix of PR #38265 (read at 80aa775b) the contact is found with `findOneById`,
+//! disabled or not, and `contactManager: ""` is skipped by `contactManager && …` (nothing
+//! set, the manager entries kept); after it (the fix's spec, 2a05f70b) the lookup is
+//! `findOneEnabledById` and `""` unsets the manager without checking it. The profile's
+//! `empty_manager_clears` is that switch.
 
 use serde_json::{Value, json};
 
@@ -12,20 +18,23 @@ use crate::testing::fake::users::UserRecord;
 
 const ROUTE: &str = "omnichannel/contacts.conflicts";
 
-pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
     let body = match call.valid_body(ROUTE) {
         Ok(body) => body,
         Err(reply) => return reply,
     };
-    if !user.has_permission("update-livechat-contact") {
-        return Reply::forbidden(state);
-    }
     let id = optional_string(&body, "contactId").unwrap_or_default();
     let name = optional_string(&body, "name");
     let manager = optional_string(&body, "contactManager");
     let custom_fields = body.get("customFields").and_then(Value::as_object).cloned();
     let wipe = body.get("wipeConflicts").and_then(Value::as_bool) == Some(true);
-    let Some(mut contact) = state.contacts.get_enabled(&id) else {
+    let fixed = state.profile.empty_manager_clears();
+    let found = if fixed {
+        state.contacts.get_enabled(&id)
+    } else {
+        state.contacts.get(&id)
+    };
+    let Some(mut contact) = found else {
         return Reply::error(400, "error-contact-not-found");
     };
     let mut entries = match contact.get("conflictingFields") {
@@ -43,13 +52,17 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         contact.insert("name".into(), json!(name));
         cleared.push("name".into());
     }
-    if let Some(manager) = manager {
-        if manager.is_empty() {
+    match manager {
+        Some(manager) if manager.is_empty() && fixed => {
             contact.remove("contactManager");
-        } else {
-            contact.insert("contactManager".into(), json!(manager));
+            cleared.push("manager".into());
         }
-        cleared.push("manager".into());
+        Some(manager) if manager.is_empty() => {}
+        Some(manager) => {
+            contact.insert("contactManager".into(), json!(manager));
+            cleared.push("manager".into());
+        }
+        None => {}
     }
     if let Some(fields) = custom_fields {
         let current = contact.entry("customFields").or_insert_with(|| json!({}));

@@ -2,6 +2,14 @@
 //! manager must be an agent, custom fields are checked against the definitions (a legacy
 //! field already stored but no longer defined is kept as it is), and every write sets
 //! `unknown: false` (`LivechatContacts.patchContact`).
+//!
+//! Read at ba4cc4dd (`updateContact.ts`): `name` is set as sent, `""` included; with
+//! `wipeConflicts` and conflicts present, `Resolved_Conflicts_Count` grows by their number.
+//! The contact is found with `findOneById` (disabled ones too) before PR #38265 and with
+//! `findOneEnabledById` after it (that fix's spec), on the profile's `empty_manager_clears`
+//! switch. Unconfirmed: renaming the contact's rooms to `""` may then fail with
+//! `error-invalid-operation` after the contact was saved (`LivechatRooms.updateContactDataByContactId`);
+//! the fake keeps no rooms to rename.
 
 use serde_json::{Value, json};
 
@@ -13,16 +21,18 @@ use crate::testing::fake::users::UserRecord;
 
 const ROUTE: &str = "omnichannel/contacts.update";
 
-pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
+pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
     let body = match call.valid_body(ROUTE) {
         Ok(body) => body,
         Err(reply) => return reply,
     };
-    if !user.has_permission("update-livechat-contact") {
-        return Reply::forbidden(state);
-    }
     let id = optional_string(&body, "contactId").unwrap_or_default();
-    let Some(mut contact) = state.contacts.get_enabled(&id) else {
+    let found = if state.profile.empty_manager_clears() {
+        state.contacts.get_enabled(&id)
+    } else {
+        state.contacts.get(&id)
+    };
+    let Some(mut contact) = found else {
         return Reply::error(400, "error-contact-not-found");
     };
     let manager = optional_string(&body, "contactManager");
@@ -39,7 +49,7 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
             Err(message) => return Reply::error(400, &message),
         }
     }
-    if let Some(name) = optional_string(&body, "name").filter(|n| !n.is_empty()) {
+    if let Some(name) = optional_string(&body, "name") {
         contact.insert("name".into(), json!(name));
     }
     if let Some(emails) = string_list(&body, "emails") {
@@ -58,6 +68,11 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
         }
     }
     if body.get("wipeConflicts").and_then(Value::as_bool) == Some(true) {
+        let wiped = contact
+            .get("conflictingFields")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        state.resolved_conflicts_count += wiped as u64;
         contact.insert("conflictingFields".into(), json!([]));
     }
     contact.insert("unknown".into(), json!(false));
