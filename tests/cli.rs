@@ -175,6 +175,8 @@ async fn a_failed_contact_makes_the_exit_code_non_zero() {
         serde_json::json!(DemoData::AGENT_ID),
     );
     fake.add_contact_json(zed);
+    // A user who is not an agent: the merger keeps only managers that exist as users.
+    fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
     let (code, out, _) =
         run_against(&fake, &["conflicts", "resolve", "--policy", "take-latest"]).await;

@@ -374,7 +374,6 @@ fn remote_hosts_need_allow_remote() {
 #[tokio::test]
 async fn rocketchat_version_plays_an_older_release() {
     let server = Server::start(&["--quiet", "--rocketchat-version", "7.6.0"]);
-    let agent = Some(("demoAgent0000001", "demo-agent1-personal-access-token"));
     // contacts.conflicts arrived in 7.7.0: a 7.6 server answers as for a missing route,
     // with Hono's plain-text 404.
     let answer = reqwest::Client::new()
@@ -382,8 +381,8 @@ async fn rocketchat_version_plays_an_older_release() {
             "{}/api/v1/omnichannel/contacts.conflicts",
             server.uri
         ))
-        .header("X-User-Id", agent.unwrap().0)
-        .header("X-Auth-Token", agent.unwrap().1)
+        .header("X-User-Id", "demoAgent0000001")
+        .header("X-Auth-Token", "demo-agent1-personal-access-token")
         .header("Content-Type", "application/json")
         .body(json!({"contactId": "demoContactJane1", "wipeConflicts": true}).to_string())
         .send()

@@ -193,7 +193,7 @@ async fn the_rate_limiter_counts_per_address_route_and_method() {
     let (c, _) = raw.get("omnichannel/contacts.get?contactId=x").await;
     assert_eq!(
         (a, b, c),
-        (400, 400, 429),
+        (404, 404, 429),
         "two users, one address, one bucket"
     );
     let (other_route, _) = raw.get("omnichannel/contacts.search").await;

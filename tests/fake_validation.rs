@@ -116,7 +116,9 @@ async fn every_route_applies_every_rule_as_ajv_does() {
 }
 
 #[tokio::test]
-async fn validation_comes_before_the_permission_check() {
+async fn the_permission_check_comes_before_validation() {
+    // apps/meteor/server/api/ApiClass.ts (2e2355e7): permissionsMiddleware runs before the
+    // action validates its query; older servers validated first.
     let fake = FakeRocketChat::start().await;
     let plain = fake.add_user(FakeUser::new("plain").password("pw"));
     let token = fake.personal_access_token(&plain);
@@ -130,10 +132,10 @@ async fn validation_comes_before_the_permission_check() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 400);
+    assert_eq!(answer.status(), 403);
     let body: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     assert_eq!(
         body["error"],
-        "must pass \"isNotEmpty\" keyword validation [invalid-params]"
+        "User does not have the permissions required for this action [error-unauthorized]"
     );
 }

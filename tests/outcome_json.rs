@@ -66,6 +66,8 @@ async fn a_failure_names_its_status_and_error_code() {
     let mut zed = fake.contact_json(&id).unwrap();
     zed.insert("contactManager".into(), json!(DemoData::AGENT_ID));
     fake.add_contact_json(zed);
+    // A user who is not an agent: the merger keeps only managers that exist as users.
+    fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
     let outcomes: Vec<Outcome> = client
         .resolve_all(Policy::take_latest())

@@ -158,6 +158,8 @@ async fn failures_carry_the_typed_error_and_the_run_goes_on() {
         serde_json::json!(DemoData::AGENT_ID),
     );
     fake.add_contact_json(zed);
+    // A user who is not an agent: the merger keeps only managers that exist as users.
+    fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
     let outcomes = run(&client, Policy::take_latest()).await;
     assert_eq!(outcomes.len(), 4);

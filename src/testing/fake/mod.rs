@@ -6,6 +6,7 @@ mod control;
 mod custom_fields;
 mod demo;
 mod faults;
+mod livechat;
 mod recording;
 mod routes;
 mod schema;

@@ -6,6 +6,7 @@
 mod auth;
 mod contacts;
 mod info;
+mod livechat;
 
 use std::net::IpAddr;
 use std::time::SystemTime;
@@ -216,6 +217,14 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
     };
     if !state.profile.has_route(route) {
         return not_found();
+    }
+    // The widget's routes need no login.
+    match (call.method.as_str(), route) {
+        ("POST", "livechat/visitor") => return livechat::visitor::handle(state, call),
+        ("GET", "livechat/room") => return livechat::room::handle(state, call),
+        ("POST", "livechat/room.close") => return livechat::room_close::handle(state, call),
+        ("POST", "livechat/custom.field") => return livechat::custom_field::handle(state, call),
+        _ => {}
     }
     // Each route with the permission its `permissionsRequired` names
     // (apps/meteor/app/livechat/server/api/v1/contact.ts).
