@@ -436,3 +436,50 @@ async fn channels_keep_the_most_recent_per_name() {
         .collect();
     assert_eq!(kept, [("widget", "newest"), ("api", "api1")]);
 }
+
+/// apps/meteor/server/api/lib/parseJsonQuery.ts (11654319): a sort that is not JSON, or has
+/// a value other than 1/-1, is 400 `error-invalid-sort` quoting it; JSON that is not an
+/// object sorts nothing.
+#[tokio::test]
+async fn a_bad_sort_is_the_servers_error() {
+    let raw = Raw::new().await;
+    for sort in [r#"{"name":2}"#, "{name:1}", r#"{"name":"asc"}"#] {
+        let query: String = url::form_urlencoded::byte_serialize(sort.as_bytes()).collect();
+        let (status, body) = raw
+            .get(&format!("omnichannel/contacts.search?sort={query}"))
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({
+                    "success": false,
+                    "error": format!("Invalid sort parameter provided: \"{sort}\" [error-invalid-sort]"),
+                    "errorType": "error-invalid-sort",
+                    "details": {"helperMethod": "parseJsonQuery"}
+                })
+            ),
+            "{sort}"
+        );
+    }
+    let (status, _) = raw.get("omnichannel/contacts.search?sort=1").await;
+    assert_eq!(status, 200);
+    let (status, _) = raw
+        .get("omnichannel/contacts.search?sort=%7B%22name%22%3A-1%7D")
+        .await;
+    assert_eq!(status, 200);
+}
+
+/// apps/meteor/server/api/ApiClass.ts: `applyBreakingChanges = shouldBreakInVersion('9.0.0')`
+/// (an older ApiClass said 8.0.0; `semver.gte`, so only 9.0.0 itself and later): the compat
+/// 401 with `status` and `message` up to 8.x, `{success, error}` from 9.0.0.
+#[tokio::test]
+async fn the_breaking_changes_switch_is_9_0_0() {
+    for (version, compat) in [("8.0.0", true), ("8.99.0", true), ("9.0.0", false)] {
+        let raw = Raw::version(version).await;
+        let (status, body) = raw.send("GET", "/api/v1/me", None, None).await;
+        assert_eq!(status, 401);
+        assert_eq!(body.get("status").is_some(), compat, "{version}: {body}");
+        assert_eq!(body["error"], "You must be logged in to do this.");
+    }
+}

@@ -28,7 +28,10 @@ async fn widget(raw: &Raw, method: &str, path: &str, body: Option<Value>) -> (u1
     let answer = request.send().await.unwrap();
     let status = answer.status().as_u16();
     let bytes = answer.bytes().await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn register(raw: &Raw, visitor: Value) -> (u16, Value) {

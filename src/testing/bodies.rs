@@ -78,6 +78,19 @@ pub(crate) fn rate_limited(wait_seconds: u64) -> Vec<u8> {
     ))
 }
 
+/// A Meteor error as `failure` sends it: the message with its `[code]`, the code as
+/// `errorType`, and the error's details.
+pub(crate) fn typed_error(error: &str, error_type: &str, details: &Value) -> Vec<u8> {
+    encode(&ErrorBody {
+        success: false,
+        status: None,
+        error,
+        error_type: Some(error_type),
+        message: None,
+        details: Some(details),
+    })
+}
+
 /// 401 from `login`.
 pub(crate) fn login_failure(error: &str, message: &str, details: Option<&Value>) -> Vec<u8> {
     encode(&ErrorBody {

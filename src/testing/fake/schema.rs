@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn the_document_loads_and_names_every_route() {
         let routes: Vec<&String> = document().keys().filter(|k| !k.starts_with('$')).collect();
-        assert_eq!(routes.len(), 9);
+        assert_eq!(routes.len(), 11);
     }
 
     #[test]

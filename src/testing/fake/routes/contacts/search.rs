@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::super::{Call, Reply};
 use super::pagination;
+use crate::testing::bodies;
 use crate::testing::fake::contacts::View;
 use crate::testing::fake::state::State;
 use crate::testing::fake::users::UserRecord;
@@ -32,13 +33,24 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> 
     let (count, offset) = pagination(&params);
     let sort: Vec<(String, bool)> = match params.get("sort").and_then(Value::as_str) {
         None => vec![("name".into(), false)],
-        // `parseJsonQuery` turns a bad `sort` into a 400 with the parser's message.
-        Some(text) => match serde_json::from_str::<SortKeys>(text) {
-            Ok(SortKeys(sort)) => sort
-                .into_iter()
-                .map(|(key, direction)| (key, direction.as_i64() == Some(-1)))
-                .collect(),
-            Err(_) => return Reply::error(400, "The 'sort' parameter must be a JSON object"),
+        // `parseJsonQuery.ts` (11654319): JSON whose every value is 1 or -1, else 400
+        // `error-invalid-sort` quoting what was sent. Valid JSON that is not an object sorts
+        // nothing (`Object.entries` of it is empty), so the default order stays.
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(_)) => match serde_json::from_str::<SortKeys>(text) {
+                Ok(SortKeys(sort))
+                    if sort
+                        .iter()
+                        .all(|(_, d)| d.as_f64() == Some(1.0) || d.as_f64() == Some(-1.0)) =>
+                {
+                    sort.into_iter()
+                        .map(|(key, direction)| (key, direction.as_f64() == Some(-1.0)))
+                        .collect()
+                }
+                _ => return invalid_sort(text),
+            },
+            Ok(_) => vec![("name".into(), false)],
+            Err(_) => return invalid_sort(text),
         },
     };
     let unknown = params
@@ -109,6 +121,18 @@ fn expand_manager(state: &State, contact: &mut Map<String, Value>) {
 /// A `sort` object's keys in the order written: MongoDB (and `JSON.parse`) keep that order,
 /// and it is the keys' priority. A `serde_json::Map` would sort them alphabetically.
 struct SortKeys(Vec<(String, Value)>);
+
+/// The Meteor error `parseJsonQuery` throws for a bad sort, as `failure` sends it.
+fn invalid_sort(text: &str) -> Reply {
+    Reply::error_json(
+        400,
+        bodies::typed_error(
+            &format!("Invalid sort parameter provided: \"{text}\" [error-invalid-sort]"),
+            "error-invalid-sort",
+            &serde_json::json!({"helperMethod": "parseJsonQuery"}),
+        ),
+    )
+}
 
 impl<'de> serde::Deserialize<'de> for SortKeys {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
