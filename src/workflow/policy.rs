@@ -383,7 +383,7 @@ impl Plan {
     /// Every field whose value the request will send, with that value: the taken values,
     /// and the current values of fields kept (so their conflicts are cleared without a
     /// wipe). A wiping plan sends only the taken values.
-    fn sent(&self) -> Vec<(&ConflictField, &Value)> {
+    pub(crate) fn sent(&self) -> Vec<(&ConflictField, &Value)> {
         let wipes = self.wipes();
         self.decisions
             .iter()

@@ -76,6 +76,44 @@ rocketchat-contacts conflicts resolve --policy keep-current --leave name --deadl
         after_help = "Example:\n  rocketchat-contacts conflicts watch --policy take-latest --interval 30s"
     )]
     Watch(WatchArgs),
+    /// Decide every conflicted contact and save the plan; change nothing. Prints, per
+    /// contact, current → new and every value that would be discarded.
+    #[command(
+        after_help = "Example:\n  rocketchat-contacts conflicts plan --policy take-latest --leave manager --out plan.json"
+    )]
+    Plan(PlanArgs),
+    /// Apply a saved plan, journalling every call; contacts changed since the plan are
+    /// skipped and listed. Exit code 1 when anything was skipped or failed.
+    #[command(
+        after_help = "Example:\n  rocketchat-contacts conflicts apply plan.json --journal run.jsonl\n\n\
+Run it again with the same journal after an interruption: contacts done are not sent again."
+    )]
+    Apply {
+        /// The plan file (`conflicts plan --out`).
+        plan: std::path::PathBuf,
+        /// The journal to write (and, when it exists, to resume from).
+        #[arg(long)]
+        journal: std::path::PathBuf,
+        /// Apply contacts that changed since the plan anyway.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put back the values a journal's run wrote, where nobody changed them since.
+    #[command(after_help = "Example:\n  rocketchat-contacts conflicts undo run.jsonl")]
+    Undo {
+        /// The journal of the run to undo.
+        journal: std::path::PathBuf,
+    },
+}
+
+/// `conflicts plan`.
+#[derive(clap::Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) decide: Decide,
+    /// Where to write the plan (JSON).
+    #[arg(long)]
+    pub(crate) out: std::path::PathBuf,
 }
 
 /// `conflicts resolve`.

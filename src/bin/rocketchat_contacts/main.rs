@@ -96,6 +96,17 @@ async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
         Command::Conflicts(ConflictsCommand::Watch(args)) => {
             commands::watch::run(&client, cli.output, args).await
         }
+        Command::Conflicts(ConflictsCommand::Plan(args)) => {
+            commands::plan::run(&client, cli.output, args).await
+        }
+        Command::Conflicts(ConflictsCommand::Apply {
+            plan,
+            journal,
+            force,
+        }) => commands::plan::apply(&client, cli.output, &plan, &journal, force).await,
+        Command::Conflicts(ConflictsCommand::Undo { journal }) => {
+            commands::plan::undo(&client, cli.output, &journal).await
+        }
         Command::Contact(ContactCommand::Get { id }) => {
             commands::get::run(&client, cli.output, id).await
         }

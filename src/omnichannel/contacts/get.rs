@@ -4,7 +4,7 @@ use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Error, Matcher, operation_error};
 use crate::models::{Contact, ContactId};
-use crate::response::{self, Envelope};
+use crate::response::{self, Envelope, Observed};
 
 operation_error! {
     /// Why fetching a contact failed.
@@ -82,18 +82,33 @@ impl GetContact {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Contact, GetContactError> {
+        self.send_observed().await.0
+    }
+
+    /// [`send`](Self::send), also saying what the answer told the rate-limit pacing.
+    pub(crate) async fn send_observed(self) -> (Result<Contact, GetContactError>, Observed) {
         if self.contact_id.trim().is_empty() {
-            return Err(Error::validation("the contact id is empty").into());
+            return (
+                Err(Error::validation("the contact id is empty").into()),
+                Observed::NoAnswer,
+            );
         }
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("contactId", &self.contact_id)
             .finish();
-        let answer = self
-            .client
-            .execute(ApiRequest::get("omnichannel/contacts.get", query).since("7.0.0"))
-            .await?;
-        response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result)
+        let request = ApiRequest::get(GET_PATH, query).since("7.0.0");
+        let answer = match self.client.execute(request).await {
+            Ok(answer) => answer,
+            Err(error) => return (Err(error.into()), Observed::NoAnswer),
+        };
+        let observed = Observed::of(&answer);
+        let contact =
+            response::decode::<Envelope<Contact>, _>(answer).map(|envelope| envelope.result);
+        (contact, observed)
     }
 }
+
+/// The route, below `/api/v1/`; the workflow paces by it.
+pub(crate) const GET_PATH: &str = "omnichannel/contacts.get";
 
 awaitable!(GetContact => Result<Contact, GetContactError>);

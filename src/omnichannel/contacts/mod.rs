@@ -6,7 +6,7 @@ mod channels;
 mod check_existence;
 mod create;
 mod delete;
-mod get;
+pub(crate) mod get;
 mod history;
 mod page;
 pub(crate) mod resolve_conflicts;

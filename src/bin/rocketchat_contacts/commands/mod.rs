@@ -3,6 +3,7 @@
 
 pub(crate) mod get;
 pub(crate) mod list;
+pub(crate) mod plan;
 pub(crate) mod resolve;
 pub(crate) mod watch;
 

@@ -1,0 +1,281 @@
+//! Plans, apply, journal and undo (issue 23) against the fake: a person's edit between plan
+//! and apply is kept, undo restores what it can, an interrupted apply resumes without
+//! sending anything twice, and files from one server are refused by another.
+
+use futures_util::TryStreamExt;
+use rocketchat_omnichannel::models::ConflictField;
+use rocketchat_omnichannel::testing::{CustomField, DemoData, FakeRocketChat, Visitor};
+use rocketchat_omnichannel::workflow::{
+    Applied, ApplyOptions, Journal, PlanFile, Policy, UnknownContacts, apply, undo,
+};
+use rocketchat_omnichannel::{Client, ContactId};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("rc-plan-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(7);
+    h.finish()
+}
+
+async fn demo() -> (FakeRocketChat, Client) {
+    let fake = FakeRocketChat::builder()
+        .demo_data()
+        .custom_field(CustomField::new("cpf"))
+        .custom_field(CustomField::new("plan"))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client_for(&DemoData::AGENT_ID.into()).unwrap();
+    (fake, client)
+}
+
+async fn plan(client: &Client, policy: &Policy) -> PlanFile {
+    let contacts: Vec<_> = client
+        .conflicted_contacts(UnknownContacts::Include)
+        .try_collect()
+        .await
+        .unwrap();
+    PlanFile::new(client, policy, &contacts)
+}
+
+fn resolve_calls(fake: &FakeRocketChat, contact: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| {
+            r.path.ends_with("contacts.conflicts")
+                && r.status == Some(200)
+                && r.json().is_some_and(|b| b["contactId"] == contact)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_persons_edit_between_plan_and_apply_is_kept_and_reported() {
+    let (fake, client) = demo().await;
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let saved = temp("plan.json");
+    plan.save(&saved).unwrap();
+    let plan = PlanFile::load(&saved).unwrap();
+    let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
+    let planned = plan.contacts.iter().find(|c| c.contact_id == ana).unwrap();
+    assert_eq!(planned.writes[0].to, "Ana Paula Lima");
+    assert_eq!(planned.discards[0].value, "Ana Lima");
+
+    // A person renames Ana after the plan was made.
+    client
+        .update_contact(ana.clone())
+        .name("Ana L. (checked by phone)")
+        .await
+        .unwrap();
+    let mut journal = Journal::open(temp("run.jsonl"), &client).unwrap();
+    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let stale: Vec<_> = outcomes.iter().filter(|o| o.is_problem()).collect();
+    assert_eq!(
+        stale,
+        [&Applied::Stale {
+            contact_id: ana.clone(),
+            changed: vec![ConflictField::Name]
+        }]
+    );
+    assert_eq!(
+        fake.contact(&ana).unwrap().name.as_deref(),
+        Some("Ana L. (checked by phone)"),
+        "the person's value stands"
+    );
+    assert_eq!(resolve_calls(&fake, DemoData::THIRD_CONTACT_ID), 0);
+    let sent = outcomes
+        .iter()
+        .filter(|o| matches!(o, Applied::Sent { .. }))
+        .count();
+    assert_eq!(sent, 2);
+
+    // A second apply with the same journal sends nothing again, and still reports Ana.
+    let again = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .filter(|o| matches!(o, Applied::AlreadyDone { .. }))
+            .count(),
+        2
+    );
+    assert!(again.iter().any(|o| matches!(o, Applied::Stale { .. })));
+}
+
+#[tokio::test]
+async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
+    let (fake, client) = demo().await;
+    let jane = ContactId::from(DemoData::CONTACT_ID);
+    let john = ContactId::from(DemoData::SECOND_CONTACT_ID);
+    let before_jane = fake.contact(&jane).unwrap();
+    let before_john = fake.contact(&john).unwrap();
+    let bruno = fake.add_contact_named("Bruno");
+    fake.merge_visitor(&bruno, Visitor::new().name("Bruno S."));
+    fake.merge_visitor(&bruno, Visitor::new().name("B. Souza"));
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let path = temp("undo.jsonl");
+    let mut journal = Journal::open(&path, &client).unwrap();
+    apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.contact(&jane).unwrap().name.as_deref(),
+        Some("Jane D.")
+    );
+    // After the run, a person changes John's plan again: undo must not overwrite it.
+    client
+        .update_contact(john.clone())
+        .custom_field("plan", "enterprise")
+        .await
+        .unwrap();
+
+    let journal = Journal::open(&path, &client).unwrap();
+    let report = undo(&client, &journal).await.unwrap();
+    let jane_after = fake.contact(&jane).unwrap();
+    assert_eq!(jane_after.name, before_jane.name);
+    assert_eq!(
+        jane_after.contact_manager.map(|m| m.id().to_string()),
+        before_jane.contact_manager.map(|m| m.id().to_string())
+    );
+    assert_eq!(
+        jane_after.custom_fields["cpf"],
+        before_jane.custom_fields["cpf"]
+    );
+    let jane_report = report.iter().find(|u| u.contact_id == jane).unwrap();
+    assert_eq!(jane_report.restored.len(), 3, "{jane_report:?}");
+    assert!(
+        jane_report.lost.is_empty(),
+        "each of her fields had one candidate, taken"
+    );
+    // Bruno's other candidate was discarded: it cannot come back, so it is listed.
+    let bruno_report = report.iter().find(|u| u.contact_id == bruno).unwrap();
+    assert_eq!(bruno_report.restored, [ConflictField::Name]);
+    assert_eq!(fake.contact(&bruno).unwrap().name.as_deref(), Some("Bruno"));
+    assert_eq!(bruno_report.lost.len(), 1);
+    assert_eq!(bruno_report.lost[0].value, "Bruno S.");
+    let john_report = report.iter().find(|u| u.contact_id == john).unwrap();
+    assert_eq!(
+        john_report.changed_since,
+        vec![(
+            ConflictField::CustomField("plan".into()),
+            Some(serde_json::json!("enterprise"))
+        )]
+    );
+    assert_eq!(
+        fake.contact(&john).unwrap().custom_fields["plan"],
+        "enterprise"
+    );
+    assert_ne!(before_john.custom_fields["plan"], "enterprise");
+
+    // Again: nothing left to restore.
+    let updates_before = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("contacts.update"))
+        .count();
+    let report = undo(&client, &journal).await.unwrap();
+    assert!(report.iter().all(|u| u.restored.is_empty()), "{report:?}");
+    let updates_after = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("contacts.update"))
+        .count();
+    assert_eq!(updates_before, updates_after);
+}
+
+#[tokio::test]
+async fn a_call_in_flight_when_the_run_died_is_not_sent_again() {
+    let (fake, client) = demo().await;
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let path = temp("inflight.jsonl");
+    // The run wrote its intent for Ana, the call reached the server, and the process died
+    // before writing the outcome.
+    let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
+    let planned = plan.contacts.iter().find(|c| c.contact_id == ana).unwrap();
+    {
+        let mut journal = Journal::open(&path, &client).unwrap();
+        journal.intent(planned).unwrap();
+        planned.request(&client).await.unwrap();
+    }
+    assert_eq!(resolve_calls(&fake, DemoData::THIRD_CONTACT_ID), 1);
+    let mut journal = Journal::open(&path, &client).unwrap();
+    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(outcomes.contains(&Applied::Recovered {
+        contact_id: ana.clone()
+    }));
+    assert_eq!(
+        resolve_calls(&fake, DemoData::THIRD_CONTACT_ID),
+        1,
+        "not twice"
+    );
+    assert!(fake.conflicted_contacts().is_empty());
+}
+
+#[tokio::test]
+async fn plans_and_journals_stay_with_their_server() {
+    let (_one, client_one) = demo().await;
+    let (_two, client_two) = demo().await;
+    let plan = plan(&client_one, &Policy::keep_current()).await;
+    let path = temp("one.jsonl");
+    let mut journal = Journal::open(&path, &client_one).unwrap();
+    let error = apply(&client_two, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("the plan was made for"),
+        "{error}"
+    );
+    let error = Journal::open(&path, &client_two).unwrap_err();
+    assert!(error.to_string().contains("belongs to"), "{error}");
+}
+
+#[tokio::test]
+async fn a_torn_last_line_is_ignored_on_resume() {
+    let (_fake, client) = demo().await;
+    let path = temp("torn.jsonl");
+    drop(Journal::open(&path, &client).unwrap());
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(r#"{"type":"outcome","at":"2026-"#);
+    std::fs::write(&path, text).unwrap();
+    let mut journal = Journal::open(&path, &client).unwrap();
+    let plan = plan(&client, &Policy::keep_current()).await;
+    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| !o.is_problem()), "{outcomes:?}");
+    // Every line of the journal parses now.
+    let journal_text = std::fs::read_to_string(&path).unwrap();
+    let bad = journal_text
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+        .count();
+    assert_eq!(bad, 0, "the torn line was cut off:\n{journal_text}");
+    Journal::open(&path, &client).unwrap();
+}
+
+#[tokio::test]
+async fn visitors_add_to_the_plan_the_human_sees() {
+    let (fake, client) = demo().await;
+    let id = fake.add_contact_named("Bruno");
+    fake.merge_visitor(&id, Visitor::new().name("Bruno S."));
+    fake.merge_visitor(&id, Visitor::new().name("B. Souza"));
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let planned = plan.contacts.iter().find(|c| c.contact_id == id).unwrap();
+    let text = planned.to_string();
+    assert!(
+        text.contains("name: Bruno → B. Souza  (discards Bruno S.)"),
+        "{text}"
+    );
+}
