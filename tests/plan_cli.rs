@@ -140,3 +140,30 @@ async fn an_apply_killed_half_way_resumes_and_sends_each_contact_once() {
         assert_eq!(name, Some(format!("Person {i:02}")), "{out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_with_a_journal_can_be_undone() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let ana = rocketchat_omnichannel::ContactId::from(DemoData::THIRD_CONTACT_ID);
+    let before = fake.contact(&ana).unwrap().name;
+    let journal = dir().join("resolve.jsonl");
+    let (code, out) = run(
+        &fake,
+        &[
+            "conflicts",
+            "resolve",
+            "--policy",
+            "take-latest",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(outcome_lines(&journal), 3);
+    assert_ne!(fake.contact(&ana).unwrap().name, before);
+    let (code, out) = run(&fake, &["conflicts", "undo", journal.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(fake.contact(&ana).unwrap().name, before, "{out}");
+    assert!(out.contains("demoContactAna01: restored name"), "{out}");
+}

@@ -9,14 +9,18 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
+use super::journal::JournalStatus;
 use super::outcome::{Outcome, Progress, Status, Summary};
 use super::pacing::{DeadlinePassed, Pacer, paced};
+use super::plan_file::PlannedContact;
 use super::policy::Plan;
 use super::resolve_all::ResolveAll;
 use super::scan::{Order, ScanItem, probe, scan};
 use super::stop::StopSignal;
 use crate::client::Client;
-use crate::models::ContactId;
+use crate::models::{Contact, ContactId};
+use crate::omnichannel::contacts::GetContactError;
+use crate::omnichannel::contacts::get::GET_PATH;
 use crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts, SearchContactsError};
 
@@ -411,8 +415,14 @@ fn round(
                 let work: Pin<Box<dyn std::future::Future<Output = Option<Outcome>> + Send>> =
                     match step {
                         Step::Report(outcome) => Box::pin(std::future::ready(outcome)),
-                        Step::Send { plan, listing, at } => Box::pin(async move {
-                            let outcome = send(&run.client, &pacer, plan).await;
+                        Step::Send {
+                            plan,
+                            listing,
+                            at,
+                            listed,
+                            read_at,
+                        } => Box::pin(async move {
+                            let outcome = send_checked(&run, &pacer, plan, *listed, read_at).await;
                             record(&shared, &outcome);
                             shared
                                 .lock()
@@ -461,6 +471,9 @@ enum Step {
         plan: Plan,
         listing: bool,
         at: Option<jiff::Timestamp>,
+        /// The contact as listed, and when: the plan's basis, checked again if it grows old.
+        listed: Box<Contact>,
+        read_at: std::time::Instant,
     },
 }
 
@@ -574,6 +587,8 @@ fn triage(
         plan,
         listing,
         at: contact.updated_at,
+        listed: contact,
+        read_at: std::time::Instant::now(),
     })
 }
 
@@ -633,6 +648,106 @@ fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
 }
 
 /// Sends one plan, paced, waiting out 429s.
+/// Sends `plan` unless what it would overwrite changed since the listing: when the listing
+/// is older than the run's `stale_after`, the contact is read again and, if a value the plan
+/// writes or a conflict it discards moved, decided again from the server's state. With a
+/// journal, the intent goes down before the call and the outcome after it.
+async fn send_checked(
+    run: &ResolveAll,
+    pacer: &Pacer,
+    mut plan: Plan,
+    listed: Contact,
+    read_at: std::time::Instant,
+) -> Outcome {
+    let contact_id = plan.contact_id.clone();
+    let mut basis = listed;
+    if read_at.elapsed() >= run.stale_after {
+        let fresh = paced(pacer, GET_PATH, || {
+            run.client.get_contact(contact_id.clone()).send_observed()
+        })
+        .await;
+        match fresh {
+            Err(DeadlinePassed) if pacer.stopped() => return Outcome::Stopped { contact_id },
+            Err(DeadlinePassed) => return Outcome::Abandoned { contact_id },
+            Ok(Err(GetContactError::NotFound { .. })) => return Outcome::Gone { contact_id },
+            // Without a fresh read nothing is sent: the decision might not see a change.
+            Ok(Err(error)) => {
+                return Outcome::Failed {
+                    contact_id,
+                    error: crate::Error::from(error).into(),
+                };
+            }
+            Ok(Ok(fresh)) => {
+                if !PlannedContact::from_plan(&plan, &basis)
+                    .changed_since(&fresh)
+                    .is_empty()
+                {
+                    tracing::debug!(contact = %contact_id, "changed since listed; deciding again");
+                    if !fresh.has_conflicts() {
+                        return Outcome::Skipped { contact_id };
+                    }
+                    plan = run.policy.plan(&fresh);
+                    if !plan.is_actionable() {
+                        return Outcome::Deferred { plan };
+                    }
+                }
+                basis = fresh;
+            }
+        }
+    }
+    let Some(journal) = &run.journal else {
+        return send(&run.client, pacer, plan).await;
+    };
+    let planned = PlannedContact::from_plan(&plan, &basis);
+    {
+        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+        if journal
+            .in_flight(&contact_id)
+            .is_some_and(|earlier| earlier.is_applied_in(&basis))
+        {
+            // An earlier run's call reached the server before it stopped.
+            return match journal.outcome(&contact_id, JournalStatus::Recovered, Vec::new(), None) {
+                Ok(()) => Outcome::Skipped { contact_id },
+                Err(error) => Outcome::Failed {
+                    contact_id,
+                    error: error.into(),
+                },
+            };
+        }
+        if let Err(error) = journal.intent(&planned) {
+            // No record, no call.
+            return Outcome::Failed {
+                contact_id,
+                error: error.into(),
+            };
+        }
+    }
+    let outcome = send(&run.client, pacer, plan).await;
+    let status = match &outcome {
+        Outcome::Resolved { .. } => Some(JournalStatus::Resolved),
+        Outcome::PartlyResolved { .. } => Some(JournalStatus::PartlyResolved),
+        Outcome::Skipped { .. } => Some(JournalStatus::Skipped),
+        Outcome::Gone { .. } => Some(JournalStatus::Gone),
+        Outcome::Failed { .. } => Some(JournalStatus::Failed),
+        // Not sent: the intent stays in flight and the next run checks the server.
+        _ => None,
+    };
+    if let Some(status) = status {
+        let error = match &outcome {
+            Outcome::Failed { error, .. } => Some(error.to_string()),
+            _ => None,
+        };
+        let written = journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .outcome(&contact_id, status, Vec::new(), error);
+        if let Err(error) = written {
+            tracing::warn!(%error, "the journal could not record an outcome");
+        }
+    }
+    outcome
+}
+
 async fn send(client: &Client, pacer: &Pacer, plan: Plan) -> Outcome {
     let result = paced(pacer, CONFLICTS_PATH, || {
         plan.request(client).send_observed()

@@ -22,7 +22,7 @@ pub use journal::{Journal, JournalLine, JournalStatus, Undone};
 pub use outcome::{Outcome, Progress, Summary};
 pub use plan_file::{Discard, FORMAT, PlanFile, PlannedContact, Snapshot, Write, server_id};
 pub use policy::{ContactDecision, Decision, Plan, Policy};
-pub use resolve_all::{ResolveAll, ResolveStream, UnknownContacts};
+pub use resolve_all::{DEFAULT_STALE_AFTER, ResolveAll, ResolveStream, UnknownContacts};
 pub use stop::StopSignal;
 /// The tokio-util token [`StopSignal`] wraps, re-exported so yours is always of the same
 /// version.

@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use super::awaiting::Awaiting;
 use super::changes::{Marks, Scope};
 use super::driver::{RunState, outcomes};
+use super::journal::Journal;
 use super::outcome::{Outcome, Progress, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
@@ -106,7 +107,15 @@ pub struct ResolveAll {
     pub(super) scope: Scope,
     /// A watcher's record of contacts reported as waiting for a human (none for one run).
     pub(super) awaiting: Option<Arc<Mutex<Awaiting>>>,
+    /// A listing older than this is read again before its contact is resolved.
+    pub(super) stale_after: Duration,
+    /// Where intents and outcomes are recorded, if anywhere.
+    pub(super) journal: Option<Arc<Mutex<Journal>>>,
 }
+
+/// How old a listed contact may be before it is read again ahead of its resolve call: a
+/// run that waits for the rate limit waits longer than this, so a paced run re-reads.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(2);
 
 impl Client {
     /// Starts resolving every contact that has conflicts, deciding each field with
@@ -133,6 +142,8 @@ impl Client {
             stop: None,
             scope: Scope::default(),
             awaiting: None,
+            stale_after: DEFAULT_STALE_AFTER,
+            journal: None,
         }
     }
 }
@@ -162,6 +173,34 @@ impl ResolveAll {
     /// Whether `unknown` contacts are walked too (default [`UnknownContacts::Include`]).
     pub fn unknown(mut self, unknown: UnknownContacts) -> Self {
         self.unknown = unknown;
+        self
+    }
+
+    /// How old a contact's listing may be when its resolve call is about to go out (default
+    /// [`DEFAULT_STALE_AFTER`]). Older, the contact is read again (`contacts.get`, which has
+    /// a rate-limit budget of its own); if a value the plan would overwrite or a conflict it
+    /// would discard changed meanwhile, the contact is decided again from what the server
+    /// holds now, so the run never overwrites a value its decision did not see. The window
+    /// left is one round trip between that read and the write: Rocket.Chat offers no
+    /// conditional update.
+    pub fn stale_after(mut self, age: Duration) -> Self {
+        self.stale_after = age;
+        self
+    }
+
+    /// Records each resolve call in `journal` (an intent before, the outcome after). A
+    /// contact whose call was in flight when an earlier run with this journal stopped is
+    /// checked on the server first and not sent again when its result is already there.
+    ///
+    /// ```no_run
+    /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
+    /// use rocketchat_omnichannel::workflow::{Journal, Policy};
+    /// let journal = Journal::open("resolve.jsonl", &client)?;
+    /// let summary = client.resolve_all(Policy::take_latest()).journal(journal).run().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn journal(mut self, journal: Journal) -> Self {
+        self.journal = Some(Arc::new(Mutex::new(journal)));
         self
     }
 

@@ -179,6 +179,19 @@ impl WatchConflicts {
         self
     }
 
+    /// How old a listing may be before its contact is read again ahead of a resolve call
+    /// (see [`ResolveAll::stale_after`]).
+    pub fn stale_after(mut self, age: Duration) -> Self {
+        self.run = self.run.stale_after(age);
+        self
+    }
+
+    /// Records every pass's resolve calls in `journal` (see [`ResolveAll::journal`]).
+    pub fn journal(mut self, journal: super::Journal) -> Self {
+        self.run = self.run.journal(journal);
+        self
+    }
+
     /// Whether to pace calls by the server's rate-limit headers (on by default).
     pub fn pacing(mut self, pacing: bool) -> Self {
         self.pacing = pacing;

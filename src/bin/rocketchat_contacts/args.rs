@@ -133,6 +133,9 @@ pub(crate) struct ResolveArgs {
     /// Walks that may resolve something before a last one only counts what is left.
     #[arg(long, default_value_t = 3)]
     pub(crate) max_rounds: u32,
+    /// Record every resolve call in this journal (JSON Lines; `conflicts undo` reads it).
+    #[arg(long)]
+    pub(crate) journal: Option<std::path::PathBuf>,
 }
 
 /// `conflicts watch`.
@@ -156,6 +159,9 @@ pub(crate) struct WatchArgs {
     /// List every contact on every pass (no listing of changes only).
     #[arg(long)]
     pub(crate) always_full: bool,
+    /// Record every resolve call in this journal (JSON Lines; `conflicts undo` reads it).
+    #[arg(long)]
+    pub(crate) journal: Option<std::path::PathBuf>,
 }
 
 /// How each field is decided; shared by `resolve` and `watch`.

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{Outcome, ResolveStream, StopSignal, Summary};
+use rocketchat_omnichannel::workflow::{Journal, Outcome, ResolveStream, StopSignal, Summary};
 use serde::Serialize;
 
 use super::BoxError;
@@ -53,6 +53,9 @@ pub(crate) async fn run(
         .stop_signal(&stop);
     if let Some(deadline) = args.deadline {
         run = run.deadline(deadline);
+    }
+    if let Some(path) = &args.journal {
+        run = run.journal(Journal::open(path, client)?);
     }
     let bar = Bar::on_terminal().filter(|_| output == Output::Text);
     let mut outcomes = run.into_stream();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::workflow::{
-    Outcome, PassKind, StopSignal, Summary, WatchEvent, WatchStream,
+    Journal, Outcome, PassKind, StopSignal, Summary, WatchEvent, WatchStream,
 };
 use serde_json::json;
 
@@ -33,6 +33,9 @@ pub(crate) async fn run(
     }
     if let Some(every) = args.full_pass_every {
         watcher = watcher.full_pass_every(every);
+    }
+    if let Some(path) = &args.journal {
+        watcher = watcher.journal(Journal::open(path, client)?);
     }
     let mut events = watcher.into_stream();
     let (mut done, mut last_clean) = (0u64, true);
