@@ -225,3 +225,93 @@ async fn watch_shows_each_pass_and_its_progress_and_exits_zero_on_ctrl_c() {
     assert!(screen.contains("(stopped by signal)"), "{screen}");
     assert_eq!(code, 0, "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_lets_a_person_choose_field_by_field_and_journals_it() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let journal = std::env::temp_dir().join(format!("review-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let pane = start(
+        &fake,
+        &[
+            "conflicts",
+            "review",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    );
+    // Ana first (contacts come in id order): her name, current first, then the visitor's.
+    let screen = pane
+        .wait_for(Duration::from_secs(30), |s| s.contains("choose 1-2"))
+        .await;
+    assert!(screen.contains("demoContactAna01 (Ana Lima)"), "{screen}");
+    assert!(screen.contains("[1] Ana Lima  (current)"), "{screen}");
+    assert!(screen.contains("[2] Ana Paula Lima"), "{screen}");
+    pane.send_keys("2");
+    pane.send_keys("Enter");
+    let screen = pane
+        .wait_for(Duration::from_secs(30), |s| {
+            s.contains("resolve this contact?")
+        })
+        .await;
+    assert!(
+        screen.contains("name: Ana Lima → Ana Paula Lima"),
+        "{screen}"
+    );
+    pane.send_keys("Enter");
+    // Jane next: skip her; then John: quit.
+    pane.wait_for(Duration::from_secs(30), |s| s.contains("demoContactJane1"))
+        .await;
+    pane.send_keys("s");
+    pane.send_keys("Enter");
+    pane.wait_for(Duration::from_secs(30), |s| s.contains("demoContactJohn1"))
+        .await;
+    pane.send_keys("q");
+    pane.send_keys("Enter");
+    let (code, screen) = exit_code(&pane).await;
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("review: 1 contact(s) resolved"), "{screen}");
+    let ana = fake.contact(&DemoData::THIRD_CONTACT_ID.into()).unwrap();
+    assert_eq!(ana.name.as_deref(), Some("Ana Paula Lima"));
+    assert!(!ana.has_conflicts());
+    assert!(
+        fake.contact(&DemoData::CONTACT_ID.into())
+            .unwrap()
+            .has_conflicts()
+    );
+    assert!(
+        fake.contact(&DemoData::SECOND_CONTACT_ID.into())
+            .unwrap()
+            .has_conflicts()
+    );
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(
+        lines.matches(r#""status":"resolved""#).count(),
+        1,
+        "{lines}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_refuses_without_a_terminal() {
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let env = env(&fake);
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["conflicts", "review"])
+            .envs(env)
+            .stdin(std::process::Stdio::piped())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("needs a person at a terminal"), "{err}");
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.path.ends_with("contacts.conflicts"))
+    );
+}

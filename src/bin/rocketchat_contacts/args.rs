@@ -98,6 +98,17 @@ Run it again with the same journal after an interruption: contacts done are not 
         #[arg(long)]
         force: bool,
     },
+    /// Decide contact by contact at a terminal: each field's current value and alternatives,
+    /// a choice per field, then resolve. Writes a journal (review.jsonl unless --journal).
+    #[command(
+        after_help = "Example:\n  rocketchat-contacts conflicts review --journal review.jsonl\n\n\
+Keys: a number picks a value, Enter keeps the current one, s skips the contact, q quits."
+    )]
+    Review {
+        /// The journal to write.
+        #[arg(long)]
+        journal: Option<std::path::PathBuf>,
+    },
     /// Put back the values a journal's run wrote, where nobody changed them since.
     #[command(after_help = "Example:\n  rocketchat-contacts conflicts undo run.jsonl")]
     Undo {

@@ -104,6 +104,9 @@ async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
             journal,
             force,
         }) => commands::plan::apply(&client, cli.output, &plan, &journal, force).await,
+        Command::Conflicts(ConflictsCommand::Review { journal }) => {
+            commands::review::run(&client, journal).await
+        }
         Command::Conflicts(ConflictsCommand::Undo { journal }) => {
             commands::plan::undo(&client, cli.output, &journal).await
         }

@@ -5,6 +5,7 @@ pub(crate) mod get;
 pub(crate) mod list;
 pub(crate) mod plan;
 pub(crate) mod resolve;
+pub(crate) mod review;
 pub(crate) mod watch;
 
 pub(crate) type BoxError = Box<dyn std::error::Error>;
