@@ -467,6 +467,15 @@ async fn the_control_api_drives_a_running_fake() {
     ]);
     let agent = Some(("agentA", "pat-agent-a"));
 
+    // A page on another name resolving to loopback (DNS rebinding) is refused.
+    let rebound = reqwest::Client::new()
+        .get(format!("{}/_fake", server.uri))
+        .header("host", "evil.example:80")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status().as_u16(), 403);
+
     // The index names every route.
     let (status, index) = control(&server, "GET", "/_fake", None).await;
     assert_eq!(status, 200);

@@ -343,3 +343,17 @@ async fn an_open_room_blocks_deleting_its_contact_until_it_is_closed() {
         .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn visitor_tokens_are_not_recorded() {
+    let raw = Raw::new().await;
+    register(
+        &raw,
+        json!({"token": "secret-visitor-token", "name": "Tess"}),
+    )
+    .await;
+    open_room(&raw, "secret-visitor-token").await;
+    let recorded = format!("{:?}", raw.fake.requests());
+    assert!(!recorded.contains("secret-visitor-token"), "{recorded}");
+    assert!(recorded.contains("<redacted>"));
+}

@@ -329,3 +329,117 @@ async fn a_paced_run_never_overwrites_a_value_set_after_it_listed() {
     }
     assert!(run.summary().is_clean(), "{:?}", run.summary());
 }
+
+#[tokio::test]
+async fn a_journal_never_harms_a_file_that_is_not_one() {
+    let (_fake, client) = demo().await;
+    let notes = temp("notes.txt");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    let error = Journal::open(&notes, &client).unwrap_err();
+    assert!(error.to_string().contains("is not a journal"), "{error}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    // Undo of a mistyped path is an error, not an empty success.
+    let missing = temp("typo.jsonl");
+    assert!(Journal::open_existing(&missing, &client).is_err());
+    assert!(!missing.exists());
+    // A blank file becomes a journal; a last line cut inside a character is dropped.
+    let blank = temp("blank.jsonl");
+    std::fs::write(&blank, "\n  \n").unwrap();
+    drop(Journal::open(&blank, &client).unwrap());
+    let mut bytes = std::fs::read(&blank).unwrap();
+    bytes.extend_from_slice(b"{\"type\":\"outcome\",\"contactId\":\"J\xc3");
+    std::fs::write(&blank, bytes).unwrap();
+    Journal::open(&blank, &client).unwrap();
+    Journal::open(&blank, &client).unwrap();
+}
+
+#[tokio::test]
+async fn a_call_that_may_have_landed_stays_in_flight_and_undo_sees_it() {
+    let (fake, client) = demo().await;
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
+    let path = temp("unknown.jsonl");
+    // A proxy answers 502 for the resolve call: nobody knows whether it landed.
+    fake.inject_faults(
+        1,
+        rocketchat_omnichannel::testing::Fault::html(502)
+            .only_on("POST", "/api/v1/omnichannel/contacts.conflicts"),
+    );
+    let mut journal = Journal::open(&path, &client).unwrap();
+    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.is_problem()).collect();
+    assert_eq!(failed.len(), 1, "{outcomes:?}");
+    let Applied::Failed { contact_id, .. } = failed[0] else {
+        panic!("{failed:?}")
+    };
+    assert!(
+        journal.in_flight(contact_id).is_some(),
+        "no outcome written for it"
+    );
+    // The next run checks the server and sends it (it had not landed).
+    let again = apply(&client, &plan, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(again.iter().all(|o| !o.is_problem()), "{again:?}");
+    assert!(fake.conflicted_contacts().is_empty());
+
+    // A run killed after its call landed, before the outcome: undo still restores it.
+    let (fake, client) = demo().await;
+    let plan = self::plan(&client, &Policy::take_latest()).await;
+    let planned = plan.contacts.iter().find(|c| c.contact_id == ana).unwrap();
+    let path = temp("dangling.jsonl");
+    let mut journal = Journal::open(&path, &client).unwrap();
+    journal.intent(planned).unwrap();
+    planned.request(&client).await.unwrap();
+    let report = undo(&client, &journal).await.unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].restored, [ConflictField::Name]);
+    assert_eq!(
+        fake.contact(&ana).unwrap().name.as_deref(),
+        Some("Ana Lima")
+    );
+}
+
+#[tokio::test]
+async fn a_journal_reused_with_a_new_plan_skips_nothing_of_it() {
+    let (fake, client) = demo().await;
+    let path = temp("reused.jsonl");
+    let first = plan(&client, &Policy::take_latest()).await;
+    let mut journal = Journal::open(&path, &client).unwrap();
+    apply(&client, &first, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
+    fake.merge_visitor(&ana, Visitor::new().name("Ana P. L."));
+    let second = plan(&client, &Policy::take_latest()).await;
+    let outcomes = apply(&client, &second, &mut journal, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [Applied::Sent {
+            contact_id: ana.clone(),
+            conflicts_left: false
+        }]
+    );
+    assert_eq!(
+        fake.contact(&ana).unwrap().name.as_deref(),
+        Some("Ana P. L.")
+    );
+}
+
+#[tokio::test]
+async fn a_hand_edited_plan_that_cannot_be_sent_is_refused() {
+    let (_fake, client) = demo().await;
+    let plan = plan(&client, &Policy::take_latest()).await;
+    let path = temp("edited.json");
+    plan.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"Ana Paula Lima\"", "\"  \"");
+    std::fs::write(&path, text).unwrap();
+    let error = PlanFile::load(&path).unwrap_err();
+    assert!(error.to_string().contains("cannot be sent"), "{error}");
+}

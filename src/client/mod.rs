@@ -52,7 +52,7 @@ struct Inner {
     retry: RetryPolicy,
     /// The server's `GET /api/info`, asked once, the first time a route answers a 404 that
     /// is not Rocket.Chat's (shared with clones made by `with_credentials`: same server).
-    server_info: Arc<tokio::sync::OnceCell<ServerInfo>>,
+    server_info: Arc<tokio::sync::OnceCell<Option<ServerInfo>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -285,22 +285,24 @@ impl Client {
     /// Whether the server is older than `version`, from its cached `/api/info`; `None` when
     /// that cannot be told (no answer, a hidden version, only `major.minor` against a patch).
     async fn server_older_than(&self, version: &str) -> Option<bool> {
+        // Asked once per client, failure included: a wrong base URL must not cost a second
+        // call on every 404. Bounded by the client's timeout like any call.
         let info = self
             .inner
             .server_info
-            .get_or_try_init(|| {
+            .get_or_init(|| {
                 // Boxed: this sends a request through `execute`, which called us.
                 let client = self.clone();
                 Box::pin(async move {
                     let mut request = ApiRequest::get("/info", String::new());
                     request.authenticated = false;
                     request.session = client.session();
-                    let answer = client.execute(request).await?;
-                    crate::response::decode::<ServerInfo, Error>(answer)
+                    let answer = client.execute(request).await.ok()?;
+                    crate::response::decode::<ServerInfo, Error>(answer).ok()
                 })
             })
             .await
-            .ok()?;
+            .as_ref()?;
         info.is_at_least(version).map(|at_least| !at_least)
     }
 

@@ -208,13 +208,15 @@ async fn apply_one(
     force: bool,
 ) -> Result<Applied, Error> {
     let contact_id = planned.contact_id.clone();
-    if journal.is_done(&contact_id) {
+    // Every line names the plan entry, so a journal reused with another plan skips nothing.
+    let entry = Some(planned.fingerprint.clone());
+    if journal.is_done_for(&contact_id, &planned.fingerprint) {
         return Ok(Applied::AlreadyDone { contact_id });
     }
     let now = match read(client, pacer, &contact_id).await {
         Ok(now) => now,
         Err(Failure::Gone) => {
-            journal.outcome(&contact_id, JournalStatus::Gone, Vec::new(), None)?;
+            journal.outcome_for(&contact_id, JournalStatus::Gone, Vec::new(), None, entry)?;
             return Ok(Applied::Gone { contact_id });
         }
         Err(Failure::Error(error)) => return Ok(Applied::Failed { contact_id, error }),
@@ -222,7 +224,13 @@ async fn apply_one(
     if let Some(in_flight) = journal.in_flight(&contact_id)
         && in_flight.is_applied_in(&now)
     {
-        journal.outcome(&contact_id, JournalStatus::Recovered, Vec::new(), None)?;
+        journal.outcome_for(
+            &contact_id,
+            JournalStatus::Recovered,
+            Vec::new(),
+            None,
+            entry,
+        )?;
         return Ok(Applied::Recovered { contact_id });
     }
     if !planned.sends() {
@@ -230,7 +238,13 @@ async fn apply_one(
     }
     let changed = planned.changed_since(&now);
     if !changed.is_empty() && !force {
-        journal.outcome(&contact_id, JournalStatus::Stale, changed.clone(), None)?;
+        journal.outcome_for(
+            &contact_id,
+            JournalStatus::Stale,
+            changed.clone(),
+            None,
+            entry,
+        )?;
         return Ok(Applied::Stale {
             contact_id,
             changed,
@@ -238,7 +252,7 @@ async fn apply_one(
     }
     // The intent records the values as just read, so undo restores what was really there.
     let sending = planned.rebased_on(&now);
-    journal.intent(&sending)?;
+    journal.intent_for(&sending, entry.clone())?;
     let result = paced(pacer, CONFLICTS_PATH, || {
         sending.request(client).send_observed()
     })
@@ -271,13 +285,22 @@ async fn apply_one(
                 contact_id: contact_id.clone(),
             },
         ),
+        // No answer, or a 5xx (a proxy may answer after the server wrote): the call may have
+        // landed, so the intent stays in flight and the next run checks the server.
+        Ok(Err(error)) if outcome_unknown(&error) => {
+            return Ok(Applied::Failed {
+                contact_id,
+                error: error.to_string(),
+            });
+        }
         Ok(Err(error)) => {
             let error = error.to_string();
-            journal.outcome(
+            journal.outcome_for(
                 &contact_id,
                 JournalStatus::Failed,
                 Vec::new(),
                 Some(error.clone()),
+                entry,
             )?;
             return Ok(Applied::Failed { contact_id, error });
         }
@@ -289,8 +312,15 @@ async fn apply_one(
             });
         }
     };
-    journal.outcome(&contact_id, status, Vec::new(), None)?;
+    journal.outcome_for(&contact_id, status, Vec::new(), None, entry)?;
     Ok(applied)
+}
+
+/// Whether a failed call may still have reached the server: no answer at all (a timeout, a
+/// broken connection) or a 5xx, which a proxy can send after the server wrote. A Rocket.Chat
+/// 4xx (validation, permission, rate limit) means nothing was written.
+pub(crate) fn outcome_unknown(error: &ResolveConflictsError) -> bool {
+    error.status().is_none_or(|status| status.is_server_error())
 }
 
 impl PlannedContact {
@@ -302,6 +332,7 @@ impl PlannedContact {
         for write in &mut rebased.writes {
             write.from = snapshot.value(&write.field);
         }
+        rebased.discards = super::plan_file::discards(&snapshot, &rebased.writes, rebased.wipe);
         rebased.fingerprint = snapshot.fingerprint();
         rebased.snapshot = snapshot;
         rebased
@@ -329,7 +360,7 @@ pub async fn undo(client: &Client, journal: &Journal) -> Result<Vec<Undone>, Err
     let pacer = Pacer::new(true, None);
     let mut report = Vec::new();
     for planned in journal.written() {
-        report.push(undo_one(client, &pacer, planned).await);
+        report.push(undo_one(client, &pacer, &planned).await);
     }
     Ok(report)
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
+use super::apply::outcome_unknown;
 use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
 use super::journal::JournalStatus;
 use super::outcome::{Outcome, Progress, Status, Summary};
@@ -371,6 +372,11 @@ fn round(
                             }
                             notes.push((listing, ScanItem::Total { listing, total }));
                         }
+                        // A failure that may pass (a timeout, a 5xx, 429s past their
+                        // retries): the walk of this listing goes on and asks again itself.
+                        Err(ScanItem::Failed(error)) if error.is_retryable() => {
+                            tracing::info!(%error, listing, "the probe failed; the walk goes on");
+                        }
                         Err(item) => {
                             // The walk of this listing would fail the same way: report once.
                             // When the answer concerns every listing (401, 403, a missing
@@ -634,6 +640,9 @@ fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
         Outcome::Failed { error, .. } => Status::Failed(error.is_retryable()),
         Outcome::Abandoned { .. } => Status::Abandoned,
         Outcome::Stopped { .. } => Status::Stopped,
+        // Decided again after a fresh read, and left for a human: counted as such (and
+        // reported once, as triage would).
+        Outcome::Deferred { .. } => Status::Deferred,
         _ => return,
     };
     if let Some(id) = outcome.contact_id() {
@@ -728,6 +737,8 @@ async fn send_checked(
         Outcome::PartlyResolved { .. } => Some(JournalStatus::PartlyResolved),
         Outcome::Skipped { .. } => Some(JournalStatus::Skipped),
         Outcome::Gone { .. } => Some(JournalStatus::Gone),
+        // A call that may have landed stays in flight: the next run checks the server.
+        Outcome::Failed { error, .. } if outcome_unknown(error) => None,
         Outcome::Failed { .. } => Some(JournalStatus::Failed),
         // Not sent: the intent stays in flight and the next run checks the server.
         _ => None,

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
+#[cfg(unix)]
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -79,6 +81,10 @@ pub enum JournalLine {
         /// What is about to be sent: the contact as last read (`snapshot`), the writes with
         /// their previous values, and what is discarded.
         planned: Box<PlannedContact>,
+        /// The fingerprint of the plan entry being applied (`apply`; none for a run that
+        /// decides as it goes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<String>,
     },
     /// Written after the call (or instead of it).
     #[serde(rename_all = "camelCase")]
@@ -95,6 +101,9 @@ pub enum JournalLine {
         /// The error, for `failed`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// As for the intent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<String>,
     },
 }
 
@@ -120,8 +129,10 @@ pub struct Journal {
 struct Entry {
     intent: Option<PlannedContact>,
     status: Option<JournalStatus>,
-    /// The last intent whose call wrote to the server, for undo.
-    written: Option<PlannedContact>,
+    /// The plan entry the last line was about.
+    plan: Option<String>,
+    /// Every intent whose call wrote to the server, in order, for undo.
+    written: Vec<PlannedContact>,
 }
 
 impl Journal {
@@ -138,41 +149,80 @@ impl Journal {
         };
         let here = server_id(client);
         let mut journal = Self {
-            file: OpenOptions::new()
-                .create(true)
-                .append(true)
-                .read(true)
-                .open(&path)
-                .map_err(io)?,
+            file: {
+                let mut options = OpenOptions::new();
+                options.create(true).append(true).read(true);
+                // Names and custom fields are personal data: readable by the owner only.
+                #[cfg(unix)]
+                options.mode(0o600);
+                options.open(&path).map_err(io)?
+            },
             path: path.clone(),
             contacts: HashMap::new(),
             order: Vec::new(),
         };
-        let lines: Vec<String> = BufReader::new(File::open(&path).map_err(io)?)
-            .lines()
-            .collect::<Result<_, _>>()
-            .map_err(io)?;
-        if lines.iter().all(|l| l.trim().is_empty()) {
+        let bytes = std::fs::read(&path).map_err(io)?;
+        // Lines as bytes: a line cut short may end inside a character.
+        let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+        let first = lines.iter().position(|l| !l.trim_ascii().is_empty());
+        let Some(first) = first else {
+            // Empty (or blank): a new journal.
+            journal.file.set_len(0).map_err(io)?;
             journal.append(&JournalLine::Header {
                 format: FORMAT,
                 server: here,
                 started_at: Timestamp::now(),
             })?;
             return Ok(journal);
+        };
+        // Checked before anything is changed: a file that is not a journal stays as it is.
+        match serde_json::from_slice::<JournalLine>(lines[first]) {
+            Ok(JournalLine::Header { format, server, .. }) => {
+                if format != FORMAT {
+                    return Err(Error::configuration(format!(
+                        "{} has journal format {format}; this version reads format {FORMAT}",
+                        path.display()
+                    )));
+                }
+                if server != here {
+                    return Err(Error::configuration(format!(
+                        "the journal {} belongs to {server}, not {here}",
+                        path.display()
+                    )));
+                }
+            }
+            _ => {
+                return Err(Error::configuration(format!(
+                    "{} is not a journal (its first line is not a journal header)",
+                    path.display()
+                )));
+            }
         }
-        let count = lines.len();
+        let last = lines
+            .iter()
+            .rposition(|l| !l.trim_ascii().is_empty())
+            .unwrap_or(first);
         let mut offset = 0u64;
         for (number, line) in lines.iter().enumerate() {
             let start = offset;
             offset += line.len() as u64 + 1;
-            if line.trim().is_empty() {
+            if number <= first || line.trim_ascii().is_empty() {
                 continue;
             }
-            let parsed: JournalLine = match serde_json::from_str(line) {
-                Ok(parsed) => parsed,
+            match serde_json::from_slice::<JournalLine>(line) {
+                Ok(JournalLine::Header { .. }) => {}
+                Ok(JournalLine::Intent { planned, plan, .. }) => {
+                    journal.note_intent(*planned, plan);
+                }
+                Ok(JournalLine::Outcome {
+                    contact_id,
+                    status,
+                    plan,
+                    ..
+                }) => journal.note_outcome(&contact_id, status, plan),
                 // Killed while writing its last line: that line never happened, and is cut
                 // off so the next line starts clean.
-                Err(_) if number + 1 == count => {
+                Err(_) if number == last => {
                     journal.file.set_len(start).map_err(io)?;
                     break;
                 }
@@ -183,55 +233,43 @@ impl Journal {
                         number + 1
                     )));
                 }
-            };
-            match parsed {
-                JournalLine::Header { format, server, .. } => {
-                    if format != FORMAT {
-                        return Err(Error::configuration(format!(
-                            "{} has journal format {format}; this version reads format {FORMAT}",
-                            path.display()
-                        )));
-                    }
-                    if server != here {
-                        return Err(Error::configuration(format!(
-                            "the journal {} belongs to {server}, not {here}",
-                            path.display()
-                        )));
-                    }
-                }
-                JournalLine::Intent { planned, .. } => journal.note_intent(*planned),
-                JournalLine::Outcome {
-                    contact_id, status, ..
-                } => journal.note_outcome(&contact_id, status),
             }
         }
-        if !lines[0].contains("\"header\"") {
-            return Err(Error::configuration(format!(
-                "{} does not start with a journal header",
-                path.display()
-            )));
+        // A file whose last line ended without a newline (an editor): start on a new line.
+        let len = std::fs::metadata(&path).map_err(io)?.len();
+        if len > 0 && !std::fs::read(&path).map_err(io)?.ends_with(b"\n") {
+            journal.file.write_all(b"\n").map_err(io)?;
         }
         Ok(journal)
     }
 
-    fn note_intent(&mut self, planned: PlannedContact) {
-        let id = planned.contact_id.clone();
-        let entry = self.contacts.entry(id.clone()).or_insert_with(|| {
-            self.order.push(id);
-            Entry::default()
-        });
-        entry.intent = Some(planned);
-        entry.status = None;
-    }
-
-    fn note_outcome(&mut self, contact_id: &ContactId, status: JournalStatus) {
-        let entry = self.contacts.entry(contact_id.clone()).or_insert_with(|| {
+    fn entry(&mut self, contact_id: &ContactId) -> &mut Entry {
+        self.contacts.entry(contact_id.clone()).or_insert_with(|| {
             self.order.push(contact_id.clone());
             Entry::default()
-        });
+        })
+    }
+
+    fn note_intent(&mut self, planned: PlannedContact, plan: Option<String>) {
+        let entry = self.entry(&planned.contact_id.clone());
+        entry.intent = Some(planned);
+        entry.status = None;
+        entry.plan = plan;
+    }
+
+    fn note_outcome(
+        &mut self,
+        contact_id: &ContactId,
+        status: JournalStatus,
+        plan: Option<String>,
+    ) {
+        let entry = self.entry(contact_id);
         entry.status = Some(status);
-        if status.wrote() {
-            entry.written = entry.intent.clone();
+        entry.plan = plan;
+        if status.wrote()
+            && let Some(intent) = entry.intent.clone()
+        {
+            entry.written.push(intent);
         }
     }
 
@@ -257,11 +295,21 @@ impl Journal {
     /// # Errors
     /// The line cannot be written (then do not send).
     pub fn intent(&mut self, planned: &PlannedContact) -> Result<(), Error> {
+        self.intent_for(planned, None)
+    }
+
+    /// [`Journal::intent`] for the plan entry with this fingerprint.
+    pub(crate) fn intent_for(
+        &mut self,
+        planned: &PlannedContact,
+        plan: Option<String>,
+    ) -> Result<(), Error> {
         self.append(&JournalLine::Intent {
             at: Timestamp::now(),
             planned: Box::new(planned.clone()),
+            plan: plan.clone(),
         })?;
-        self.note_intent(planned.clone());
+        self.note_intent(planned.clone(), plan);
         Ok(())
     }
 
@@ -276,14 +324,27 @@ impl Journal {
         changed: Vec<ConflictField>,
         error: Option<String>,
     ) -> Result<(), Error> {
+        self.outcome_for(contact_id, status, changed, error, None)
+    }
+
+    /// [`Journal::outcome`] for the plan entry with this fingerprint.
+    pub(crate) fn outcome_for(
+        &mut self,
+        contact_id: &ContactId,
+        status: JournalStatus,
+        changed: Vec<ConflictField>,
+        error: Option<String>,
+        plan: Option<String>,
+    ) -> Result<(), Error> {
         self.append(&JournalLine::Outcome {
             at: Timestamp::now(),
             contact_id: contact_id.clone(),
             status,
             changed,
             error,
+            plan: plan.clone(),
         })?;
-        self.note_outcome(contact_id, status);
+        self.note_outcome(contact_id, status, plan);
         Ok(())
     }
 
@@ -293,6 +354,14 @@ impl Journal {
             .get(contact_id)
             .and_then(|e| e.status)
             .is_some_and(JournalStatus::is_done)
+    }
+
+    /// Whether an earlier run finished with this contact for the plan entry with this
+    /// fingerprint (a journal reused with another plan does not skip its contacts).
+    pub(crate) fn is_done_for(&self, contact_id: &ContactId, plan: &str) -> bool {
+        self.contacts.get(contact_id).is_some_and(|e| {
+            e.status.is_some_and(JournalStatus::is_done) && e.plan.as_deref() == Some(plan)
+        })
     }
 
     /// The plan of a call that was in flight when an earlier run stopped (an intent with no
@@ -313,17 +382,68 @@ impl Journal {
             .count()
     }
 
-    /// What each contact's last successful call wrote, in journal order.
-    pub fn written(&self) -> impl Iterator<Item = &PlannedContact> {
+    /// What the journal's calls wrote, per contact in journal order: every successful call,
+    /// and a call still in flight (it may have reached the server; undo only touches fields
+    /// that hold the value the run wrote). Several calls for one contact are merged: each
+    /// field goes back to its value before the first of them.
+    pub fn written(&self) -> Vec<PlannedContact> {
         self.order
             .iter()
-            .filter_map(|id| self.contacts.get(id)?.written.as_ref())
+            .filter_map(|id| {
+                let entry = self.contacts.get(id)?;
+                let mut calls: Vec<&PlannedContact> = entry.written.iter().collect();
+                if entry.status.is_none()
+                    && let Some(intent) = &entry.intent
+                {
+                    calls.push(intent);
+                }
+                merge(&calls)
+            })
+            .collect()
+    }
+
+    /// Opens a journal that must already exist (for `undo`: a mistyped path is an error,
+    /// not a new empty journal).
+    ///
+    /// # Errors
+    /// As [`Journal::open`], and when the file does not exist or is empty.
+    pub fn open_existing(path: impl AsRef<Path>, client: &Client) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+        if empty {
+            return Err(Error::configuration(format!(
+                "{} does not exist or is empty: no journal to read",
+                path.display()
+            )));
+        }
+        Self::open(path, client)
     }
 
     /// Where the journal is.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// One plan for several calls on a contact: each field's earliest `from` and latest `to`,
+/// and every value discarded.
+fn merge(calls: &[&PlannedContact]) -> Option<PlannedContact> {
+    let (first, rest) = calls.split_first()?;
+    let mut merged = (*first).clone();
+    for call in rest {
+        for write in &call.writes {
+            match merged.writes.iter_mut().find(|w| w.field == write.field) {
+                Some(existing) => existing.to = write.to.clone(),
+                None => merged.writes.push(write.clone()),
+            }
+        }
+        for discard in &call.discards {
+            if !merged.discards.contains(discard) {
+                merged.discards.push(discard.clone());
+            }
+        }
+    }
+    Some(merged)
 }
 
 /// What `undo` did for one contact.

@@ -125,6 +125,36 @@ pub struct Discard {
     pub value: Value,
 }
 
+/// What writing `writes` (and wiping, with `wipe`) over `snapshot` throws away: replaced
+/// current values, and the conflict entries of every cleared field but those kept as the
+/// new value.
+pub(crate) fn discards(snapshot: &Snapshot, writes: &[Write], wipe: bool) -> Vec<Discard> {
+    let mut discards = Vec::new();
+    for write in writes {
+        if let Some(from) = &write.from
+            && from != &write.to
+        {
+            discards.push(Discard {
+                field: write.field.clone(),
+                value: from.clone(),
+            });
+        }
+    }
+    let cleared = |field: &ConflictField| wipe || writes.iter().any(|w| &w.field == field);
+    for entry in &snapshot.conflicting_fields {
+        let kept = writes
+            .iter()
+            .any(|w| w.field == entry.field && w.to == entry.value);
+        if cleared(&entry.field) && !kept {
+            discards.push(Discard {
+                field: entry.field.clone(),
+                value: entry.value.clone(),
+            });
+        }
+    }
+    discards
+}
+
 /// What a plan does to one contact.
 ///
 /// ```
@@ -177,30 +207,8 @@ impl PlannedContact {
             })
             .collect();
         let wipe = plan.wipes();
-        let mut discards = Vec::new();
-        for write in &writes {
-            if let Some(from) = &write.from
-                && from != &write.to
-            {
-                discards.push(Discard {
-                    field: write.field.clone(),
-                    value: from.clone(),
-                });
-            }
-        }
+        let discards = discards(&snapshot, &writes, wipe);
         let cleared = |field: &ConflictField| wipe || writes.iter().any(|w| &w.field == field);
-        for entry in &snapshot.conflicting_fields {
-            let field = entry.field.clone();
-            let kept = writes
-                .iter()
-                .any(|w| w.field == field && w.to == entry.value);
-            if cleared(&field) && !kept {
-                discards.push(Discard {
-                    field,
-                    value: entry.value.clone(),
-                });
-            }
-        }
         let left = plan
             .decisions
             .iter()
@@ -382,6 +390,19 @@ pub struct PlanFile {
     pub contacts: Vec<PlannedContact>,
 }
 
+/// Writes a new file readable by its owner only (mode 0600 on Unix): plans hold names and
+/// custom fields. Elsewhere the platform's default permissions apply.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// How plans and journals name a server: the client's API base, without credentials.
 ///
 /// ```
@@ -434,6 +455,27 @@ impl PlanFile {
                 plan.format
             )));
         }
+        // A hand-edited plan must still be sendable: an empty name or manager would be sent
+        // as "" (which clears a manager on 8.1 and later).
+        for planned in &plan.contacts {
+            for write in &planned.writes {
+                let text_field =
+                    matches!(write.field, ConflictField::Name | ConflictField::Manager);
+                let unsendable = match &write.field {
+                    ConflictField::Unknown(_) => true,
+                    _ => text_field && write.to.as_str().is_none_or(|t| t.trim().is_empty()),
+                };
+                if unsendable {
+                    return Err(Error::configuration(format!(
+                        "{}: contact {} writes {} = {}, which cannot be sent",
+                        path.display(),
+                        planned.contact_id,
+                        write.field,
+                        write.to
+                    )));
+                }
+            }
+        }
         Ok(plan)
     }
 
@@ -446,7 +488,7 @@ impl PlanFile {
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::configuration(format!("the plan cannot be encoded: {e}")))?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n")
+        write_private(&tmp, (text + "\n").as_bytes())
             .and_then(|()| std::fs::rename(&tmp, path))
             .map_err(|e| {
                 Error::configuration(format!("cannot write the plan {}: {e}", path.display()))

@@ -200,10 +200,7 @@ impl Policy {
             name: name.into(),
             decide: Arc::new(
                 move |contact: &Contact, conflicts: Vec<FieldConflict>| match decide(contact) {
-                    ContactDecision::LeaveAll => conflicts
-                        .into_iter()
-                        .map(|conflict| (conflict, Decision::Leave))
-                        .collect(),
+                    ContactDecision::LeaveAll => leave_all(conflicts),
                     ContactDecision::With(policy) => (policy.decide)(contact, conflicts),
                 },
             ),
@@ -234,10 +231,7 @@ impl Policy {
             wipe: self.wipe,
             decide: Arc::new(move |contact: &Contact, conflicts: Vec<FieldConflict>| {
                 if conflicts.iter().any(|c| fields.contains(&c.field)) {
-                    conflicts
-                        .into_iter()
-                        .map(|conflict| (conflict, Decision::Leave))
-                        .collect()
+                    leave_all(conflicts)
                 } else {
                     inner(contact, conflicts)
                 }
@@ -481,6 +475,14 @@ impl Plan {
                 _ => request,
             })
     }
+}
+
+/// Every conflict left for a human.
+fn leave_all(conflicts: Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> {
+    conflicts
+        .into_iter()
+        .map(|conflict| (conflict, Decision::Leave))
+        .collect()
 }
 
 fn sendable(field: &ConflictField, value: &Value) -> bool {

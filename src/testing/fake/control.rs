@@ -57,6 +57,32 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>) -> Reply {
     if !call.peer.is_loopback() {
         return problem(403, "the control API answers loopback clients only");
     }
+    // A web page on another name that resolves to loopback (DNS rebinding) sends its own
+    // Host: only loopback names are served.
+    let host = call
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let loopback_name = name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback_name {
+        return problem(
+            403,
+            "the control API answers requests addressed to a loopback name only",
+        );
+    }
     let path = call.path.strip_prefix(PREFIX).unwrap_or_default();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match (call.method.as_str(), segments.as_slice()) {

@@ -505,20 +505,8 @@ pub(crate) fn register_guest(state: &mut State, guest: Guest) -> usize {
         .visitors
         .iter()
         .position(|v| v.get("token").and_then(Value::as_str) == Some(guest.token.as_str()))
-        .or_else(|| {
-            let phone = phone.as_deref()?;
-            state
-                .visitors
-                .iter()
-                .position(|v| list_values(v, "phone", "phoneNumber").contains(&phone))
-        })
-        .or_else(|| {
-            let email = email.as_deref()?;
-            state
-                .visitors
-                .iter()
-                .position(|v| list_values(v, "visitorEmails", "address").contains(&email))
-        });
+        .or_else(|| visitor_with(state, "phone", "phoneNumber", phone.as_deref()?))
+        .or_else(|| visitor_with(state, "visitorEmails", "address", email.as_deref()?));
     let now = now_iso();
     let index = match found {
         Some(index) => index,
@@ -607,6 +595,14 @@ pub(crate) fn set_visitor_custom_field(
             update_custom_field(contact, key, value, overwrite);
         });
     }
+}
+
+/// The index of the visitor whose `list[].key` holds `value`.
+fn visitor_with(state: &State, list: &str, key: &str, value: &str) -> Option<usize> {
+    state
+        .visitors
+        .iter()
+        .position(|v| list_values(v, list, key).contains(&value))
 }
 
 /// The index of the visitor with this token.

@@ -14,7 +14,8 @@ pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 const SECRET_HEADERS: [&str; 4] = ["x-auth-token", "x-2fa-code", "authorization", "cookie"];
 
 /// A request the fake received. Values of `X-Auth-Token`, `X-2fa-Code`, `Authorization`
-/// and `Cookie`, and secret fields of JSON bodies (`password`, `code`, `resume`), read
+/// and `Cookie`, secret fields of JSON bodies at any depth (`password`, `code`, `resume`,
+/// `authToken`, `token`), and a `token` query parameter (a widget visitor's), read
 /// `<redacted>`.
 ///
 /// ```
@@ -125,7 +126,7 @@ impl Recorder {
         self.requests.push_back(RecordedRequest {
             method: method.to_owned(),
             path: path.to_owned(),
-            query: query.map(str::to_owned),
+            query: query.map(redact_query),
             headers: headers
                 .iter()
                 .map(|(name, value)| {
@@ -162,58 +163,60 @@ impl Recorder {
     }
 }
 
-/// Redacts the secret values in a recorded JSON body (login passwords, codes, tokens).
+/// Keys whose values are secrets wherever they appear in a body (a widget's visitor token
+/// sits at `visitor.token`) or a query (`livechat/room?token=`).
+const SECRET_KEYS: [&str; 5] = ["password", "code", "resume", "authToken", "token"];
+
+/// Redacts the secret values in a recorded JSON body, at any depth.
 fn redact_body(body: &Bytes) -> Bytes {
+    fn walk(value: &mut Value) -> bool {
+        match value {
+            Value::Object(map) => {
+                let mut changed = false;
+                for (key, v) in map.iter_mut() {
+                    if SECRET_KEYS.contains(&key.as_str()) {
+                        *v = json!("<redacted>");
+                        changed = true;
+                    } else {
+                        changed |= walk(v);
+                    }
+                }
+                changed
+            }
+            Value::Array(items) => {
+                let mut changed = false;
+                for v in items {
+                    changed |= walk(v);
+                }
+                changed
+            }
+            _ => false,
+        }
+    }
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
         return body.clone();
     };
-    let Some(map) = value.as_object_mut() else {
-        return body.clone();
-    };
-    let mut changed = false;
-    for key in ["password", "code", "resume", "authToken", "token"] {
-        if let Some(v) = map.get_mut(key) {
-            *v = json!("<redacted>");
-            changed = true;
-        }
-    }
-    if changed {
+    if walk(&mut value) {
         Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
     } else {
         body.clone()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ring_drops_the_oldest_and_can_be_off() {
-        let mut ring = Recorder::new(2);
-        for path in ["/a", "/b", "/c"] {
-            ring.record("GET", path, None, &HeaderMap::new(), &Bytes::new());
+/// The query string with secret parameters' values redacted.
+fn redact_query(query: &str) -> String {
+    if !url::form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| SECRET_KEYS.contains(&k.as_ref()))
+    {
+        return query.to_owned();
+    }
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if SECRET_KEYS.contains(&key.as_ref()) {
+            out.append_pair(&key, "<redacted>");
+        } else {
+            out.append_pair(&key, &value);
         }
-        let paths: Vec<_> = ring.all().into_iter().map(|r| r.path).collect();
-        assert_eq!(paths, ["/b", "/c"]);
-        let mut off = Recorder::new(0);
-        off.record("GET", "/a", None, &HeaderMap::new(), &Bytes::new());
-        assert!(off.all().is_empty());
     }
-
-    #[test]
-    fn a_status_lands_on_its_own_request_even_after_the_ring_moved_on() {
-        let mut ring = Recorder::new(2);
-        let first = ring.record("GET", "/a", None, &HeaderMap::new(), &Bytes::new());
-        let second = ring.record("GET", "/b", None, &HeaderMap::new(), &Bytes::new());
-        let third = ring.record("GET", "/c", None, &HeaderMap::new(), &Bytes::new());
-        ring.answered(third, 429);
-        ring.answered(first, 200); // dropped from the ring: nothing to note
-        ring.answered(second, 201);
-        let seen: Vec<_> = ring.all().into_iter().map(|r| (r.path, r.status)).collect();
-        assert_eq!(
-            seen,
-            [("/b".to_owned(), Some(201)), ("/c".to_owned(), Some(429))]
-        );
-    }
+    out.finish()
 }

@@ -113,7 +113,7 @@ pub(crate) async fn undo(
     output: Output,
     journal: &Path,
 ) -> Result<bool, BoxError> {
-    let journal = Journal::open(journal, client)?;
+    let journal = Journal::open_existing(journal, client)?;
     let report = undo_journal(client, &journal).await?;
     let clean = report
         .iter()

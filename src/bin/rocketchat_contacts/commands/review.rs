@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::models::{ConflictField, Contact, FieldConflict};
+use rocketchat_omnichannel::omnichannel::contacts::GetContactError;
 use rocketchat_omnichannel::workflow::{
     Decision, Journal, JournalStatus, Plan, PlannedContact, Policy, UnknownContacts,
 };
@@ -99,7 +100,10 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
     let mut resolved = 0usize;
     'contacts: for (index, listed) in contacts.into_iter().enumerate() {
         // Read again: the listing may be minutes old by the time the person gets here.
-        let contact = client.get_contact(listed.id.clone()).await?;
+        let contact = match fresh(client, &mut journal, &listed.id).await? {
+            Some(contact) => contact,
+            None => continue,
+        };
         let conflicts = contact.conflicts();
         if conflicts.is_empty() {
             continue;
@@ -118,7 +122,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
         let mut decisions = Vec::new();
         for conflict in conflicts {
             let choices = options(&conflict);
-            println!("  {}:", conflict.field);
+            println!("{}", clean(&format!("  {}:", conflict.field)));
             for (n, (value, current)) in choices.iter().enumerate() {
                 let mark = if *current { "  (current)" } else { "" };
                 println!(
@@ -153,11 +157,19 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
             Answer::Choice(_) => {}
         }
         // Read once more right before writing: what the person saw must still be there.
-        let now = client.get_contact(contact.id.clone()).await?;
+        let Some(now) = fresh(client, &mut journal, &contact.id).await? else {
+            continue;
+        };
         let changed = planned.changed_since(&now);
         if !changed.is_empty() {
             let names: Vec<String> = changed.iter().map(ToString::to_string).collect();
-            println!("  changed meanwhile ({}): not sent", names.join(", "));
+            println!(
+                "{}",
+                clean(&format!(
+                    "  changed meanwhile ({}): not sent",
+                    names.join(", ")
+                ))
+            );
             journal.outcome(&contact.id, JournalStatus::Stale, changed, None)?;
             continue;
         }
@@ -190,6 +202,27 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
         journal.path().display()
     );
     Ok(true)
+}
+
+/// The contact as the server has it now; `None` (after saying why, and journalling a
+/// deletion) when it is gone or cannot be read, so the session goes on with the next one.
+async fn fresh(
+    client: &Client,
+    journal: &mut Journal,
+    id: &rocketchat_omnichannel::ContactId,
+) -> Result<Option<Contact>, BoxError> {
+    match client.get_contact(id.clone()).await {
+        Ok(contact) => Ok(Some(contact)),
+        Err(GetContactError::NotFound { .. }) => {
+            println!("{}", clean(&format!("  {id} was deleted meanwhile")));
+            journal.outcome(id, JournalStatus::Gone, Vec::new(), None)?;
+            Ok(None)
+        }
+        Err(error) => {
+            println!("{}", clean(&format!("  {id} cannot be read: {error}")));
+            Ok(None)
+        }
+    }
 }
 
 /// A plan with these decisions (a person's, so never a wipe).
