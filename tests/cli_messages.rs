@@ -242,7 +242,8 @@ async fn a_listing_that_fails_for_every_listing_is_reported_once() {
         searches, 1,
         "the second listing is not asked the same question"
     );
-    // A failure of one listing only (a 502 from a proxy) does not stop the other.
+    // A failure that may pass (a 502 from a proxy on the first probe) loses nothing: the
+    // walk asks again itself and the run completes.
     fake.inject_faults(1, Fault::html(502));
     let client = Client::builder(fake.uri())
         .credentials(Credentials::token(
@@ -252,9 +253,7 @@ async fn a_listing_that_fails_for_every_listing_is_reported_once() {
         .build()
         .unwrap();
     let summary = client.resolve_all(Policy::take_latest()).run().await;
-    assert!(!summary.complete, "{summary:?}");
-    let last = fake.requests().pop().unwrap();
-    assert!(last.path.ends_with("contacts.search"));
-    assert_eq!(last.status, Some(200));
-    assert!(last.query.unwrap_or_default().contains("unknown=true"));
+    assert!(summary.complete, "{summary:?}");
+    assert_eq!(summary.resolved, 3, "{summary:?}");
+    assert!(fake.conflicted_contacts().is_empty());
 }
