@@ -68,3 +68,69 @@ pub(crate) fn decode_login<E: FromApiError>(answer: RawResponse) -> Result<Login
         response::decode::<LoginAnswer, E>(answer).map(|a| a.data)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http::StatusCode;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::auth::LoginError;
+
+    fn answer(status: u16, body: Vec<u8>) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            rate_limit: None,
+            body: Bytes::from(body),
+            endpoint: None,
+        }
+    }
+
+    /// Whatever a server or proxy answers to a login, decoding it and rendering the error
+    /// never panics (run in the debug build, overflow checks on), and a decode error never
+    /// keeps the body, which may hold a token.
+    fn exercise(status: u16, body: Vec<u8>) {
+        match decode_login::<LoginError>(answer(status, body)) {
+            Ok(mut data) => {
+                let _ = data.me();
+            }
+            Err(error) => {
+                let _ = (
+                    error.to_string(),
+                    format!("{error:?}"),
+                    error.two_factor_challenge(),
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_bytes_as_a_login_answer(
+            status in prop_oneof![Just(200u16), Just(401), Just(400), Just(429), Just(502), 100u16..600],
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            exercise(status, body);
+        }
+
+        #[test]
+        fn login_shaped_answers_with_any_text(
+            status in prop_oneof![Just(200u16), Just(401)],
+            user_id in "\\PC{0,20}",
+            token in "\\PC{0,40}",
+            me in prop_oneof![Just(serde_json::Value::Null), "\\PC{0,30}".prop_map(serde_json::Value::from)],
+            error in "\\PC{0,40}",
+        ) {
+            let body = serde_json::json!({
+                "status": if status == 200 { "success" } else { "error" },
+                "data": {"userId": user_id, "authToken": token, "me": me},
+                "error": error,
+                "details": {"method": "totp", "codeGenerated": true},
+            });
+            exercise(status, serde_json::to_vec(&body).unwrap());
+        }
+    }
+}
