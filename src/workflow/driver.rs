@@ -406,7 +406,7 @@ fn round(
     let concurrency = run.concurrency;
     let stream = items
         .filter_map(move |(listing, item)| {
-            let listed = matches!(item, ScanItem::Contact(_));
+            let listed = matches!(item, ScanItem::Contact(..));
             let step = triage(&run, &shared, &tally, listing, item, resolve);
             if listed && !matches!(step, Some(Step::Send { .. })) {
                 shared
@@ -493,12 +493,12 @@ fn triage(
     resolve: bool,
 ) -> Option<Step> {
     let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
-    let contact = match item {
-        ScanItem::Contact(contact) => {
+    let (contact, read_at) = match item {
+        ScanItem::Contact(contact, fetched_at) => {
             if tally.on_base {
                 tally.listed.insert(contact.id.clone());
             }
-            contact
+            (contact, fetched_at)
         }
         ScanItem::Failed(error) => {
             tally.incomplete = true;
@@ -594,7 +594,7 @@ fn triage(
         listing,
         at: contact.updated_at,
         listed: contact,
-        read_at: std::time::Instant::now(),
+        read_at,
     })
 }
 

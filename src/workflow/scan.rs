@@ -41,25 +41,20 @@ const MAX_STEP_BACKS: usize = 1000;
 /// What a walk yields.
 #[derive(Debug)]
 pub(crate) enum ScanItem {
-    Contact(Box<Contact>),
+    /// A listed contact, and when its page arrived (its data is as old as that).
+    Contact(Box<Contact>, std::time::Instant),
     /// The listing failed; the walk ends after this.
     Failed(SearchContactsError),
     /// The walk ended before the last page (deadline, stop signal, too many steps back).
     Incomplete,
     /// The newest `_updatedAt` of the listing as the walk started (asked for by a probe, or
     /// read from the first page of a walk by change).
-    Newest {
-        listing: bool,
-        newest: Newest,
-    },
+    Newest { listing: bool, newest: Newest },
     /// A walk by change could not prove its order and goes on as a full walk by `_id`.
     Unprovable(String),
     /// How many contacts the listing holds, as the server counted them for a page of it
     /// (what a full walk of it will list, give or take concurrent writes).
-    Total {
-        listing: bool,
-        total: usize,
-    },
+    Total { listing: bool, total: usize },
 }
 
 /// How a walk orders the listing.
@@ -91,6 +86,8 @@ struct Walk {
     lowest: Option<Key>,
     newest_noted: bool,
     buffered: std::vec::IntoIter<Contact>,
+    /// When the buffered page arrived.
+    fetched_at: std::time::Instant,
     /// Items to yield before the next contact (marks, the reason for a fallback).
     notes: Vec<ScanItem>,
     step_backs: usize,
@@ -117,6 +114,7 @@ pub(crate) fn scan(
         lowest: None,
         newest_noted: false,
         buffered: Vec::new().into_iter(),
+        fetched_at: std::time::Instant::now(),
         notes: Vec::new(),
         step_backs: 0,
         done: false,
@@ -143,7 +141,7 @@ impl Walk {
                 return Some(self.notes.remove(0));
             }
             if let Some(contact) = self.buffered.next() {
-                return Some(ScanItem::Contact(Box::new(contact)));
+                return Some(ScanItem::Contact(Box::new(contact), self.fetched_at));
             }
             if self.done {
                 return None;
@@ -165,7 +163,9 @@ impl Walk {
                     }
                 }
             }
-            let page = match fetch(&self.search, &self.pacer, self.offset).await {
+            let page = fetch(&self.search, &self.pacer, self.offset).await;
+            let fetched_at = std::time::Instant::now();
+            let page = match page {
                 Ok(Ok(page)) => page,
                 Ok(Err(error)) => {
                     self.done = true;
@@ -223,6 +223,7 @@ impl Walk {
                 .filter(|contact| self.seen.insert(contact.id.clone()))
                 .collect();
             self.buffered = fresh.into_iter();
+            self.fetched_at = fetched_at;
         }
     }
 
@@ -360,7 +361,7 @@ impl crate::Client {
             })
             .filter_map(|item| {
                 std::future::ready(match item {
-                    ScanItem::Contact(contact) if contact.has_conflicts() => Some(Ok(*contact)),
+                    ScanItem::Contact(contact, _) if contact.has_conflicts() => Some(Ok(*contact)),
                     ScanItem::Failed(error) => Some(Err(error)),
                     _ => None,
                 })
