@@ -225,16 +225,29 @@ impl Policy {
     #[must_use]
     pub fn leaving_contact_when(self, fields: impl IntoIterator<Item = ConflictField>) -> Self {
         let fields: Vec<ConflictField> = fields.into_iter().collect();
+        self.around(move |inner, contact, conflicts| {
+            if conflicts.iter().any(|c| fields.contains(&c.field)) {
+                leave_all(conflicts)
+            } else {
+                inner(contact, conflicts)
+            }
+        })
+    }
+
+    /// The same policy with `wrap` around its decisions (it gets the inner rule to call).
+    fn around(
+        self,
+        wrap: impl Fn(&Decide, &Contact, Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
         let inner = Arc::clone(&self.decide);
         Self {
             name: self.name,
             wipe: self.wipe,
             decide: Arc::new(move |contact: &Contact, conflicts: Vec<FieldConflict>| {
-                if conflicts.iter().any(|c| fields.contains(&c.field)) {
-                    leave_all(conflicts)
-                } else {
-                    inner(contact, conflicts)
-                }
+                wrap(&*inner, contact, conflicts)
             }),
         }
     }
@@ -255,23 +268,18 @@ impl Policy {
     #[must_use]
     pub fn leaving(self, fields: impl IntoIterator<Item = ConflictField>) -> Self {
         let fields: Vec<ConflictField> = fields.into_iter().collect();
-        let inner = Arc::clone(&self.decide);
-        Self {
-            name: self.name,
-            wipe: self.wipe,
-            decide: Arc::new(move |contact: &Contact, conflicts: Vec<FieldConflict>| {
-                inner(contact, conflicts)
-                    .into_iter()
-                    .map(|(conflict, decision)| {
-                        if fields.contains(&conflict.field) {
-                            (conflict, Decision::Leave)
-                        } else {
-                            (conflict, decision)
-                        }
-                    })
-                    .collect()
-            }),
-        }
+        self.around(move |inner, contact, conflicts| {
+            inner(contact, conflicts)
+                .into_iter()
+                .map(|(conflict, decision)| {
+                    if fields.contains(&conflict.field) {
+                        (conflict, Decision::Leave)
+                    } else {
+                        (conflict, decision)
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Whether resolving may send `wipeConflicts`, which clears *every* conflict of the
