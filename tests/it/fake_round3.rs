@@ -9,8 +9,7 @@ use rocketchat_omnichannel::testing::{FakeRocketChat, FakeUser, Visitor};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, ResolveConflictsError};
 use serde_json::{Map, Value, json};
 
-mod common;
-use common::fake_http::Raw;
+use crate::common::fake_http::Raw;
 
 fn doc(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap()

@@ -10,8 +10,7 @@
 use rocketchat_omnichannel::testing::{CustomField, FakeRocketChat};
 use serde_json::{Value, json};
 
-mod common;
-use common::fake_http::Raw;
+use crate::common::fake_http::Raw;
 
 /// A widget's calls: no login, the widget's cookies on the room.
 async fn widget(raw: &Raw, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -1,12 +1,11 @@
 //! `POST omnichannel/contacts.conflicts` against wiremock: one test per real server answer,
 //! plus what the SDK sends.
 
-mod common;
 
 use std::error::Error as _;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{TOKEN, USER_ID, client, fixture};
+use crate::common::{TOKEN, USER_ID, client, fixture};
 use rocketchat_omnichannel::models::{ConflictField, SourceType};
 use rocketchat_omnichannel::{Error, ErrorKind, ResolveConflictsError};
 use serde_json::json;

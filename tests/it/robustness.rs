@@ -1,11 +1,10 @@
 //! Broken servers: lying lengths, endless bodies, stalls, resets, garbage, non-UTF-8. Every
 //! call ends with a typed error within its timeout, never a panic or a hang.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::raw_server::{answer, start, write};
+use crate::common::raw_server::{answer, start, write};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, ResolveConflictsError};
 use tokio::io::AsyncWriteExt;
 

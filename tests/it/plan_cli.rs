@@ -1,6 +1,5 @@
 //! `conflicts plan`, `apply` and `undo` as a user runs them, including an apply killed with
 //! SIGKILL half-way and started again with its journal (issue 23).
-#![cfg(all(feature = "cli", unix))]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,12 +1,12 @@
 //! Which transport failures are retried, one deadline over retries, and the User-Agent.
 
-mod common;
 
+use crate::common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{TOKEN, USER_ID};
+use crate::common::{TOKEN, USER_ID};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, RetryPolicy};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;

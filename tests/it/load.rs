@@ -10,7 +10,6 @@
 //! exactly, not only the totals; and the call timeout is long enough that only a deliberate
 //! stall can reach it, while stalls hold the connection until the client gives up.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::RandomState;
@@ -20,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::raw_server::{answer, read_request, write};
+use crate::common::raw_server::{answer, read_request, write};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, ResolveConflictsError};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};

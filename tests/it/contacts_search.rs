@@ -3,9 +3,8 @@
 //! (`apps/meteor/app/livechat/server/lib/contacts/getContacts.ts`) or left out; `count`
 //! echoing the requested page size; and a missing `total`.
 
-mod common;
 
-use common::{client, fixture};
+use crate::common::{client, fixture};
 use futures_util::{StreamExt, TryStreamExt};
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::omnichannel::contacts::SearchContactsError;

@@ -1,9 +1,8 @@
 //! Errors that say what really happened: typed variants only for Rocket.Chat error bodies,
 //! foreign pages and missing routes explained, bodies excerpted, and the server's version.
 
-mod common;
 
-use common::{client, fixture};
+use crate::common::{client, fixture};
 use rocketchat_omnichannel::omnichannel::contacts::{ContactLookup, GetContactError};
 use rocketchat_omnichannel::{Client, ErrorKind, ResolveConflictsError};
 use wiremock::matchers::{method, path};

@@ -78,6 +78,9 @@ struct World {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_bot_survives_a_compressed_month() {
+    if !crate::common::alone_in_a_process("soak::a_watch_bot_survives_a_compressed_month") {
+        return;
+    }
     let seconds: u64 = std::env::var("SOAK_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())

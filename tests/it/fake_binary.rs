@@ -1,7 +1,6 @@
 //! `rocketchat-fake` as a child process, judged with raw HTTP: startup line, login, personal
 //! access tokens, two-factor, `contacts.conflicts` and its errors, seed fidelity, the request
 //! log, bad seeds and clean shutdown.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};

@@ -5,8 +5,7 @@ use rocketchat_omnichannel::models::Contact;
 use rocketchat_omnichannel::testing::{CustomField, FakeRocketChat, FakeUser};
 use serde_json::{Map, Value, json};
 
-mod common;
-use common::fake_http::Raw;
+use crate::common::fake_http::Raw;
 
 fn doc(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap()

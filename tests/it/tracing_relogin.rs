@@ -32,6 +32,9 @@ fn login_answer(token: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn a_relogin_is_traced_without_secrets() {
+    if !crate::common::alone_in_a_process("tracing_relogin::a_relogin_is_traced_without_secrets") {
+        return;
+    }
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()

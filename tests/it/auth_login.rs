@@ -1,8 +1,7 @@
 //! Sessions against wiremock: login (password, two-factor, resume), `me`, logout.
 
-mod common;
 
-use common::{client, fixture};
+use crate::common::{client, fixture};
 use rocketchat_omnichannel::{Client, ErrorKind, LoginError, TwoFactorMethod};
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -2,7 +2,6 @@
 //! test reads the screen as a person would (`capture-pane`) and types keys (`send-keys`).
 //! Pipes cannot show this: the progress line, what stays above it and what Ctrl-C does are
 //! terminal behaviour. Needs `tmux` (`.ci/run` installs it when missing).
-#![cfg(all(feature = "cli", unix))]
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,5 @@
 //! The messages a new user of `rocketchat-contacts` reads first (issue 24 #9): each names
 //! what happened and what to do, once, without contradicting itself.
-#![cfg(feature = "cli")]
 
 use std::process::Command;
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! No secret leaks: `Debug`, `Display`, tracing output, URLs, redirects to other hosts;
 //! plain http refused; bad configuration reported, never a panic.
 
-mod common;
 
-use common::fixture;
+use crate::common;
+use crate::common::fixture;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 use rocketchat_omnichannel::{Client, Credentials, ErrorKind, ResolveConflictsError, SecretString};
 use wiremock::matchers::{method, path};

@@ -1,7 +1,7 @@
 //! Tracing output: one span per request with its fields, and no secret anywhere.
 //!
-//! Alone in its own test binary: tracing caches per-callsite interest process-wide, so a
-//! test running in parallel without a subscriber could hide this test's spans.
+//! Run alone in a process of its own: tracing caches per-callsite interest process-wide, so
+//! a test running in parallel without a subscriber could hide this test's spans.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,9 @@ impl Write for Capture {
 
 #[tokio::test]
 async fn tracing_output_has_spans_but_no_secrets() {
+    if !crate::common::alone_in_a_process("tracing_output::tracing_output_has_spans_but_no_secrets") {
+        return;
+    }
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()

@@ -5,6 +5,7 @@
 //! read again, other writers during the run are all seen, and a server that does not keep the
 //! order gets full passes that say why.
 
+use crate::common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -16,7 +17,6 @@ use rocketchat_omnichannel::workflow::{
 use rocketchat_omnichannel::{Client, ContactId};
 use serde_json::{Map, Value, json};
 
-mod common;
 
 const SEARCH: &str = "/api/v1/omnichannel/contacts.search";
 

@@ -2,13 +2,13 @@
 //! sleeps between passes (the wait is woken by the token, not found by polling), and each
 //! pass reports its own figures.
 
+use crate::common;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 use rocketchat_omnichannel::workflow::{CancellationToken, Policy, WatchEvent};
 
-mod common;
 
 #[tokio::test]
 async fn cancelling_the_token_ends_a_watcher_between_passes() {

@@ -9,7 +9,7 @@ use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn spec() -> Value {
-    serde_json::from_str(include_str!("../openapi/contacts.conflicts.openapi.json")).unwrap()
+    serde_json::from_str(include_str!("../../openapi/contacts.conflicts.openapi.json")).unwrap()
 }
 
 /// Follows `#/components/...` references.
@@ -408,7 +408,7 @@ fn the_fake_validates_conflicts_with_the_documented_schema() {
     let spec = spec();
     let documented = &spec["components"]["schemas"]["ResolveConflictsRequest"];
     let fake: Value =
-        serde_json::from_str(include_str!("../src/testing/fake/schemas.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/testing/fake/schemas.json")).unwrap();
     let validated = &fake["POST omnichannel/contacts.conflicts"]["body"];
     assert_eq!(&validation_only(documented), validated);
 }

@@ -1,8 +1,7 @@
 //! The other contact endpoints against wiremock: request shape and decoding, one test each.
 
-mod common;
 
-use common::{TOKEN, USER_ID, client, fixture};
+use crate::common::{TOKEN, USER_ID, client, fixture};
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::omnichannel::contacts::{
     CheckExistenceError, ContactHistoryError, ContactLookup, CreateContactError, SortOrder,

@@ -1,5 +1,4 @@
 //! `rocketchat-contacts` end to end against the fake server: output and exit codes.
-#![cfg(feature = "cli")]
 
 use std::process::{Command, Output};
 

@@ -19,7 +19,7 @@ fn fixture(name: &str) -> Value {
 #[test]
 fn the_fake_schema_source_is_the_published_one() {
     let mut ours: Map<String, Value> =
-        serde_json::from_str(include_str!("../src/testing/fake/schemas.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/testing/fake/schemas.json")).unwrap();
     ours.remove("$comment");
     let published = fixture("rest-typings-8.8.1.json");
     let published = published.as_object().unwrap();
