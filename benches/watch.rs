@@ -114,8 +114,8 @@ async fn latency(size: usize) {
         let client = client.clone();
         async move {
             let mut stream = client
-                .watch_conflicts(Policy::keep_current())
-                .interval(Duration::from_millis(50))
+                .resolve_all(Policy::keep_current())
+                .watch(Duration::from_millis(50))
                 .into_stream();
             while let Some(event) = stream.next().await {
                 if events_tx.send((Instant::now(), event)).is_err() {

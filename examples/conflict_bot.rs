@@ -1,5 +1,5 @@
 //! A bot that keeps contacts free of conflicts: it watches on an interval and resolves new
-//! conflicts as visitors create them, leaving names for a human to decide.
+//! conflicts as visitors create them, leaving names for a person to decide.
 //!
 //! ```text
 //! cargo run --example conflict_bot -- [PASSES]
@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat, Visitor};
-use rocketchat_omnichannel::workflow::{Outcome, Policy, StopSignal, WatchEvent};
+use rocketchat_omnichannel::workflow::{CancellationToken, Outcome, Policy, WatchEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,23 +46,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    // Take the newest value of every field except names, which a human settles.
-    let policy = Policy::take_latest().leaving([ConflictField::Name]);
-    let stop = StopSignal::new();
+    // Take the incoming value of every field except names, which a person settles.
+    let policy = Policy::take_incoming().leaving([ConflictField::Name]);
+    let stop = CancellationToken::new();
     tokio::spawn({
         let stop = stop.clone();
         async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop.stop();
+                stop.cancel();
             }
         }
     });
     let watcher = client
-        .watch_conflicts(policy)
-        .interval(Duration::from_millis(300))
+        .resolve_all(policy)
         .concurrency(4)
-        .passes(passes)
-        .stop_signal(&stop);
+        .stop_on(stop)
+        .watch(Duration::from_millis(300))
+        .passes(passes);
 
     // The bot's main loop is a spawned task: the watcher owns what it needs.
     let bot = tokio::spawn(async move {
@@ -73,15 +73,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!("resolved {}", plan.contact_id);
                 }
                 WatchEvent::Outcome(Outcome::PartlyResolved { plan, .. }) => {
-                    let left: Vec<String> = plan.left().map(ToString::to_string).collect();
+                    let left: Vec<String> = plan.remaining().map(ToString::to_string).collect();
                     println!(
-                        "resolved {} except {} (left for a human)",
+                        "resolved {} except {} (left for a person)",
                         plan.contact_id,
                         left.join(", ")
                     );
                 }
-                WatchEvent::Outcome(Outcome::Deferred { plan }) => {
-                    println!("{} waits for a human", plan.contact_id);
+                WatchEvent::Outcome(Outcome::LeftForPerson { plan }) => {
+                    println!("{} waits for a person", plan.contact_id);
                 }
                 WatchEvent::Outcome(other) if other.is_failure() => eprintln!("{other:?}"),
                 WatchEvent::PassFinished {
@@ -90,10 +90,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     kind,
                     ..
                 } => println!(
-                    "pass {pass} ({kind}): {} resolved, {} partly, {} awaiting a human, {} left",
+                    "pass {pass} ({kind}): {} resolved, {} partly, {} waiting for a person, {} left",
                     summary.resolved,
                     summary.partly_resolved,
-                    summary.awaiting_human,
+                    summary.waiting_for_person,
                     summary.left_conflicted
                 ),
                 _ => {}

@@ -48,7 +48,7 @@ impl Awaiting {
                 self.note(contact);
             }
             Outcome::Resolved { plan, .. } => self.forget(&plan.contact_id),
-            Outcome::Skipped { contact_id } | Outcome::Gone { contact_id } => {
+            Outcome::NothingToDo { contact_id } | Outcome::Gone { contact_id } => {
                 self.forget(contact_id);
             }
             _ => {}

@@ -8,30 +8,25 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use super::apply::outcome_unknown;
 use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
-use super::journal::JournalStatus;
-use super::outcome::{Outcome, Progress, Status, Summary};
-use super::pacing::{DeadlinePassed, Pacer, paced};
-use super::plan_file::PlannedContact;
-use super::policy::Plan;
+use super::outcome::{Outcome, Progress, State, Summary};
+use super::pacing::Pacer;
+use super::plan::Plan;
 use super::resolve_all::ResolveAll;
 use super::scan::{Order, ScanItem, probe, scan};
-use super::stop::StopSignal;
-use crate::client::Client;
+use super::send::{Copy, OnChange, Sender};
 use crate::models::{Contact, ContactId};
-use crate::omnichannel::contacts::GetContactError;
-use crate::omnichannel::contacts::get::GET_PATH;
-use crate::omnichannel::contacts::resolve_conflicts::CONFLICTS_PATH;
+use tokio_util::sync::CancellationToken;
+
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts, SearchContactsError};
 
 #[derive(Debug, Default)]
 pub(super) struct RunState {
     /// Per contact id (ids only, never whole contacts).
-    status: HashMap<ContactId, Status>,
+    status: HashMap<ContactId, State>,
     rounds: u32,
     left_conflicted: usize,
-    awaiting_human: usize,
+    waiting_for_person: usize,
     complete: bool,
     /// Where the last walk started, per listing, once a walk that asked for marks completed.
     pub(super) marks: Option<Marks>,
@@ -113,23 +108,13 @@ impl RunState {
             seen: self.status.len(),
             rounds: self.rounds,
             left_conflicted: self.left_conflicted,
-            awaiting_human: self.awaiting_human,
+            waiting_for_person: self.waiting_for_person,
             complete: self.complete,
             halted: self.halted.clone(),
             ..Summary::default()
         };
-        for status in self.status.values() {
-            match status {
-                Status::Resolved => summary.resolved += 1,
-                Status::PartlyResolved => summary.partly_resolved += 1,
-                Status::Deferred => summary.deferred += 1,
-                Status::Planned => summary.planned += 1,
-                Status::Skipped => summary.skipped += 1,
-                Status::Gone => summary.gone += 1,
-                Status::Failed(_) => summary.failed += 1,
-                Status::Abandoned => summary.abandoned += 1,
-                Status::Stopped => summary.stopped += 1,
-            }
+        for state in self.status.values() {
+            summary.count(*state);
         }
         summary
     }
@@ -170,7 +155,7 @@ pub(super) fn outcomes(
     halting.stop = Some(
         run.stop
             .as_ref()
-            .map_or_else(StopSignal::new, StopSignal::child),
+            .map_or_else(CancellationToken::new, CancellationToken::child_token),
     );
     let invalid = run.invalid();
     if let Some(why) = &invalid {
@@ -246,7 +231,7 @@ impl Driver {
                     state.marks = Some(marks);
                 }
                 state.left_conflicted = if self.run.dry_run { 0 } else { left.len() };
-                state.awaiting_human = human.len();
+                state.waiting_for_person = human.len();
                 self.finished = true;
                 return None;
             }
@@ -428,7 +413,7 @@ fn round(
                             listed,
                             read_at,
                         } => Box::pin(async move {
-                            let outcome = send_checked(&run, &pacer, plan, *listed, read_at).await;
+                            let outcome = send_checked(&run, &pacer, *plan, *listed, read_at).await;
                             record(&shared, &outcome);
                             shared
                                 .lock()
@@ -444,12 +429,12 @@ fn round(
                                 state.halted.get_or_insert_with(|| error.to_string());
                                 drop(state);
                                 if let Some(stop) = &run.stop {
-                                    stop.stop();
+                                    stop.cancel();
                                 }
                             }
                             let unfinished = match &outcome {
                                 Outcome::Failed { error, .. } => error.is_retryable(),
-                                Outcome::Abandoned { .. } | Outcome::Stopped { .. } => true,
+                                Outcome::Stopped { .. } => true,
                                 _ => false,
                             };
                             if unfinished {
@@ -474,7 +459,7 @@ enum Step {
     Report(Option<Outcome>),
     /// Resolve this plan (for the contact listed in `listing`, last written at `at`).
     Send {
-        plan: Plan,
+        plan: Box<Plan>,
         listing: bool,
         at: Option<jiff::Timestamp>,
         /// The contact as listed, and when: the plan's basis, checked again if it grows old.
@@ -507,7 +492,7 @@ fn triage(
             {
                 // The next listing would get the same answer: do not ask, do not print it
                 // twice.
-                stop.stop();
+                stop.cancel();
             }
             return Some(Step::Report(Some(Outcome::ListingFailed(error))));
         }
@@ -549,16 +534,18 @@ fn triage(
     let plan = run.policy.plan(&contact);
     let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
     let previous = state.status.get(&contact.id).copied();
-    if !plan.is_actionable() {
-        // Left on purpose, it waits for a human; a decision that cannot be carried out is a
+    if !plan.sends() {
+        // Left on purpose, it waits for a person; a decision that cannot be carried out is a
         // contact left conflicted, which the summary must not call clean.
-        if plan.left_only_on_purpose() {
+        if plan.unsent.is_empty() {
             tally.human.insert(contact.id.clone());
         } else {
             tally.left.insert(contact.id.clone());
         }
         if previous.is_none() {
-            state.status.insert(contact.id.clone(), Status::Deferred);
+            state
+                .status
+                .insert(contact.id.clone(), State::LeftForPerson);
             // A watcher reports it once per state of its conflicts.
             let report = run.awaiting.as_ref().is_none_or(|awaiting| {
                 awaiting
@@ -566,16 +553,26 @@ fn triage(
                     .unwrap_or_else(PoisonError::into_inner)
                     .note(&contact)
             });
-            return Some(Step::Report(report.then_some(Outcome::Deferred { plan })));
+            return Some(Step::Report(report.then(|| Outcome::LeftForPerson {
+                plan: Box::new(plan),
+            })));
         }
         return None;
     }
     if run.dry_run {
-        state.status.insert(contact.id.clone(), Status::Planned);
-        return Some(Step::Report(Some(Outcome::Planned { plan })));
+        state.status.insert(contact.id.clone(), State::Planned);
+        return Some(Step::Report(Some(Outcome::Planned {
+            plan: Box::new(plan),
+        })));
     }
-    let retry_forbidden = matches!(previous, Some(Status::Failed(false)));
-    if !resolve || retry_forbidden || run.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+    let retry_forbidden = matches!(previous, Some(State::Failed { retryable: false }));
+    if !resolve
+        || retry_forbidden
+        || run
+            .stop
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+    {
         tally.left.insert(contact.id.clone());
         if !retry_forbidden {
             // Still to do: the next pass must list it again. (A failure that cannot be
@@ -590,7 +587,7 @@ fn triage(
     }
     tally.sent += 1;
     Some(Step::Send {
-        plan,
+        plan: Box::new(plan),
         listing,
         at: contact.updated_at,
         listed: contact,
@@ -601,6 +598,8 @@ fn triage(
 /// Whether a failed resolve says something about every contact rather than this one: the
 /// route is missing (a server older than 7.7), the session cannot be renewed, or the user
 /// lacks `update-livechat-contact`.
+/// Whether a failed call's answer would be the same for every contact (a 401 or 403, a
+/// missing route, a dead session, a journal that cannot be written).
 fn concerns_the_run(error: &ResolveConflictsError) -> bool {
     match error {
         ResolveConflictsError::Unauthorized { .. } | ResolveConflictsError::Forbidden { .. } => {
@@ -611,7 +610,6 @@ fn concerns_the_run(error: &ResolveConflictsError) -> bool {
     }
 }
 
-/// The same for a listing: the other listing would get the same answer.
 fn listing_concerns_the_run(error: &SearchContactsError) -> bool {
     match error {
         SearchContactsError::Unauthorized { .. } | SearchContactsError::Forbidden { .. } => true,
@@ -632,152 +630,36 @@ fn kind_concerns_the_run(kind: &crate::ErrorKind) -> bool {
 }
 
 fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
-    let status = match outcome {
-        Outcome::Resolved { .. } => Status::Resolved,
-        Outcome::PartlyResolved { .. } => Status::PartlyResolved,
-        Outcome::Skipped { .. } => Status::Skipped,
-        Outcome::Gone { .. } => Status::Gone,
-        Outcome::Failed { error, .. } => Status::Failed(error.is_retryable()),
-        Outcome::Abandoned { .. } => Status::Abandoned,
-        Outcome::Stopped { .. } => Status::Stopped,
-        // Decided again after a fresh read, and left for a human: counted as such (and
-        // reported once, as triage would).
-        Outcome::Deferred { .. } => Status::Deferred,
-        _ => return,
+    let (Some(state), Some(id)) = (State::of(outcome), outcome.contact_id()) else {
+        return;
     };
-    if let Some(id) = outcome.contact_id() {
-        let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        if matches!(status, Status::Failed(_)) {
-            state.unsettled.insert(id.clone());
-        } else {
-            state.unsettled.remove(id);
-        }
-        state.status.insert(id.clone(), status);
+    let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
+    if matches!(state, State::Failed { .. }) {
+        shared.unsettled.insert(id.clone());
+    } else {
+        shared.unsettled.remove(id);
     }
+    shared.status.insert(id.clone(), state);
 }
 
-/// Sends one plan, paced, waiting out 429s.
-/// Sends `plan` unless what it would overwrite changed since the listing: when the listing
-/// is older than the run's `stale_after`, the contact is read again and, if a value the plan
-/// writes or a conflict it discards moved, decided again from the server's state. With a
-/// journal, the intent goes down before the call and the outcome after it.
+/// Sends one contact's plan, made from the listed copy, through the one call path.
 async fn send_checked(
     run: &ResolveAll,
     pacer: &Pacer,
-    mut plan: Plan,
+    plan: Plan,
     listed: Contact,
     read_at: std::time::Instant,
 ) -> Outcome {
-    let contact_id = plan.contact_id.clone();
-    let mut basis = listed;
-    if read_at.elapsed() >= run.stale_after {
-        let fresh = paced(pacer, GET_PATH, || {
-            run.client.get_contact(contact_id.clone()).send_observed()
-        })
-        .await;
-        match fresh {
-            Err(DeadlinePassed) if pacer.stopped() => return Outcome::Stopped { contact_id },
-            Err(DeadlinePassed) => return Outcome::Abandoned { contact_id },
-            Ok(Err(GetContactError::NotFound { .. })) => return Outcome::Gone { contact_id },
-            // Without a fresh read nothing is sent: the decision might not see a change.
-            Ok(Err(error)) => {
-                return Outcome::Failed {
-                    contact_id,
-                    error: crate::Error::from(error).into(),
-                };
-            }
-            Ok(Ok(fresh)) => {
-                if !PlannedContact::from_plan(&plan, &basis)
-                    .changed_since(&fresh)
-                    .is_empty()
-                {
-                    tracing::debug!(contact = %contact_id, "changed since listed; deciding again");
-                    if !fresh.has_conflicts() {
-                        return Outcome::Skipped { contact_id };
-                    }
-                    plan = run.policy.plan(&fresh);
-                    if !plan.is_actionable() {
-                        return Outcome::Deferred { plan };
-                    }
-                }
-                basis = fresh;
-            }
-        }
-    }
-    let Some(journal) = &run.journal else {
-        return send(&run.client, pacer, plan).await;
+    let sender = Sender {
+        client: &run.client,
+        pacer,
+        journal: run.journal.as_deref(),
+        on_change: OnChange::Decide(&run.policy),
+        stale_after: run.stale_after,
     };
-    let planned = PlannedContact::from_plan(&plan, &basis);
-    {
-        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
-        if journal
-            .in_flight(&contact_id)
-            .is_some_and(|earlier| earlier.is_applied_in(&basis))
-        {
-            // An earlier run's call reached the server before it stopped.
-            return match journal.outcome(&contact_id, JournalStatus::Recovered, Vec::new(), None) {
-                Ok(()) => Outcome::Skipped { contact_id },
-                Err(error) => Outcome::Failed {
-                    contact_id,
-                    error: error.into(),
-                },
-            };
-        }
-        if let Err(error) = journal.intent(&planned) {
-            // No record, no call.
-            return Outcome::Failed {
-                contact_id,
-                error: error.into(),
-            };
-        }
-    }
-    let outcome = send(&run.client, pacer, plan).await;
-    let status = match &outcome {
-        Outcome::Resolved { .. } => Some(JournalStatus::Resolved),
-        Outcome::PartlyResolved { .. } => Some(JournalStatus::PartlyResolved),
-        Outcome::Skipped { .. } => Some(JournalStatus::Skipped),
-        Outcome::Gone { .. } => Some(JournalStatus::Gone),
-        // A call that may have landed stays in flight: the next run checks the server.
-        Outcome::Failed { error, .. } if outcome_unknown(error) => None,
-        Outcome::Failed { .. } => Some(JournalStatus::Failed),
-        // Not sent: the intent stays in flight and the next run checks the server.
-        _ => None,
+    let copy = Copy {
+        contact: listed,
+        read_at,
     };
-    if let Some(status) = status {
-        let error = match &outcome {
-            Outcome::Failed { error, .. } => Some(error.to_string()),
-            _ => None,
-        };
-        let written = journal
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .outcome(&contact_id, status, Vec::new(), error);
-        if let Err(error) = written {
-            tracing::warn!(%error, "the journal could not record an outcome");
-        }
-    }
-    outcome
-}
-
-async fn send(client: &Client, pacer: &Pacer, plan: Plan) -> Outcome {
-    let result = paced(pacer, CONFLICTS_PATH, || {
-        plan.request(client).send_observed()
-    })
-    .await;
-    let contact_id = plan.contact_id.clone();
-    match result {
-        Err(DeadlinePassed) if pacer.stopped() => Outcome::Stopped { contact_id },
-        Err(DeadlinePassed) => Outcome::Abandoned { contact_id },
-        Ok(Ok(contact)) if contact.has_conflicts() => Outcome::PartlyResolved {
-            plan,
-            contact: Box::new(contact),
-        },
-        Ok(Ok(contact)) => Outcome::Resolved {
-            plan,
-            contact: Box::new(contact),
-        },
-        Ok(Err(ResolveConflictsError::NoConflicts { .. })) => Outcome::Skipped { contact_id },
-        Ok(Err(ResolveConflictsError::ContactNotFound { .. })) => Outcome::Gone { contact_id },
-        Ok(Err(error)) => Outcome::Failed { contact_id, error },
-    }
+    sender.send(plan, Some(copy), None).await
 }

@@ -1,6 +1,29 @@
-//! Find, decide, resolve: turn conflicts into resolve requests by a [`Policy`], resolve
-//! every conflicted contact with [`Client::resolve_all`](crate::Client::resolve_all), and
-//! keep doing it with [`Client::watch_conflicts`](crate::Client::watch_conflicts).
+//! Find, decide, resolve — once, on a schedule, or from a reviewed file.
+//!
+//! - **Decide.** A [`Policy`] decides every conflicted field of a contact ([`Decision`]:
+//!   keep the current value, take a value, or leave the field for a person) and makes a
+//!   [`Plan`]: what resolving that contact writes, what it throws away, and what stays for a
+//!   person. [`Plan::request`] is the one way to turn it into a call.
+//! - **Run.** [`Client::resolve_all`](crate::Client::resolve_all) walks every conflicted
+//!   contact, decides it and resolves it, paced to the server's rate limit, and tells what
+//!   happened to each contact with one list of words, [`Outcome`]: resolved, partly
+//!   resolved, left for a person, nothing to do, stale, gone, failed, stopped (and planned,
+//!   in a dry run). [`Summary`] counts them and says what is left.
+//! - **Watch.** [`ResolveAll::watch`] repeats the same run every interval, listing only the
+//!   contacts written since the previous pass, with every setting of the run.
+//! - **Review first.** [`PlanFile`] saves the plans of many contacts for a person to read;
+//!   [`Client::apply`](crate::Client::apply) carries them out later, refusing a contact that
+//!   changed since ([`Outcome::Stale`]).
+//! - **Record and undo.** A [`Journal`] records each call before and after it is sent: a
+//!   run started again skips what is done and sends nothing twice, and [`undo`] puts back
+//!   the fields the run changed where nobody changed them since ([`Undone`]).
+//! - **Stop.** Runs, watchers and `apply` take a [`CancellationToken`]
+//!   (`stop_on(token)`); waits end the moment it is cancelled.
+//!
+//! Every call goes the same way: once the rate-limit budget for it is granted, a copy of the
+//! contact older than [`ResolveAll::stale_after`] is read again, and a decision is never
+//! sent over values it did not see; the window left is one round trip (Rocket.Chat has no
+//! conditional update).
 
 mod apply;
 mod awaiting;
@@ -9,22 +32,26 @@ mod driver;
 mod journal;
 mod outcome;
 mod pacing;
+mod plan;
 mod plan_file;
 mod policy;
 mod resolve_all;
 mod scan;
+mod send;
 mod stop;
+mod undo;
 mod watch;
 
-pub use apply::{Applied, ApplyOptions, apply, undo};
+pub use apply::Apply;
 pub use changes::{FullReason, PassKind};
-pub use journal::{Journal, JournalLine, JournalStatus, Undone};
+pub use journal::Journal;
 pub use outcome::{Outcome, Progress, Summary};
-pub use plan_file::{Discard, FORMAT, PlanFile, PlannedContact, Snapshot, Write, server_id};
-pub use policy::{ContactDecision, Decision, Plan, Policy};
+pub use plan::{Discard, Plan, Snapshot, Write};
+pub use plan_file::PlanFile;
+pub use policy::{Decision, Policy};
 pub use resolve_all::{DEFAULT_STALE_AFTER, ResolveAll, ResolveStream, UnknownContacts};
-pub use stop::StopSignal;
-/// The tokio-util token [`StopSignal`] wraps, re-exported so yours is always of the same
-/// version.
+/// The tokio-util token that runs, watchers and `apply` stop on, re-exported so yours is
+/// always of the same version.
 pub use tokio_util::sync::CancellationToken;
-pub use watch::{WatchConflicts, WatchEvent, WatchStream};
+pub use undo::{Undone, undo};
+pub use watch::{Watch, WatchEvent, WatchStream};

@@ -1,6 +1,6 @@
-//! What can happen to a contact in a run ([`Outcome`]), and the figures of a run
-//! ([`Summary`]): the one list of outcomes. Their JSON (what `rocketchat-contacts --output
-//! json` prints) and their text are defined here, next to the variants, so a new outcome is
+//! What can happen to a contact ([`Outcome`]) and the figures of a run ([`Summary`]): the
+//! one list of words that a bulk run, a watcher, `apply`, the journal and the CLI all speak.
+//! Their JSON and their text are defined here, next to the variants, so a new outcome is
 //! added in one file.
 
 use std::fmt;
@@ -8,12 +8,23 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::models::{Contact, ContactId};
+use super::plan::{Plan, text};
+use crate::models::{ConflictField, Contact, ContactId};
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContactsError};
 
-use super::policy::Plan;
-
-/// What happened to one contact.
+/// What happened to one contact in a run, a watcher's pass, or `apply`.
+///
+/// | variant | sent? | meaning |
+/// |---|---|---|
+/// | `Resolved` | yes | no conflict left |
+/// | `PartlyResolved` | yes | some fields left for a person |
+/// | `Planned` | no | a dry run: what would be sent |
+/// | `LeftForPerson` | no | every conflict stays for a person |
+/// | `NothingToDo` | no | no conflicts left when its turn came, or an earlier run with this journal did it |
+/// | `Stale` | no | changed since it was read or planned, where the plan writes or discards |
+/// | `Gone` | no | deleted meanwhile |
+/// | `Failed` | maybe | the call failed (`error` says how) |
+/// | `Stopped` | no | the run was stopped (its token or its deadline) before the call |
 ///
 /// `Debug` shows ids and counts, never whole contacts, so a log line stays short. `Display`
 /// is the line `rocketchat-contacts` prints for it.
@@ -24,12 +35,13 @@ use super::policy::Plan;
 ///
 /// | key | present for | value |
 /// |---|---|---|
-/// | `outcome` | all | `resolved`, `partly_resolved`, `planned`, `deferred`, `skipped`, `gone`, `failed`, `abandoned`, `stopped`, `listing_failed` |
+/// | `outcome` | all | `resolved`, `partly_resolved`, `planned`, `left_for_person`, `nothing_to_do`, `stale`, `gone`, `failed`, `stopped`, `listing_failed` |
 /// | `contactId` | all but `listing_failed` | the contact's id |
-/// | `set` | `resolved`, `partly_resolved`, `planned`, `deferred` | object: field (`name`, `manager`, `customFields.KEY`, as `--leave` spells them) → value written |
-/// | `leftForAHuman` | same | array of field paths the policy left |
+/// | `set` | `resolved`, `partly_resolved`, `planned`, `left_for_person` | object: field (`name`, `manager`, `customFields.KEY`) → value written where it changes |
+/// | `leftForPerson` | same | array of the field paths whose conflicts stay |
 /// | `wipeConflicts` | same | whether the request clears every conflict entry |
-/// | `contact` | `resolved`, `partly_resolved` | the contact as the server returned it (its own JSON) |
+/// | `contact` | `resolved`, `partly_resolved` | the contact as the server returned it |
+/// | `changed` | `stale` | array of the field paths that changed |
 /// | `error` | `failed`, `listing_failed` | the error's message |
 /// | `status` | same, when the server answered | the HTTP status |
 /// | `code` | same, when the server named one | [`ApiError::code`](crate::ApiError::code), e.g. `error-contact-not-found` |
@@ -38,80 +50,66 @@ use super::policy::Plan;
 /// use rocketchat_omnichannel::workflow::Outcome;
 /// let gone = Outcome::Gone { contact_id: "c1".into() };
 /// assert_eq!(serde_json::to_string(&gone)?, r#"{"outcome":"gone","contactId":"c1"}"#);
-/// assert_eq!(gone.to_string(), "gone c1: deleted during the run");
+/// assert_eq!(gone.to_string(), "gone c1: deleted meanwhile");
 /// # Ok::<(), serde_json::Error>(())
-/// ```
-///
-/// ```
-/// use rocketchat_omnichannel::workflow::Outcome;
-/// fn describe(outcome: &Outcome) -> String {
-///     match outcome {
-///         Outcome::Resolved { contact, .. } => format!("resolved {}", contact.id),
-///         Outcome::PartlyResolved { plan, .. } => format!("{} partly resolved", plan.contact_id),
-///         Outcome::Planned { plan } => format!("would resolve {}", plan.contact_id),
-///         Outcome::Skipped { contact_id } => format!("{contact_id} had nothing left"),
-///         Outcome::Failed { contact_id, error } => format!("{contact_id} failed: {error}"),
-///         Outcome::ListingFailed(error) => format!("could not list contacts: {error}"),
-///         _ => String::new(),
-///     }
-/// }
-/// # let _ = describe;
 /// ```
 #[non_exhaustive]
 pub enum Outcome {
-    /// The plan was carried out and the contact has no conflicts left; `contact` is the
-    /// server's answer.
+    /// The plan was carried out and the contact has no conflicts left.
     Resolved {
-        /// What was decided.
-        plan: Plan,
-        /// The contact after resolving (boxed: it is by far the largest outcome).
+        /// What was sent.
+        plan: Box<Plan>,
+        /// The contact after resolving, as the server returned it.
         contact: Box<Contact>,
     },
-    /// The plan was carried out but conflicts remain: fields the policy left for a human
-    /// ([`Decision::Leave`](super::Decision::Leave)) or could not send.
+    /// The plan was carried out but conflicts remain: fields left for a person, or
+    /// conflicts that arrived meanwhile.
     PartlyResolved {
-        /// What was decided.
-        plan: Plan,
+        /// What was sent.
+        plan: Box<Plan>,
         /// The contact after resolving, with the conflicts that remain.
         contact: Box<Contact>,
     },
     /// Dry run: what would be sent.
     Planned {
         /// What was decided.
-        plan: Plan,
+        plan: Box<Plan>,
     },
-    /// Nothing could be sent: the policy left every conflicted field for a human, or its
-    /// decisions cannot be carried out (see [`Plan::left_only_on_purpose`]). Only the first
-    /// counts in [`Summary::awaiting_human`]; the second counts as left conflicted.
-    Deferred {
+    /// Nothing was sent: every conflict stays for a person ([`Plan::left`]), or the
+    /// decisions cannot be sent ([`Plan::unsent`], counted as left conflicted).
+    LeftForPerson {
         /// What was decided.
-        plan: Plan,
+        plan: Box<Plan>,
     },
-    /// The conflicts were gone by the time of the call (someone else resolved them, or a
-    /// previous run did).
-    Skipped {
+    /// Nothing to do when its turn came: someone else resolved the conflicts, or an earlier
+    /// run with the same journal did.
+    NothingToDo {
         /// The contact.
         contact_id: ContactId,
     },
-    /// The contact was deleted while the run went on.
+    /// Not sent: the contact changed since it was planned, where the plan writes or
+    /// discards, so sending would overwrite or throw away something nobody decided on.
+    Stale {
+        /// The contact.
+        contact_id: ContactId,
+        /// The fields that changed.
+        changed: Vec<ConflictField>,
+    },
+    /// The contact was deleted meanwhile.
     Gone {
         /// The contact.
         contact_id: ContactId,
     },
-    /// The resolve call failed.
+    /// The call (or the read before it) failed.
     Failed {
         /// The contact.
         contact_id: ContactId,
-        /// Why.
+        /// Why: the resolve call's typed error. A failure before the call (the read that
+        /// checks the contact, the journal) is its `Other`.
         error: ResolveConflictsError,
     },
-    /// The run's deadline passed before the contact could be sent; it was not touched.
-    Abandoned {
-        /// The contact.
-        contact_id: ContactId,
-    },
-    /// The run's [`StopSignal`](super::StopSignal) was raised (Ctrl-C in the CLI) before the
-    /// contact could be sent; it was not touched. Not a failure: the run did what it was told.
+    /// Not sent: the run was stopped (its cancellation token, Ctrl-C in the CLI) or its
+    /// deadline passed first. The contact was not touched.
     Stopped {
         /// The contact.
         contact_id: ContactId,
@@ -122,18 +120,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Whether this outcome counts as a failure (for exit codes and summaries).
+    /// Whether this outcome counts as a failure (for exit codes and alerts).
     ///
     /// ```
     /// use rocketchat_omnichannel::workflow::Outcome;
-    /// let skipped = Outcome::Skipped { contact_id: "c1".into() };
-    /// assert!(!skipped.is_failure());
+    /// assert!(!Outcome::NothingToDo { contact_id: "c1".into() }.is_failure());
     /// ```
     pub fn is_failure(&self) -> bool {
-        matches!(
-            self,
-            Self::Failed { .. } | Self::ListingFailed(_) | Self::Abandoned { .. }
-        )
+        matches!(self, Self::Failed { .. } | Self::ListingFailed(_))
     }
 
     /// The contact this outcome is about (none for a listing failure).
@@ -148,41 +142,40 @@ impl Outcome {
             Self::Resolved { plan, .. }
             | Self::PartlyResolved { plan, .. }
             | Self::Planned { plan }
-            | Self::Deferred { plan } => Some(&plan.contact_id),
-            Self::Skipped { contact_id }
+            | Self::LeftForPerson { plan } => Some(&plan.contact_id),
+            Self::NothingToDo { contact_id }
+            | Self::Stale { contact_id, .. }
             | Self::Gone { contact_id }
             | Self::Failed { contact_id, .. }
-            | Self::Abandoned { contact_id }
             | Self::Stopped { contact_id } => Some(contact_id),
             Self::ListingFailed(_) => None,
         }
     }
-}
 
-impl Outcome {
-    /// The name of the variant as the JSON's `outcome` key spells it.
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Resolved { .. } => "resolved",
-            Self::PartlyResolved { .. } => "partly_resolved",
-            Self::Planned { .. } => "planned",
-            Self::Deferred { .. } => "deferred",
-            Self::Skipped { .. } => "skipped",
-            Self::Gone { .. } => "gone",
-            Self::Failed { .. } => "failed",
-            Self::Abandoned { .. } => "abandoned",
-            Self::Stopped { .. } => "stopped",
-            Self::ListingFailed(_) => "listing_failed",
-        }
-    }
-
-    fn plan(&self) -> Option<&Plan> {
+    /// The plan, for the outcomes that carry one.
+    pub fn plan(&self) -> Option<&Plan> {
         match self {
             Self::Resolved { plan, .. }
             | Self::PartlyResolved { plan, .. }
             | Self::Planned { plan }
-            | Self::Deferred { plan } => Some(plan),
+            | Self::LeftForPerson { plan } => Some(plan),
             _ => None,
+        }
+    }
+
+    /// The word for this outcome, as the JSON's `outcome` key and the journal spell it.
+    pub(crate) fn word(&self) -> &'static str {
+        match self {
+            Self::Resolved { .. } => "resolved",
+            Self::PartlyResolved { .. } => "partly_resolved",
+            Self::Planned { .. } => "planned",
+            Self::LeftForPerson { .. } => "left_for_person",
+            Self::NothingToDo { .. } => "nothing_to_do",
+            Self::Stale { .. } => "stale",
+            Self::Gone { .. } => "gone",
+            Self::Failed { .. } => "failed",
+            Self::Stopped { .. } => "stopped",
+            Self::ListingFailed(_) => "listing_failed",
         }
     }
 
@@ -211,7 +204,7 @@ impl Outcome {
     }
 }
 
-/// The values a plan writes, as a JSON object by field path.
+/// The values a plan changes, as a JSON object by field path.
 struct Changes<'a>(&'a Plan);
 
 impl Serialize for Changes<'_> {
@@ -227,18 +220,22 @@ impl Serialize for Changes<'_> {
 impl Serialize for Outcome {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("outcome", self.kind())?;
+        map.serialize_entry("outcome", self.word())?;
         if let Some(id) = self.contact_id() {
             map.serialize_entry("contactId", id)?;
         }
         if let Some(plan) = self.plan() {
             map.serialize_entry("set", &Changes(plan))?;
-            let left: Vec<String> = plan.left().map(ToString::to_string).collect();
-            map.serialize_entry("leftForAHuman", &left)?;
-            map.serialize_entry("wipeConflicts", &plan.wipes())?;
+            let left: Vec<String> = plan.remaining().map(ToString::to_string).collect();
+            map.serialize_entry("leftForPerson", &left)?;
+            map.serialize_entry("wipeConflicts", &plan.wipe)?;
         }
         if let Some(contact) = self.contact() {
             map.serialize_entry("contact", contact)?;
+        }
+        if let Self::Stale { changed, .. } = self {
+            let changed: Vec<String> = changed.iter().map(ToString::to_string).collect();
+            map.serialize_entry("changed", &changed)?;
         }
         if let Some((message, status, error_type)) = self.error() {
             map.serialize_entry("error", &message)?;
@@ -256,19 +253,20 @@ impl Serialize for Outcome {
 /// Ids and counts only: a contact's channels and fields would make every log line KBs long.
 impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = f.debug_struct(self.kind());
+        let mut out = f.debug_struct(self.word());
         if let Some(id) = self.contact_id() {
             out.field("contact_id", id);
         }
         if let Some(plan) = self.plan() {
             out.field("changes", &plan.changes().count())
-                .field("left", &plan.left().count())
-                .field("wipes", &plan.wipes());
+                .field("left", &plan.remaining().count())
+                .field("wipe", &plan.wipe);
         }
         if let Some(contact) = self.contact() {
             out.field("conflicts_left", &contact.conflicts().len());
         }
         match self {
+            Self::Stale { changed, .. } => out.field("changed", changed),
             Self::Failed { error, .. } => out.field("error", error),
             Self::ListingFailed(error) => out.field("error", error),
             _ => &mut out,
@@ -277,7 +275,13 @@ impl fmt::Debug for Outcome {
     }
 }
 
-/// What a plan does, in words: `set name=Jane; left for a human: contactManager`.
+/// Field paths joined by ", ".
+fn fields<'a>(fields: impl IntoIterator<Item = &'a ConflictField>) -> String {
+    let names: Vec<String> = fields.into_iter().map(ToString::to_string).collect();
+    names.join(", ")
+}
+
+/// What a plan does, in words: `set name=Jane; left for a person: manager`.
 struct Describe<'a>(&'a Plan);
 
 impl fmt::Display for Describe<'_> {
@@ -289,15 +293,11 @@ impl fmt::Display for Describe<'_> {
             f.write_str("set ")?;
             for (i, (field, value)) in changes.enumerate() {
                 let separator = if i == 0 { "" } else { ", " };
-                match value {
-                    serde_json::Value::String(text) => write!(f, "{separator}{field}={text}")?,
-                    other => write!(f, "{separator}{field}={other}")?,
-                }
+                write!(f, "{separator}{field}={}", text(value))?;
             }
         }
-        for (i, field) in self.0.left().enumerate() {
-            let separator = if i == 0 { "; left for a human: " } else { ", " };
-            write!(f, "{separator}{field}")?;
+        if self.0.remaining().next().is_some() {
+            write!(f, "; left for a person: {}", fields(self.0.remaining()))?;
         }
         Ok(())
     }
@@ -316,21 +316,24 @@ impl fmt::Display for Outcome {
             Self::Planned { plan } => {
                 write!(f, "would resolve {}: {}", plan.contact_id, Describe(plan))
             }
-            Self::Deferred { plan } => {
+            Self::LeftForPerson { plan } => {
                 // Nothing is sent for it: name what waits, not what would be kept.
-                write!(f, "left for a human {}: ", plan.contact_id)?;
-                for (i, field) in plan.left().enumerate() {
-                    write!(f, "{}{field}", if i == 0 { "" } else { ", " })?;
-                }
-                Ok(())
+                let left = fields(plan.remaining());
+                write!(f, "left for a person {}: {left}", plan.contact_id)
             }
-            Self::Skipped { contact_id } => write!(f, "skipped {contact_id}: no conflicts left"),
-            Self::Gone { contact_id } => write!(f, "gone {contact_id}: deleted during the run"),
-            Self::Failed { contact_id, error } => write!(f, "failed {contact_id}: {error}"),
-            Self::Abandoned { contact_id } => write!(
+            Self::NothingToDo { contact_id } => {
+                write!(f, "nothing to do {contact_id}: no conflicts left")
+            }
+            Self::Stale {
+                contact_id,
+                changed,
+            } => write!(
                 f,
-                "abandoned {contact_id}: not sent (the run's deadline passed)"
+                "stale {contact_id}: changed meanwhile ({}), not sent",
+                fields(changed)
             ),
+            Self::Gone { contact_id } => write!(f, "gone {contact_id}: deleted meanwhile"),
+            Self::Failed { contact_id, error } => write!(f, "failed {contact_id}: {error}"),
             Self::Stopped { contact_id } => {
                 write!(f, "stopped {contact_id}: not sent (the run was stopped)")
             }
@@ -376,9 +379,9 @@ pub struct Progress {
     pub total: Option<usize>,
 }
 
-/// The figures of a run. Every conflicted contact the run met is counted once, by its last
-/// outcome, so `resolved + partly_resolved + deferred + planned + skipped + gone + failed +
-/// abandoned + stopped == seen`.
+/// The figures of a run (or of one watcher's pass). Every conflicted contact met is counted
+/// once, by its last outcome, so `resolved + partly_resolved + left_for_person + planned +
+/// nothing_to_do + stale + gone + failed + stopped == seen`.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -413,37 +416,38 @@ pub struct Progress {
 pub struct Summary {
     /// Distinct contacts with conflicts the run met.
     pub seen: usize,
-    /// Resolved with no conflict left.
+    /// [`Outcome::Resolved`].
     pub resolved: usize,
-    /// Resolved, with conflicts left for a human.
+    /// [`Outcome::PartlyResolved`].
     pub partly_resolved: usize,
-    /// Left entirely for a human; nothing sent.
-    pub deferred: usize,
-    /// Dry run: would have been resolved.
+    /// [`Outcome::LeftForPerson`].
+    pub left_for_person: usize,
+    /// [`Outcome::Planned`] (dry runs).
     pub planned: usize,
-    /// Nothing left to resolve at the time of the call.
-    pub skipped: usize,
-    /// Deleted during the run.
+    /// [`Outcome::NothingToDo`].
+    pub nothing_to_do: usize,
+    /// [`Outcome::Stale`].
+    pub stale: usize,
+    /// [`Outcome::Gone`].
     pub gone: usize,
-    /// The resolve call failed.
+    /// [`Outcome::Failed`].
     pub failed: usize,
-    /// Not sent because the deadline passed.
-    pub abandoned: usize,
-    /// Not sent because the run was stopped (its stop signal, Ctrl-C in the CLI).
+    /// [`Outcome::Stopped`].
     pub stopped: usize,
     /// Contacts still holding conflicts the policy would resolve, found by the final check
     /// (0 for dry runs, which make no check). Only exact when `complete` is true (and
     /// serialised as `null` when it is not).
     pub left_conflicted: usize,
-    /// Contacts whose only remaining conflicts are fields the policy leaves for a human.
-    pub awaiting_human: usize,
+    /// Contacts whose only remaining conflicts are fields left for a person, found by the
+    /// final check: what a person has to look at.
+    pub waiting_for_person: usize,
     /// Walks over the contacts (each listing every contact once).
     pub rounds: u32,
     /// 429 answers the run saw (listing and resolving). A client whose
     /// [`RetryPolicy`](crate::RetryPolicy) waits out 429s itself hides those from the run.
     pub rate_limited: u64,
     /// Whether the final check walked every contact (false after a listing failure, the
-    /// deadline or a stop signal).
+    /// deadline or a stop).
     pub complete: bool,
     /// Why the run stopped on its own after one answer that concerns every contact (the
     /// route missing on an older server, a 403 for want of `update-livechat-contact`, a
@@ -455,7 +459,7 @@ pub struct Summary {
 
 impl Summary {
     /// Whether the job is done: the final check was complete and left nothing the policy
-    /// would resolve, no call was abandoned or stopped, and the run did not halt.
+    /// would resolve, nothing was stopped or stale, and the run did not halt.
     ///
     /// A failed call alone does not make a run unclean: a contact whose call failed and
     /// that still has conflicts is counted in `left_conflicted`, while one that someone
@@ -475,9 +479,25 @@ impl Summary {
     pub fn is_clean(&self) -> bool {
         self.complete
             && self.left_conflicted == 0
-            && self.abandoned == 0
             && self.stopped == 0
+            && self.stale == 0
             && self.halted.is_none()
+    }
+
+    /// Counts one more contact in `state`.
+    pub(super) fn count(&mut self, state: State) {
+        let figure = match state {
+            State::Resolved => &mut self.resolved,
+            State::PartlyResolved => &mut self.partly_resolved,
+            State::LeftForPerson => &mut self.left_for_person,
+            State::Planned => &mut self.planned,
+            State::NothingToDo => &mut self.nothing_to_do,
+            State::Stale => &mut self.stale,
+            State::Gone => &mut self.gone,
+            State::Failed { .. } => &mut self.failed,
+            State::Stopped => &mut self.stopped,
+        };
+        *figure += 1;
     }
 }
 
@@ -489,16 +509,16 @@ impl Serialize for Summary {
         out.serialize_field("seen", &self.seen)?;
         out.serialize_field("resolved", &self.resolved)?;
         out.serialize_field("partlyResolved", &self.partly_resolved)?;
-        out.serialize_field("deferred", &self.deferred)?;
+        out.serialize_field("leftForPerson", &self.left_for_person)?;
         out.serialize_field("planned", &self.planned)?;
-        out.serialize_field("skipped", &self.skipped)?;
+        out.serialize_field("nothingToDo", &self.nothing_to_do)?;
+        out.serialize_field("stale", &self.stale)?;
         out.serialize_field("gone", &self.gone)?;
         out.serialize_field("failed", &self.failed)?;
-        out.serialize_field("abandoned", &self.abandoned)?;
         out.serialize_field("stopped", &self.stopped)?;
         let left = self.complete.then_some(self.left_conflicted);
         out.serialize_field("leftConflicted", &left)?;
-        out.serialize_field("awaitingHuman", &self.awaiting_human)?;
+        out.serialize_field("waitingForPerson", &self.waiting_for_person)?;
         out.serialize_field("rounds", &self.rounds)?;
         out.serialize_field("rateLimited", &self.rate_limited)?;
         out.serialize_field("complete", &self.complete)?;
@@ -514,13 +534,13 @@ impl fmt::Display for Summary {
         write!(f, "{} seen: {} resolved", self.seen, self.resolved)?;
         for (count, what) in [
             (self.partly_resolved, "partly resolved"),
-            (self.deferred, "left for a human"),
+            (self.left_for_person, "left for a person"),
             (self.planned, "planned"),
-            (self.skipped, "skipped"),
+            (self.nothing_to_do, "nothing to do"),
+            (self.stale, "stale"),
             (self.gone, "gone"),
             (self.failed, "failed"),
-            (self.abandoned, "abandoned"),
-            (self.stopped, "not sent (stopped)"),
+            (self.stopped, "stopped"),
         ] {
             if count > 0 {
                 write!(f, ", {count} {what}")?;
@@ -539,17 +559,39 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The last thing that happened to a contact.
+/// The last thing that happened to a contact, as a run keeps count of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Status {
+pub(super) enum State {
     Resolved,
     PartlyResolved,
-    Deferred,
+    LeftForPerson,
     Planned,
-    Skipped,
+    NothingToDo,
+    Stale,
     Gone,
-    /// Failed; `true` when a later walk may try again.
-    Failed(bool),
-    Abandoned,
+    /// `retryable`: a later walk may try again.
+    Failed {
+        retryable: bool,
+    },
     Stopped,
+}
+
+impl State {
+    /// The state an outcome leaves its contact in (none for a listing failure).
+    pub(super) fn of(outcome: &Outcome) -> Option<Self> {
+        Some(match outcome {
+            Outcome::Resolved { .. } => Self::Resolved,
+            Outcome::PartlyResolved { .. } => Self::PartlyResolved,
+            Outcome::LeftForPerson { .. } => Self::LeftForPerson,
+            Outcome::Planned { .. } => Self::Planned,
+            Outcome::NothingToDo { .. } => Self::NothingToDo,
+            Outcome::Stale { .. } => Self::Stale,
+            Outcome::Gone { .. } => Self::Gone,
+            Outcome::Failed { error, .. } => Self::Failed {
+                retryable: error.is_retryable(),
+            },
+            Outcome::Stopped { .. } => Self::Stopped,
+            Outcome::ListingFailed(_) => return None,
+        })
+    }
 }

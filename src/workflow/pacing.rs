@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::stop::{StopSignal, sleep_unless_stopped};
+use tokio_util::sync::CancellationToken;
+
+use super::stop::sleep_unless_stopped;
 use crate::rate_limit::RateLimit;
 use crate::response::Observed;
 
@@ -57,7 +59,7 @@ pub(crate) struct Pacer {
     enabled: bool,
     deadline: Option<Instant>,
     /// Raised: no more calls, and waits end at once.
-    stop: Option<StopSignal>,
+    stop: Option<CancellationToken>,
     routes: Mutex<HashMap<&'static str, Route>>,
     rate_limited: AtomicU64,
     /// Units of each window this run leaves unspent, on every route. Raised by each 429
@@ -100,13 +102,15 @@ impl Pacer {
     }
 
     /// Ends waits, and refuses further calls, once `stop` is raised.
-    pub(crate) fn with_stop(mut self, stop: Option<StopSignal>) -> Self {
+    pub(crate) fn with_stop(mut self, stop: Option<CancellationToken>) -> Self {
         self.stop = stop;
         self
     }
 
     pub(crate) fn stopped(&self) -> bool {
-        self.stop.as_ref().is_some_and(StopSignal::is_stopped)
+        self.stop
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     /// How many 429 answers the run saw.
@@ -177,6 +181,41 @@ impl Pacer {
     }
 
     /// Learns from an answer to `route`: its rate-limit headers, and whether it was a 429.
+    /// Gives back a budget [`Pacer::acquire`] granted for a call that was not sent after
+    /// all (the contact changed, or is gone, by the time the budget came).
+    pub(crate) fn release(&self, route: &'static str) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(route) = routes.get_mut(route) else {
+            return;
+        };
+        route.in_flight = route.in_flight.saturating_sub(1);
+        match &mut route.budget {
+            Budget::Unknown { probing } => *probing = false,
+            Budget::Limited { limit, left, .. } => *left = (*left + 1).min(*limit),
+            Budget::Unlimited => {}
+        }
+    }
+
+    /// Learns from what a call granted by [`Pacer::acquire`] observed; `true` when the server
+    /// refused it with a 429 (the caller may try again: `acquire` then waits for the reset).
+    pub(crate) fn answered(&self, route: &'static str, observed: Observed) -> bool {
+        match observed {
+            Observed::NoAnswer => {
+                self.no_answer(route);
+                false
+            }
+            Observed::Answer {
+                status,
+                rate_limit,
+                body_wait,
+            } => {
+                let rate_limited = status == http::StatusCode::TOO_MANY_REQUESTS;
+                self.observe_answer(route, rate_limit, rate_limited, body_wait);
+                rate_limited
+            }
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn observe(&self, route: &'static str, limit: Option<RateLimit>, refused: bool) {
         self.observe_answer(route, limit, refused, None);
@@ -464,22 +503,7 @@ where
     loop {
         pacer.acquire(route).await?;
         let (result, observed) = call().await;
-        let rate_limited = match observed {
-            Observed::NoAnswer => {
-                pacer.no_answer(route);
-                false
-            }
-            Observed::Answer {
-                status,
-                rate_limit,
-                body_wait,
-            } => {
-                let rate_limited = status == http::StatusCode::TOO_MANY_REQUESTS;
-                pacer.observe_answer(route, rate_limit, rate_limited, body_wait);
-                rate_limited
-            }
-        };
-        if rate_limited && refused < MAX_RATE_LIMITED {
+        if pacer.answered(route, observed) && refused < MAX_RATE_LIMITED {
             refused += 1;
             tracing::debug!(route, "rate limited; waiting for the reset");
             continue;
@@ -754,14 +778,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_stop_signal_ends_a_long_wait() {
-        let stop = StopSignal::new();
+        let stop = CancellationToken::new();
         let pacer = Pacer::new(true, None).with_stop(Some(stop.clone()));
         let route = "omnichannel/contacts.search";
         pacer.acquire(route).await.unwrap();
         let reset = SystemTime::now() + Duration::from_secs(3600);
         pacer.observe(route, Some(headers(1, 0, reset)), false);
         let waiting = tokio::spawn(async move { pacer.acquire(route).await });
-        stop.stop();
+        stop.cancel();
         let ended = tokio::time::timeout(Duration::from_secs(30), waiting)
             .await
             .expect("the wait ended soon after the stop, not at the reset an hour away")

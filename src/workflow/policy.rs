@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::client::Client;
-use crate::models::{ConflictField, Contact, ContactId, FieldConflict};
-use crate::omnichannel::contacts::ResolveConflicts;
+use super::plan::Plan;
+use crate::models::{ConflictField, Contact, FieldConflict};
 
 /// What to do with one conflicted field.
 ///
@@ -32,25 +31,6 @@ pub enum Decision {
 
 /// What a policy decides for one contact: the contact, and its conflicts to decide.
 type Decide = dyn Fn(&Contact, Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> + Send + Sync;
-
-/// What a contact-level policy ([`Policy::per_contact`]) decides for a whole contact.
-///
-/// Non-exhaustive: later versions may add ways to decide.
-///
-/// ```
-/// use rocketchat_omnichannel::workflow::{ContactDecision, Policy};
-/// let decision = ContactDecision::With(Policy::take_latest());
-/// # let _ = decision;
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum ContactDecision {
-    /// Leave every conflict of this contact for a human: nothing is sent for it, and a bulk
-    /// run reports it as waiting for a human.
-    LeaveAll,
-    /// Decide this contact's fields with this policy.
-    With(Policy),
-}
 
 /// A rule that decides every conflicted field of a contact. Cheap to clone and shareable
 /// across tasks.
@@ -100,14 +80,20 @@ impl Policy {
         Self::custom("keep-current", |_| Decision::KeepCurrent)
     }
 
-    /// Takes the most recent competing value of every field.
+    /// Takes the last competing value recorded for every field: what came in most recently
+    /// from a visitor's side (a merge, the widget), in place of the contact's current value.
+    ///
+    /// Not "the newest value": Rocket.Chat's conflict entries carry no time and
+    /// `contacts.update` leaves them in place, so an entry can be older than the current
+    /// value (an agent who renamed the contact after the merge). Combine it with
+    /// [`Policy::leaving`] for fields a person should judge, or use [`Policy::prefer`].
     ///
     /// ```
-    /// let policy = rocketchat_omnichannel::workflow::Policy::take_latest();
-    /// assert_eq!(policy.name(), "take-latest");
+    /// let policy = rocketchat_omnichannel::workflow::Policy::take_incoming();
+    /// assert_eq!(policy.name(), "take-incoming");
     /// ```
-    pub fn take_latest() -> Self {
-        Self::custom("take-latest", |conflict| match conflict.latest() {
+    pub fn take_incoming() -> Self {
+        Self::custom("take-incoming", |conflict| match conflict.latest() {
             Some(value) => Decision::Take(value.clone()),
             None => Decision::KeepCurrent,
         })
@@ -176,32 +162,30 @@ impl Policy {
     ///
     /// ```
     /// use rocketchat_omnichannel::models::{ConflictField, Contact};
-    /// use rocketchat_omnichannel::workflow::{ContactDecision, Policy};
+    /// use rocketchat_omnichannel::workflow::Policy;
     ///
-    /// let policy = Policy::per_contact("manager-needs-a-human", |contact: &Contact| {
-    ///     if contact.conflicts().iter().any(|c| c.field == ConflictField::Manager) {
-    ///         ContactDecision::LeaveAll
-    ///     } else {
-    ///         ContactDecision::With(Policy::take_latest())
-    ///     }
+    /// // `None` leaves the whole contact for a person.
+    /// let policy = Policy::per_contact("manager-needs-a-person", |contact: &Contact| {
+    ///     let manager = contact.conflicts().iter().any(|c| c.field == ConflictField::Manager);
+    ///     (!manager).then(Policy::take_incoming)
     /// });
     /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
     ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
     /// let plan = policy.plan(&contact);
     /// assert_eq!(plan.changes().count(), 0, "not even the name is rewritten");
-    /// assert_eq!(plan.left().count(), 2);
+    /// assert_eq!(plan.left.len(), 2);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn per_contact(
         name: impl Into<Arc<str>>,
-        decide: impl Fn(&Contact) -> ContactDecision + Send + Sync + 'static,
+        decide: impl Fn(&Contact) -> Option<Policy> + Send + Sync + 'static,
     ) -> Self {
         Self {
             name: name.into(),
             decide: Arc::new(
                 move |contact: &Contact, conflicts: Vec<FieldConflict>| match decide(contact) {
-                    ContactDecision::LeaveAll => leave_all(conflicts),
-                    ContactDecision::With(policy) => (policy.decide)(contact, conflicts),
+                    None => leave_all(conflicts),
+                    Some(policy) => (policy.decide)(contact, conflicts),
                 },
             ),
             wipe: false,
@@ -218,7 +202,7 @@ impl Policy {
     ///
     /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
     ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
-    /// let plan = Policy::take_latest().leaving_contact_when([ConflictField::Manager]).plan(&contact);
+    /// let plan = Policy::take_incoming().leaving_contact_when([ConflictField::Manager]).plan(&contact);
     /// assert_eq!(plan.changes().count(), 0);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
@@ -261,8 +245,8 @@ impl Policy {
     ///
     /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
     ///   "conflictingFields":[{"field":"name","value":"Janet"},{"field":"manager","value":"a2"}]}"#)?;
-    /// let plan = Policy::take_latest().leaving([ConflictField::Name]).plan(&contact);
-    /// assert_eq!(plan.left().collect::<Vec<_>>(), [&ConflictField::Name]);
+    /// let plan = Policy::take_incoming().leaving([ConflictField::Name]).plan(&contact);
+    /// assert_eq!(plan.left, [ConflictField::Name]);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     #[must_use]
@@ -301,7 +285,7 @@ impl Policy {
     /// The policy's name.
     ///
     /// ```
-    /// assert_eq!(rocketchat_omnichannel::workflow::Policy::take_latest().name(), "take-latest");
+    /// assert_eq!(rocketchat_omnichannel::workflow::Policy::take_incoming().name(), "take-incoming");
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -312,176 +296,14 @@ impl Policy {
     /// ```
     /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
     /// let plan = Policy::keep_current().plan(&Contact::new("c1"));
-    /// assert!(plan.decisions.is_empty());
+    /// assert!(plan.writes.is_empty() && !plan.sends());
     /// ```
     pub fn plan(&self, contact: &Contact) -> Plan {
-        let decisions = (self.decide)(contact, contact.conflicts());
-        Plan {
-            contact_id: contact.id.clone(),
-            decisions,
-            wipe: self.wipe,
-        }
-    }
-}
-
-/// The decisions for one contact, ready to become a resolve request.
-///
-/// ```no_run
-/// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
-/// use rocketchat_omnichannel::workflow::Policy;
-/// let contact = client.get_contact("contact-id").await?;
-/// let plan = Policy::take_latest().plan(&contact);
-/// let resolved = plan.request(&client).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Plan {
-    /// The contact decided for.
-    pub contact_id: ContactId,
-    /// Each conflicted field with its decision.
-    pub decisions: Vec<(FieldConflict, Decision)>,
-    /// Whether the policy allows `wipeConflicts` (see [`Policy::wipe_undecided`]).
-    pub wipe: bool,
-}
-
-impl Plan {
-    /// The values that will be set, by field, for [`Decision::Take`] (fields kept as they are
-    /// and fields left are not listed). Values that cannot be sent for their field (a
-    /// non-string or empty name or manager) are left out: that field stays conflicted unless
-    /// the plan wipes.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// let plan = Policy::take_latest().plan(&Contact::new("c1"));
-    /// assert_eq!(plan.changes().count(), 0);
-    /// ```
-    pub fn changes(&self) -> impl Iterator<Item = (&ConflictField, &Value)> {
-        self.decisions
-            .iter()
-            .filter_map(|(conflict, decision)| match decision {
-                Decision::Take(value) if sendable(&conflict.field, value) => {
-                    Some((&conflict.field, value))
-                }
-                _ => None,
-            })
-    }
-
-    /// Whether the request will carry `wipeConflicts`: the policy allows it and no decision
-    /// leaves a field.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// assert!(!Policy::keep_current().plan(&Contact::new("c1")).wipes());
-    /// ```
-    pub fn wipes(&self) -> bool {
-        self.wipe
-            && !self
-                .decisions
-                .iter()
-                .any(|(_, decision)| matches!(decision, Decision::Leave))
-    }
-
-    /// Every field whose value the request will send, with that value: the taken values,
-    /// and the current values of fields kept (so their conflicts are cleared without a
-    /// wipe). A wiping plan sends only the taken values.
-    pub(crate) fn sent(&self) -> Vec<(&ConflictField, &Value)> {
-        let wipes = self.wipes();
-        self.decisions
-            .iter()
-            .filter_map(|(conflict, decision)| {
-                let value = match decision {
-                    Decision::Take(value) => value,
-                    Decision::KeepCurrent if !wipes => conflict.current.as_ref()?,
-                    _ => return None,
-                };
-                sendable(&conflict.field, value).then_some((&conflict.field, value))
-            })
-            .collect()
-    }
-
-    /// The fields whose conflicts stay after the request: those a decision leaves, and those
-    /// whose decision cannot be sent (unknown fields, unsendable values, a kept field with no
-    /// current value), unless the plan wipes.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// let plan = Policy::keep_current().plan(&Contact::new("c1"));
-    /// assert_eq!(plan.left().count(), 0);
-    /// ```
-    pub fn left(&self) -> impl Iterator<Item = &ConflictField> {
-        let sent: Vec<&ConflictField> = self.sent().into_iter().map(|(f, _)| f).collect();
-        let wipes = self.wipes();
-        self.decisions
-            .iter()
-            .map(|(conflict, _)| &conflict.field)
-            .filter(move |field| !wipes && !sent.contains(field))
-    }
-
-    /// Whether every field the request leaves conflicted was left on purpose
-    /// ([`Decision::Leave`]); `false` when some decision cannot be carried out (a kept field
-    /// with no current value, such as a manager whose user was deleted; an unknown field; a
-    /// value that cannot be sent). A bulk run counts the first kind as waiting for a human
-    /// and the second as left conflicted.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1",
-    ///   "conflictingFields":[{"field":"manager","value":"agent2"}]}"#)?;
-    /// // Keep the current manager: there is none, so nothing can be sent.
-    /// assert!(!Policy::keep_current().plan(&contact).left_only_on_purpose());
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn left_only_on_purpose(&self) -> bool {
-        let left: Vec<&ConflictField> = self.left().collect();
-        self.decisions
-            .iter()
-            .filter(|(conflict, _)| left.contains(&&conflict.field))
-            .all(|(_, decision)| matches!(decision, Decision::Leave))
-    }
-
-    /// Whether the request would change anything: `false` when every field is left, so
-    /// there is nothing to send.
-    ///
-    /// ```
-    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// assert!(!Policy::keep_current().plan(&Contact::new("c1")).is_actionable());
-    /// ```
-    pub fn is_actionable(&self) -> bool {
-        self.wipes() || !self.sent().is_empty()
-    }
-
-    /// The resolve request that carries out the plan: the chosen values, the current values
-    /// of kept fields (or `wipeConflicts` when [`Plan::wipes`]).
-    ///
-    /// The request borrows `client` for its lifetime; clone the client to move it.
-    ///
-    /// ```
-    /// # let client = rocketchat_omnichannel::Client::builder("https://chat.example.com").build()?;
-    /// use rocketchat_omnichannel::{models::Contact, workflow::Policy};
-    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
-    ///   "conflictingFields":[{"field":"name","value":"Janet"}]}"#)?;
-    /// let body = Policy::keep_current().plan(&contact).request(&client).to_json()?;
-    /// assert_eq!(body, r#"{"contactId":"c1","name":"Jane"}"#);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn request(&self, client: &Client) -> ResolveConflicts {
-        let start = client.resolve_contact_conflicts(self.contact_id.clone());
-        let start = if self.wipes() {
-            start.wipe_conflicts(true)
-        } else {
-            start
-        };
-        self.sent()
-            .into_iter()
-            .fold(start, |request, (field, value)| match field {
-                ConflictField::Name => request.name(value.as_str().unwrap_or_default()),
-                ConflictField::Manager => {
-                    request.contact_manager(value.as_str().unwrap_or_default())
-                }
-                ConflictField::CustomField(key) => request.custom_field(key.clone(), value.clone()),
-                _ => request,
-            })
+        Plan::decided(
+            contact,
+            (self.decide)(contact, contact.conflicts()),
+            self.wipe,
+        )
     }
 }
 
@@ -493,19 +315,10 @@ fn leave_all(conflicts: Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> {
         .collect()
 }
 
-fn sendable(field: &ConflictField, value: &Value) -> bool {
-    match field {
-        ConflictField::Name | ConflictField::Manager => {
-            value.as_str().is_some_and(|s| !s.trim().is_empty())
-        }
-        ConflictField::CustomField(_) => true,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Client;
 
     fn contact() -> Contact {
         serde_json::from_value(serde_json::json!({
@@ -540,19 +353,17 @@ mod tests {
     }
 
     #[test]
-    fn take_latest_sends_each_field_and_never_wipes_by_default() {
+    fn take_incoming_sends_each_field_and_never_wipes_by_default() {
         let client = Client::builder("https://chat.example.com").build().unwrap();
-        let plan = Policy::take_latest().plan(&contact());
+        let plan = Policy::take_incoming().plan(&contact());
         let body = plan.request(&client).to_json().unwrap();
         assert_eq!(
             body,
             r#"{"contactId":"c1","name":"Jane D.","contactManager":"agent-2","customFields":{"age":42,"cpf":"222"}}"#
         );
-        // `avatar` is a field the SDK cannot send: it stays for a human.
-        assert_eq!(
-            plan.left().collect::<Vec<_>>(),
-            [&ConflictField::Unknown("avatar".into())]
-        );
+        // `avatar` is a field the SDK cannot send: it stays, but not on purpose.
+        assert!(plan.left.is_empty());
+        assert_eq!(plan.unsent, [ConflictField::Unknown("avatar".into())]);
     }
 
     #[test]
@@ -565,8 +376,8 @@ mod tests {
             r#"{"contactId":"c1","name":"Jane Doe","contactManager":"agent-1","customFields":{"age":41,"cpf":"111"}}"#
         );
         let plan = Policy::keep_current().wipe_undecided(true).plan(&contact());
-        assert!(plan.wipes());
-        assert_eq!(plan.left().count(), 0);
+        assert!(plan.wipe);
+        assert_eq!(plan.remaining().count(), 0);
         assert_eq!(
             plan.request(&client).to_json().unwrap(),
             r#"{"contactId":"c1","wipeConflicts":true}"#
@@ -576,17 +387,17 @@ mod tests {
     #[test]
     fn leave_keeps_a_field_out_of_the_request_and_forbids_the_wipe() {
         let client = Client::builder("https://chat.example.com").build().unwrap();
-        let policy = Policy::take_latest()
+        let policy = Policy::take_incoming()
             .wipe_undecided(true)
             .leaving([ConflictField::Name, ConflictField::Manager]);
         let plan = policy.plan(&contact());
-        assert!(!plan.wipes());
-        assert!(plan.is_actionable());
+        assert!(!plan.wipe);
+        assert!(plan.sends());
         assert_eq!(
             plan.request(&client).to_json().unwrap(),
             r#"{"contactId":"c1","customFields":{"age":42,"cpf":"222"}}"#
         );
-        let left: Vec<_> = plan.left().cloned().collect();
+        let left: Vec<_> = plan.remaining().cloned().collect();
         assert_eq!(
             left,
             [
@@ -596,7 +407,7 @@ mod tests {
             ]
         );
         let nothing = Policy::custom("human", |_| Decision::Leave).plan(&contact());
-        assert!(!nothing.is_actionable());
+        assert!(!nothing.sends());
     }
 
     #[test]

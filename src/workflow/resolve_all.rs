@@ -17,8 +17,8 @@ use super::journal::Journal;
 use super::outcome::{Outcome, Progress, Summary};
 use super::pacing::Pacer;
 use super::policy::Policy;
-use super::stop::StopSignal;
 use crate::client::Client;
+use tokio_util::sync::CancellationToken;
 
 /// Whether `unknown` contacts (created automatically from visitors, listed only with
 /// `unknown=true`) are part of a run.
@@ -102,7 +102,7 @@ pub struct ResolveAll {
     pub(super) deadline: Option<Duration>,
     pub(super) pacing: bool,
     pub(super) max_rounds: u32,
-    pub(super) stop: Option<StopSignal>,
+    pub(super) stop: Option<CancellationToken>,
     /// What each walk lists: everything (the default), or a watcher's changes.
     pub(super) scope: Scope,
     /// A watcher's record of contacts reported as waiting for a human (none for one run).
@@ -110,7 +110,7 @@ pub struct ResolveAll {
     /// A listing older than this is read again before its contact is resolved.
     pub(super) stale_after: Duration,
     /// Where intents and outcomes are recorded, if anywhere.
-    pub(super) journal: Option<Arc<Mutex<Journal>>>,
+    pub(super) journal: Option<Arc<Journal>>,
 }
 
 /// How old a listed contact may be before it is read again ahead of its resolve call: a
@@ -124,7 +124,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
     /// use rocketchat_omnichannel::workflow::Policy;
-    /// let run = client.resolve_all(Policy::take_latest()).dry_run(true);
+    /// let run = client.resolve_all(Policy::take_incoming()).dry_run(true);
     /// # let _ = run;
     /// # }
     /// ```
@@ -196,16 +196,16 @@ impl ResolveAll {
     /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::Error> {
     /// use rocketchat_omnichannel::workflow::{Journal, Policy};
     /// let journal = Journal::open("resolve.jsonl", &client)?;
-    /// let summary = client.resolve_all(Policy::take_latest()).journal(journal).run().await;
+    /// let summary = client.resolve_all(Policy::take_incoming()).journal(journal).run().await;
     /// # Ok(()) }
     /// ```
     pub fn journal(mut self, journal: Journal) -> Self {
-        self.journal = Some(Arc::new(Mutex::new(journal)));
+        self.journal = Some(Arc::new(journal));
         self
     }
 
     /// The most the whole run may take. Calls that would have to wait past it are not sent
-    /// ([`Outcome::Abandoned`]), and the summary says the run is incomplete. No deadline by
+    /// ([`Outcome::Stopped`]), and the summary says the run is incomplete. No deadline by
     /// default.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
@@ -239,20 +239,22 @@ impl ResolveAll {
         (!problems.is_empty()).then(|| format!("invalid settings: {}", problems.join(", ")))
     }
 
-    /// Stops the run early when `stop` is raised: no more listing or new calls, in-flight
-    /// calls finish and are yielded, then the stream ends (the summary says incomplete).
-    /// Takes a [`StopSignal`] or a tokio-util [`CancellationToken`](super::CancellationToken)
-    /// (or a reference to either); waits end the moment it is raised.
+    /// Stops the run early once `token` is cancelled: no more listing or new calls,
+    /// in-flight calls finish and are yielded, then the stream ends (the summary says
+    /// incomplete). Waits end the moment it is cancelled. A watcher made from the run stops
+    /// on the same token.
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{Policy, StopSignal};
-    /// let stop = StopSignal::new();
-    /// let run = client.resolve_all(Policy::keep_current()).stop_signal(&stop);
+    /// use rocketchat_omnichannel::workflow::{CancellationToken, Policy};
+    /// let stop = CancellationToken::new();
+    /// let run = client.resolve_all(Policy::keep_current()).stop_on(stop.clone());
+    /// // … later, from another task or a signal handler:
+    /// stop.cancel();
     /// # let _ = run; }
     /// ```
-    pub fn stop_signal(mut self, stop: impl Into<StopSignal>) -> Self {
-        self.stop = Some(stop.into());
+    pub fn stop_on(mut self, token: CancellationToken) -> Self {
+        self.stop = Some(token);
         self
     }
 
@@ -294,7 +296,7 @@ impl ResolveAll {
     ///
     /// let fake = FakeRocketChat::builder().demo_data().start().await?;
     /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-    /// let summary = client.resolve_all(Policy::take_latest()).run().await;
+    /// let summary = client.resolve_all(Policy::take_incoming()).run().await;
     /// assert!(summary.is_clean());
     /// # Ok(()) }
     /// ```

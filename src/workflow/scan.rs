@@ -25,10 +25,10 @@ use jiff::Timestamp;
 
 use super::changes::Newest;
 use super::pacing::{DeadlinePassed, Pacer, paced};
-use super::stop::StopSignal;
 use crate::models::{Contact, ContactId};
 use crate::omnichannel::contacts::search::SEARCH_PATH;
 use crate::omnichannel::contacts::{Page, SearchContacts, SearchContactsError, SortOrder};
+use tokio_util::sync::CancellationToken;
 
 /// Contacts per page: the most Rocket.Chat returns by default.
 pub(crate) const PAGE_SIZE: usize = 100;
@@ -78,7 +78,7 @@ struct Walk {
     search: SearchContacts,
     listing: bool,
     pacer: Arc<Pacer>,
-    stop: Option<StopSignal>,
+    stop: Option<CancellationToken>,
     order: Order,
     offset: usize,
     seen: HashSet<ContactId>,
@@ -100,7 +100,7 @@ pub(crate) fn scan(
     search: SearchContacts,
     listing: bool,
     pacer: Arc<Pacer>,
-    stop: Option<StopSignal>,
+    stop: Option<CancellationToken>,
     order: Order,
 ) -> impl Stream<Item = ScanItem> + Send + 'static {
     let walk = Walk {
@@ -146,7 +146,11 @@ impl Walk {
             if self.done {
                 return None;
             }
-            if self.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(CancellationToken::is_cancelled)
+            {
                 self.done = true;
                 return Some(ScanItem::Incomplete);
             }

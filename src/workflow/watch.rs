@@ -1,4 +1,4 @@
-//! `client.watch_conflicts(policy)`: a bot's loop. Resolves every conflicted contact, waits,
+//! `client.resolve_all(policy).watch(interval)`: a bot's loop. Resolves every conflicted contact, waits,
 //! and does it again, sharing one pacer across passes, until told to stop. After the first
 //! full pass it lists only the contacts written since (see `changes.rs`), with a full pass on
 //! a schedule.
@@ -15,10 +15,10 @@ use super::awaiting::Awaiting;
 use super::changes::{CHANGE_OVERLAP, FullReason, Marks, PassKind, Scope};
 use super::outcome::{Outcome, Progress, Summary};
 use super::pacing::Pacer;
-use super::policy::Policy;
-use super::resolve_all::{ProgressHandle, ResolveAll, ResolveStream, UnknownContacts};
-use super::stop::{StopSignal, sleep_unless_stopped};
-use crate::client::Client;
+use super::resolve_all::{ProgressHandle, ResolveAll, ResolveStream};
+use tokio_util::sync::CancellationToken;
+
+use super::stop::sleep_unless_stopped;
 
 /// What a watcher reports.
 ///
@@ -45,13 +45,14 @@ use crate::client::Client;
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
 /// use futures_util::StreamExt;
 /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 /// use rocketchat_omnichannel::workflow::Policy;
 ///
 /// let fake = FakeRocketChat::builder().demo_data().start().await?;
 /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-/// let events: Vec<_> = client.watch_conflicts(Policy::keep_current()).passes(1).into_stream().collect().await;
+/// let events: Vec<_> = client.resolve_all(Policy::keep_current()).watch(Duration::ZERO).passes(1).into_stream().collect().await;
 /// let last = serde_json::to_value(events.last().unwrap())?;
 /// assert_eq!((last["pass"].as_u64(), last["kind"].as_str()), (Some(1), Some("full")));
 /// assert_eq!(last["summary"]["resolved"], 3);
@@ -79,14 +80,36 @@ pub enum WatchEvent {
     },
 }
 
-/// Keeps resolving conflicts as they appear. A contact left for a human is reported once
-/// ([`Outcome::Deferred`] or [`Outcome::PartlyResolved`]), not again on every pass. Made by [`Client::watch_conflicts`]; run it
-/// with [`WatchConflicts::into_stream`]. Owns a clone of the client, so it can run in a
-/// spawned task.
+/// The line `rocketchat-contacts conflicts watch` prints: the outcome's line, or
+/// `pass N (full|changes): <summary>`.
+impl std::fmt::Display for WatchEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Outcome(outcome) => outcome.fmt(f),
+            Self::PassFinished {
+                pass,
+                summary,
+                kind,
+                ..
+            } => write!(f, "pass {pass} ({kind}): {summary}"),
+        }
+    }
+}
+
+/// A bulk run repeated: resolves conflicts as they appear, pass after pass, until stopped.
+/// Made by [`ResolveAll::watch`], so every setting of a run (policy, concurrency, listings,
+/// search text, journal, pacing, `stale_after`, dry run, stop token) applies to each pass;
+/// run it with [`Watch::into_stream`]. A contact left for a person is reported once
+/// ([`Outcome::LeftForPerson`] or [`Outcome::PartlyResolved`]), not again on every pass.
+/// Owns a clone of the client, so it can run in a spawned task.
+///
+/// After the first full pass, a pass lists only the contacts written since the previous
+/// one started (`_updatedAt`, bounded by the server's clock), with a full pass on a schedule.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
 /// use futures_util::StreamExt;
 /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 /// use rocketchat_omnichannel::workflow::{Policy, WatchEvent};
@@ -94,8 +117,8 @@ pub enum WatchEvent {
 /// let fake = FakeRocketChat::builder().demo_data().start().await?;
 /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
 /// let watcher = client
-///     .watch_conflicts(Policy::keep_current())
-///     .interval(std::time::Duration::from_millis(10))
+///     .resolve_all(Policy::keep_current())
+///     .watch(Duration::from_millis(10))
 ///     .passes(2);
 /// let events: Vec<WatchEvent> = tokio::spawn(watcher.into_stream().collect()).await?;
 /// let passes = events.iter().filter(|e| matches!(e, WatchEvent::PassFinished { .. })).count();
@@ -104,12 +127,10 @@ pub enum WatchEvent {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "nothing happens until the stream is polled"]
-pub struct WatchConflicts {
+pub struct Watch {
     run: ResolveAll,
     interval: Duration,
-    stop: StopSignal,
     passes: Option<u64>,
-    pacing: bool,
     incremental: bool,
     full_every: Duration,
     overlap: Duration,
@@ -120,6 +141,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10 * 60);
 
 /// How often a watcher lists every contact by default, even when listing changes works.
 const FULL_PASS_EVERY: Duration = Duration::from_secs(3 * 60 * 60);
+
 /// `Option<Duration>` as whole seconds (fractions kept), for JSON.
 fn seconds<S: serde::Serializer>(
     value: &Option<Duration>,
@@ -131,27 +153,30 @@ fn seconds<S: serde::Serializer>(
     }
 }
 
-impl Client {
-    /// Starts a watcher that resolves conflicts by `policy` every 30 s (see
-    /// [`WatchConflicts::interval`]) until stopped.
+impl ResolveAll {
+    /// This run, repeated every `interval` (the pause between the end of one pass and the
+    /// start of the next) until its stop token is cancelled.
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{Policy, StopSignal};
-    /// let stop = StopSignal::new();
-    /// let watcher = client.watch_conflicts(Policy::take_latest()).stop_signal(&stop);
-    /// tokio::spawn(futures_util::StreamExt::for_each(watcher.into_stream(), |event| async move {
-    ///     println!("{event:?}");
-    /// }));
+    /// use std::time::Duration;
+    /// use futures_util::StreamExt;
+    /// use rocketchat_omnichannel::workflow::{CancellationToken, Policy};
+    ///
+    /// let stop = CancellationToken::new();
+    /// let watcher = client
+    ///     .resolve_all(Policy::take_incoming())
+    ///     .stop_on(stop.clone())
+    ///     .watch(Duration::from_secs(30));
+    /// tokio::spawn(watcher.into_stream().for_each(|event| async move { println!("{event}") }));
+    /// // later, from a signal handler: stop.cancel();
     /// # }
     /// ```
-    pub fn watch_conflicts(&self, policy: Policy) -> WatchConflicts {
-        WatchConflicts {
-            run: self.resolve_all(policy),
-            interval: Duration::from_secs(30),
-            stop: StopSignal::new(),
+    pub fn watch(self, interval: Duration) -> Watch {
+        Watch {
+            run: self,
+            interval,
             passes: None,
-            pacing: true,
             incremental: true,
             full_every: FULL_PASS_EVERY,
             overlap: CHANGE_OVERLAP,
@@ -159,45 +184,7 @@ impl Client {
     }
 }
 
-impl WatchConflicts {
-    /// The pause between the end of one pass and the start of the next (default 30 s).
-    pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
-        self
-    }
-
-    /// Resolve calls in flight at once within a pass (default 4; 0 is refused: the first
-    /// pass halts with the reason and the watcher ends).
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.run = self.run.concurrency(concurrency);
-        self
-    }
-
-    /// Whether `unknown` contacts are watched too (default: included).
-    pub fn unknown(mut self, unknown: UnknownContacts) -> Self {
-        self.run = self.run.unknown(unknown);
-        self
-    }
-
-    /// How old a listing may be before its contact is read again ahead of a resolve call
-    /// (see [`ResolveAll::stale_after`]).
-    pub fn stale_after(mut self, age: Duration) -> Self {
-        self.run = self.run.stale_after(age);
-        self
-    }
-
-    /// Records every pass's resolve calls in `journal` (see [`ResolveAll::journal`]).
-    pub fn journal(mut self, journal: super::Journal) -> Self {
-        self.run = self.run.journal(journal);
-        self
-    }
-
-    /// Whether to pace calls by the server's rate-limit headers (on by default).
-    pub fn pacing(mut self, pacing: bool) -> Self {
-        self.pacing = pacing;
-        self
-    }
-
+impl Watch {
     /// Whether passes after the first list only the contacts written since the previous
     /// pass started (on by default). An idle pass then costs one `contacts.search` call per
     /// listing instead of one per 100 contacts, so a new conflict is seen within about one
@@ -226,50 +213,22 @@ impl WatchConflicts {
         self
     }
 
-    /// Stops after this many passes (default: never).
+    /// Stops after this many passes (default: never; 0 counts as 1).
     pub fn passes(mut self, passes: u64) -> Self {
         self.passes = Some(passes.max(1));
         self
     }
 
-    /// Stops when `stop` is raised: the pass under way lists no more contacts and sends no
-    /// new calls, the calls in flight finish and are yielded with the pass's summary, and
-    /// the stream ends. A watcher asleep between passes ends at once. Takes a [`StopSignal`]
-    /// or a tokio-util [`CancellationToken`](super::CancellationToken) (or a reference).
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{Policy, StopSignal};
-    /// let stop = StopSignal::new();
-    /// let watcher = client.watch_conflicts(Policy::keep_current()).stop_signal(&stop);
-    /// // later, from a signal handler: stop.stop();
-    /// # let _ = watcher; }
-    /// ```
-    pub fn stop_signal(mut self, stop: impl Into<StopSignal>) -> Self {
-        self.stop = stop.into();
-        self
-    }
-
-    /// Runs until stopped (or the number of [`WatchConflicts::passes`]), yielding each
-    /// contact's outcome and each pass's summary.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use futures_util::StreamExt;
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let mut events = client.watch_conflicts(Policy::keep_current()).into_stream();
-    /// while let Some(event) = events.next().await {
-    ///     println!("{event:?}");
-    /// }
-    /// # }
-    /// ```
+    /// Runs the watcher: each contact's outcome as it comes, and a
+    /// [`WatchEvent::PassFinished`] after every pass.
     pub fn into_stream(self) -> WatchStream {
         let progress = Arc::default();
-        let watch = Watch {
-            pacer: Arc::new(Pacer::new(self.pacing, None).with_stop(Some(self.stop.clone()))),
-            run: self.run.stop_signal(&self.stop).pacing(self.pacing),
+        let stop = self.run.stop.clone().unwrap_or_default();
+        let watch = Watcher {
+            pacer: Arc::new(Pacer::new(self.run.pacing, None).with_stop(Some(stop.clone()))),
+            run: self.run.stop_on(stop.clone()),
             interval: self.interval,
-            stop: self.stop,
+            stop,
             passes: self.passes,
             current: None,
             pass: 0,
@@ -295,7 +254,7 @@ impl WatchConflicts {
     }
 }
 
-/// The events of a [`WatchConflicts`] watcher.
+/// The events of a [`Watch`].
 pub struct WatchStream {
     inner: Pin<Box<dyn Stream<Item = WatchEvent> + Send>>,
     progress: Arc<Mutex<Option<ProgressHandle>>>,
@@ -308,7 +267,8 @@ impl WatchStream {
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
     /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let events = client.watch_conflicts(Policy::keep_current()).into_stream();
+    /// # use std::time::Duration;
+    /// let events = client.resolve_all(Policy::keep_current()).watch(Duration::from_secs(30)).into_stream();
     /// assert!(events.progress().is_none(), "no pass has started");
     /// # }
     /// ```
@@ -332,16 +292,16 @@ impl Stream for WatchStream {
     }
 }
 
-struct Watch {
+struct Watcher {
     run: ResolveAll,
     pacer: Arc<Pacer>,
     interval: Duration,
-    stop: StopSignal,
+    stop: CancellationToken,
     passes: Option<u64>,
     current: Option<ResolveStream>,
     pass: u64,
     finished: bool,
-    /// Contacts reported as waiting for a human, with the state they were reported in.
+    /// Contacts reported as waiting for a person, with the state they were reported in.
     awaiting: Arc<Mutex<Awaiting>>,
     incremental: bool,
     full_every: Duration,
@@ -359,7 +319,7 @@ struct Watch {
     progress: Arc<Mutex<Option<ProgressHandle>>>,
 }
 
-impl Watch {
+impl Watcher {
     async fn next(&mut self) -> Option<WatchEvent> {
         loop {
             if self.finished {
@@ -385,7 +345,7 @@ impl Watch {
                 self.current = None;
                 *self.progress.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 self.pass += 1;
-                if self.stop.is_stopped()
+                if self.stop.is_cancelled()
                     || self.passes.is_some_and(|n| self.pass >= n)
                     || self.run.invalid().is_some()
                 {
@@ -409,7 +369,7 @@ impl Watch {
             if self.pass > 0 {
                 sleep(self.pause(), &self.stop).await;
             }
-            if self.stop.is_stopped() {
+            if self.stop.is_cancelled() {
                 self.finished = true;
                 return None;
             }
@@ -500,6 +460,6 @@ impl Watch {
 
 /// Sleeps for `interval`, waking the moment `stop` is raised (no polling). An interval too
 /// long to represent waits for the stop signal alone.
-async fn sleep(interval: Duration, stop: &StopSignal) {
+async fn sleep(interval: Duration, stop: &CancellationToken) {
     sleep_unless_stopped(interval, Some(stop)).await;
 }

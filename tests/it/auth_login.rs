@@ -1,6 +1,5 @@
 //! Sessions against wiremock: login (password, two-factor, resume), `me`, logout.
 
-
 use crate::common::{client, fixture};
 use rocketchat_omnichannel::{Client, ErrorKind, LoginError, TwoFactorMethod};
 use wiremock::matchers::{body_string, header, method, path};

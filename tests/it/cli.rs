@@ -79,7 +79,7 @@ fn demo_dry_run_prints_plans_and_a_summary() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--dry-run",
         ],
         &[],
@@ -91,7 +91,7 @@ fn demo_dry_run_prints_plans_and_a_summary() {
     );
     assert!(
         out.trim_end()
-            .ends_with("dry run: 3 contact(s) would be resolved, 0 left entirely for a human"),
+            .ends_with("dry run: 3 contact(s) would be resolved, 0 left entirely for a person"),
         "{out}"
     );
 }
@@ -177,8 +177,11 @@ async fn a_failed_contact_makes_the_exit_code_non_zero() {
     // A user who is not an agent: the merger keeps only managers that exist as users.
     fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
-    let (code, out, _) =
-        run_against(&fake, &["conflicts", "resolve", "--policy", "take-latest"]).await;
+    let (code, out, _) = run_against(
+        &fake,
+        &["conflicts", "resolve", "--policy", "take-incoming"],
+    )
+    .await;
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(&format!(
@@ -201,7 +204,7 @@ async fn leaving_a_field_reports_partly_resolved_and_succeeds() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--leave",
             "name",
         ],
@@ -212,7 +215,7 @@ async fn leaving_a_field_reports_partly_resolved_and_succeeds() {
         out.contains("partly resolved demoContactJane1: set manager=demoAgent0000002"),
         "{out}"
     );
-    assert!(out.contains("; left for a human: name"), "{out}");
+    assert!(out.contains("; left for a person: name"), "{out}");
     assert!(out.contains("; 0 left conflicted\n"), "{out}");
     let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
     assert_eq!(jane.name.as_deref(), Some("Jane Doe"));
@@ -239,7 +242,7 @@ async fn leave_contact_if_leaves_the_whole_contact_to_a_human() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--leave-contact-if",
             "manager",
         ],
@@ -252,7 +255,7 @@ async fn leave_contact_if_leaves_the_whole_contact_to_a_human() {
     assert!(out.contains("demoContactJane1"), "{out}");
     assert!(!out.contains("resolved demoContactJane1"), "{out}");
     assert!(out.contains("resolved demoContactAna01"), "{out}");
-    assert!(out.contains("1 left for a human"), "{out}");
+    assert!(out.contains("1 left for a person"), "{out}");
     let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
     assert_eq!(jane.name.as_deref(), Some("Jane Doe"), "not even the name");
     assert_eq!(jane.conflicting_fields.len(), 3);
@@ -405,7 +408,7 @@ async fn watch_exits_zero_when_a_signal_stops_it_during_a_pass() {
 /// The report's scenario: 250 contacts `A0000`… each with a `Z…` name conflict. Under name
 /// order, taking the latest value moved contacts behind the walk and a third were missed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn take_latest_over_renamed_contacts_reaches_all_of_them() {
+async fn take_incoming_over_renamed_contacts_reaches_all_of_them() {
     let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
     for i in 0..250 {
         let id = fake.add_contact_named(&format!("A{i:04}"));
@@ -417,7 +420,7 @@ async fn take_latest_over_renamed_contacts_reaches_all_of_them() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--concurrency",
             "8",
             "--unknown",
@@ -472,7 +475,7 @@ fn resolve_prints_json_lines_and_a_json_summary() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
         ],
         &[],
     );
@@ -562,7 +565,7 @@ async fn visitor_text_cannot_drive_the_terminal() {
                 "conflicts",
                 "resolve",
                 "--policy",
-                "take-latest",
+                "take-incoming",
                 "--dry-run",
             ],
         )

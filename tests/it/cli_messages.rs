@@ -147,7 +147,7 @@ async fn a_contact_left_for_a_human_names_its_fields_and_the_dry_run_agrees() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--leave-contact-if",
             "manager",
         ],
@@ -156,7 +156,7 @@ async fn a_contact_left_for_a_human_names_its_fields_and_the_dry_run_agrees() {
     .await;
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("left for a human demoContactJane1: name, manager, customFields.cpf\n"),
+        out.contains("left for a person demoContactJane1: name, manager, customFields.cpf\n"),
         "{out}"
     );
     assert!(!out.contains("keep current values"), "{out}");
@@ -168,7 +168,7 @@ async fn a_contact_left_for_a_human_names_its_fields_and_the_dry_run_agrees() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--leave",
             "manager",
             "--dry-run",
@@ -176,11 +176,11 @@ async fn a_contact_left_for_a_human_names_its_fields_and_the_dry_run_agrees() {
         &borrowed(&env),
     )
     .await;
-    assert!(out.contains("left for a human: manager"), "{out}");
+    assert!(out.contains("left for a person: manager"), "{out}");
     assert!(
         out.ends_with(
             "dry run: 3 contact(s) would be resolved (1 of them partly: some fields left for \
-             a human), 0 left entirely for a human\n"
+             a person), 0 left entirely for a person\n"
         ),
         "{out}"
     );
@@ -208,7 +208,7 @@ async fn the_list_table_keeps_its_columns_and_the_summary_fits_a_terminal() {
     assert!(out.contains("Maria da Conceição…  name"), "{out}");
 
     let (_, out, _) = cli(
-        &["conflicts", "resolve", "--policy", "take-latest"],
+        &["conflicts", "resolve", "--policy", "take-incoming"],
         &borrowed(&env),
     )
     .await;
@@ -222,7 +222,7 @@ async fn a_listing_that_fails_for_every_listing_is_reported_once() {
     let fake = demo().await;
     let url = fake.uri();
     let (code, out, _) = cli(
-        &["conflicts", "resolve", "--policy", "take-latest"],
+        &["conflicts", "resolve", "--policy", "take-incoming"],
         &[
             ("ROCKETCHAT_URL", &url),
             ("ROCKETCHAT_USER_ID", "nobody"),
@@ -251,7 +251,7 @@ async fn a_listing_that_fails_for_every_listing_is_reported_once() {
         ))
         .build()
         .unwrap();
-    let summary = client.resolve_all(Policy::take_latest()).run().await;
+    let summary = client.resolve_all(Policy::take_incoming()).run().await;
     assert!(summary.complete, "{summary:?}");
     assert_eq!(summary.resolved, 3, "{summary:?}");
     assert!(fake.conflicted_contacts().is_empty());

@@ -1,6 +1,5 @@
 //! The other contact endpoints against wiremock: request shape and decoding, one test each.
 
-
 use crate::common::{TOKEN, USER_ID, client, fixture};
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::omnichannel::contacts::{

@@ -1,7 +1,6 @@
 //! `POST omnichannel/contacts.conflicts` against wiremock: one test per real server answer,
 //! plus what the SDK sends.
 
-
 use std::error::Error as _;
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -3,7 +3,6 @@
 //! (`apps/meteor/app/livechat/server/lib/contacts/getContacts.ts`) or left out; `count`
 //! echoing the requested page size; and a missing `total`.
 
-
 use crate::common::{client, fixture};
 use futures_util::{StreamExt, TryStreamExt};
 use rocketchat_omnichannel::models::ConflictField;

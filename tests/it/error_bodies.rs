@@ -1,7 +1,6 @@
 //! Errors that say what really happened: typed variants only for Rocket.Chat error bodies,
 //! foreign pages and missing routes explained, bodies excerpted, and the server's version.
 
-
 use crate::common::{client, fixture};
 use rocketchat_omnichannel::omnichannel::contacts::{ContactLookup, GetContactError};
 use rocketchat_omnichannel::{Client, ErrorKind, ResolveConflictsError};

@@ -122,7 +122,7 @@ async fn resolve_all_on_7_6_names_the_missing_route_and_its_version() {
     let outcomes: Vec<rocketchat_omnichannel::workflow::Outcome> =
         futures_util::StreamExt::collect(
             client
-                .resolve_all(rocketchat_omnichannel::workflow::Policy::take_latest())
+                .resolve_all(rocketchat_omnichannel::workflow::Policy::take_incoming())
                 .into_stream(),
         )
         .await;
@@ -160,7 +160,7 @@ async fn a_missing_route_stops_the_run_after_one_call() {
         fake.merge_visitor(&id, Visitor::new().name(&format!("P. {i:02}")));
     }
     let mut stream = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .concurrency(1)
         .into_stream();
     let mut outcomes = Vec::new();

@@ -10,7 +10,6 @@
 //! exactly, not only the totals; and the call timeout is long enough that only a deliberate
 //! stall can reach it, while stalls hold the connection until the client gives up.
 
-
 use std::collections::BTreeMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

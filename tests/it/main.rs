@@ -1,13 +1,13 @@
 //! The integration tests, as one binary: a module per concern, the shared set-up in
 //! `common`, linked once (44 binaries each linking the whole crate took minutes to link).
 
-mod common;
 mod auth_login;
 mod bad_input;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
 mod cli_messages;
+mod common;
 mod connect;
 mod contacts_delete;
 mod contacts_endpoints;

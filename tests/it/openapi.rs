@@ -9,7 +9,10 @@ use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn spec() -> Value {
-    serde_json::from_str(include_str!("../../openapi/contacts.conflicts.openapi.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../openapi/contacts.conflicts.openapi.json"
+    ))
+    .unwrap()
 }
 
 /// Follows `#/components/...` references.

@@ -24,7 +24,7 @@ async fn demo() -> (FakeRocketChat, Client) {
 async fn a_resolved_outcome_carries_the_plan_and_the_server_contact() {
     let (fake, client) = demo().await;
     let outcomes: Vec<Outcome> = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .into_stream()
         .collect()
         .await;
@@ -35,7 +35,7 @@ async fn a_resolved_outcome_carries_the_plan_and_the_server_contact() {
         assert_eq!(json["outcome"], "resolved", "{json}");
         assert_eq!(json["contactId"], id.as_str());
         assert_eq!(json["wipeConflicts"], false);
-        assert_eq!(json["leftForAHuman"], json!([]));
+        assert_eq!(json["leftForPerson"], json!([]));
         assert!(json["set"].is_object(), "{json}");
         // The contact is the server's document: `_id`, camelCase keys, and it reads back as
         // the contact the fake holds now.
@@ -70,7 +70,7 @@ async fn a_failure_names_its_status_and_error_code() {
     fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
     let outcomes: Vec<Outcome> = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .into_stream()
         .collect()
         .await;
@@ -105,7 +105,7 @@ async fn debug_shows_ids_and_counts_not_whole_contacts() {
     doc.insert("channels".into(), Value::Array(channels));
     fake.add_contact_json(doc);
     let outcomes: Vec<Outcome> = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .into_stream()
         .collect()
         .await;
@@ -133,9 +133,9 @@ async fn summary_json_and_line_match_the_run() {
     assert_eq!(
         json,
         json!({
-            "seen": 3, "resolved": 3, "partlyResolved": 0, "deferred": 0, "planned": 0,
-            "skipped": 0, "gone": 0, "failed": 0, "abandoned": 0, "stopped": 0, "leftConflicted": 0,
-            "awaitingHuman": 0, "rounds": 2, "rateLimited": 0, "complete": true, "halted": null
+            "seen": 3, "resolved": 3, "partlyResolved": 0, "leftForPerson": 0, "planned": 0,
+            "nothingToDo": 0, "stale": 0, "gone": 0, "failed": 0, "stopped": 0, "leftConflicted": 0,
+            "waitingForPerson": 0, "rounds": 2, "rateLimited": 0, "complete": true, "halted": null
         })
     );
     assert_eq!(summary.to_string(), "3 seen: 3 resolved; 0 left conflicted");
@@ -158,8 +158,8 @@ fn an_incomplete_summary_prints_no_unmeasured_figure() {
 async fn watch_events_serialise_as_outcomes_and_passes() {
     let (_fake, client) = demo().await;
     let events: Vec<WatchEvent> = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(std::time::Duration::from_millis(10))
+        .resolve_all(Policy::keep_current())
+        .watch(std::time::Duration::from_millis(10))
         .passes(2)
         .into_stream()
         .collect()

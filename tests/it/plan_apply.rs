@@ -6,7 +6,7 @@ use futures_util::TryStreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{CustomField, DemoData, FakeRocketChat, Visitor};
 use rocketchat_omnichannel::workflow::{
-    Applied, ApplyOptions, Journal, PlanFile, Policy, UnknownContacts, apply, undo,
+    Journal, Outcome, Plan, PlanFile, Policy, UnknownContacts, undo,
 };
 use rocketchat_omnichannel::{Client, ContactId};
 
@@ -15,6 +15,38 @@ fn temp(name: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!("rc-plan-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
+}
+
+/// What a process killed right after its intent line leaves behind: the intent, no outcome.
+fn write_intent(path: &std::path::Path, plan: &Plan) {
+    use std::io::Write;
+    let line = serde_json::json!({"type": "intent", "at": "2026-12-06T00:00:00Z", "sent": plan});
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    writeln!(file, "{line}").unwrap();
+}
+
+/// The type of the journal's last line about `contact` (`intent` or `outcome`).
+fn last_line_about(path: &std::path::Path, contact: &ContactId) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["contactId"] == contact.as_str() || l["sent"]["contactId"] == contact.as_str())
+        .map(|l| l["type"].as_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Not carried out, and reported: stale or failed.
+fn problem(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Stale { .. } | Outcome::Failed { .. })
+}
+
+fn sent(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Resolved { .. } | Outcome::PartlyResolved { .. }
+    )
 }
 
 fn rand_suffix() -> u64 {
@@ -59,7 +91,7 @@ fn resolve_calls(fake: &FakeRocketChat, contact: &str) -> usize {
 #[tokio::test]
 async fn a_persons_edit_between_plan_and_apply_is_kept_and_reported() {
     let (fake, client) = demo().await;
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let saved = temp("plan.json");
     plan.save(&saved).unwrap();
     let plan = PlanFile::load(&saved).unwrap();
@@ -74,17 +106,13 @@ async fn a_persons_edit_between_plan_and_apply_is_kept_and_reported() {
         .name("Ana L. (checked by phone)")
         .await
         .unwrap();
-    let mut journal = Journal::open(temp("run.jsonl"), &client).unwrap();
-    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    let stale: Vec<_> = outcomes.iter().filter(|o| o.is_problem()).collect();
-    assert_eq!(
-        stale,
-        [&Applied::Stale {
-            contact_id: ana.clone(),
-            changed: vec![ConflictField::Name]
-        }]
+    let journal = Journal::open(temp("run.jsonl"), &client).unwrap();
+    let outcomes = client.apply(&plan).journal(&journal).run().await.unwrap();
+    let stale: Vec<_> = outcomes.iter().filter(|o| problem(o)).collect();
+    assert!(
+        matches!(stale[..], [Outcome::Stale { contact_id, changed }]
+            if *contact_id == ana && *changed == [ConflictField::Name]),
+        "{stale:?}"
     );
     assert_eq!(
         fake.contact(&ana).unwrap().name.as_deref(),
@@ -92,24 +120,19 @@ async fn a_persons_edit_between_plan_and_apply_is_kept_and_reported() {
         "the person's value stands"
     );
     assert_eq!(resolve_calls(&fake, DemoData::THIRD_CONTACT_ID), 0);
-    let sent = outcomes
-        .iter()
-        .filter(|o| matches!(o, Applied::Sent { .. }))
-        .count();
+    let sent = outcomes.iter().filter(|o| sent(o)).count();
     assert_eq!(sent, 2);
 
     // A second apply with the same journal sends nothing again, and still reports Ana.
-    let again = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
+    let again = client.apply(&plan).journal(&journal).run().await.unwrap();
     assert_eq!(
         again
             .iter()
-            .filter(|o| matches!(o, Applied::AlreadyDone { .. }))
+            .filter(|o| matches!(o, Outcome::NothingToDo { .. }))
             .count(),
         2
     );
-    assert!(again.iter().any(|o| matches!(o, Applied::Stale { .. })));
+    assert!(again.iter().any(|o| matches!(o, Outcome::Stale { .. })));
 }
 
 #[tokio::test]
@@ -122,12 +145,10 @@ async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
     let bruno = fake.add_contact_named("Bruno");
     fake.merge_visitor(&bruno, Visitor::new().name("Bruno S."));
     fake.merge_visitor(&bruno, Visitor::new().name("B. Souza"));
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let path = temp("undo.jsonl");
-    let mut journal = Journal::open(&path, &client).unwrap();
-    apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
+    let journal = Journal::open(&path, &client).unwrap();
+    client.apply(&plan).journal(&journal).run().await.unwrap();
     assert_eq!(
         fake.contact(&jane).unwrap().name.as_deref(),
         Some("Jane D.")
@@ -139,6 +160,7 @@ async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
         .await
         .unwrap();
 
+    drop(journal);
     let journal = Journal::open(&path, &client).unwrap();
     let report = undo(&client, &journal).await.unwrap();
     let jane_after = fake.contact(&jane).unwrap();
@@ -165,7 +187,7 @@ async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
     assert_eq!(bruno_report.lost[0].value, "Bruno S.");
     let john_report = report.iter().find(|u| u.contact_id == john).unwrap();
     assert_eq!(
-        john_report.changed_since,
+        john_report.kept,
         vec![(
             ConflictField::CustomField("plan".into()),
             Some(serde_json::json!("enterprise"))
@@ -177,14 +199,15 @@ async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
     );
     assert_ne!(before_john.custom_fields["plan"], "enterprise");
 
-    // Again: nothing left to restore.
+    // Again: nothing left to send, and the same report (the fields hold their earlier
+    // values, John's plan is still someone else's).
     let updates_before = fake
         .requests()
         .iter()
         .filter(|r| r.path.ends_with("contacts.update"))
         .count();
-    let report = undo(&client, &journal).await.unwrap();
-    assert!(report.iter().all(|u| u.restored.is_empty()), "{report:?}");
+    let again = undo(&client, &journal).await.unwrap();
+    assert_eq!(again, report);
     let updates_after = fake
         .requests()
         .iter()
@@ -196,25 +219,24 @@ async fn undo_restores_what_it_can_reports_the_rest_and_is_idempotent() {
 #[tokio::test]
 async fn a_call_in_flight_when_the_run_died_is_not_sent_again() {
     let (fake, client) = demo().await;
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let path = temp("inflight.jsonl");
     // The run wrote its intent for Ana, the call reached the server, and the process died
     // before writing the outcome.
     let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
     let planned = plan.contacts.iter().find(|c| c.contact_id == ana).unwrap();
-    {
-        let mut journal = Journal::open(&path, &client).unwrap();
-        journal.intent(planned).unwrap();
-        planned.request(&client).await.unwrap();
-    }
+    drop(Journal::open(&path, &client).unwrap());
+    write_intent(&path, planned);
+    planned.request(&client).await.unwrap();
     assert_eq!(resolve_calls(&fake, DemoData::THIRD_CONTACT_ID), 1);
-    let mut journal = Journal::open(&path, &client).unwrap();
-    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert!(outcomes.contains(&Applied::Recovered {
-        contact_id: ana.clone()
-    }));
+    let journal = Journal::open(&path, &client).unwrap();
+    let outcomes = client.apply(&plan).journal(&journal).run().await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| sent(o) && o.contact_id() == Some(&ana)),
+        "{outcomes:?}"
+    );
     assert_eq!(
         resolve_calls(&fake, DemoData::THIRD_CONTACT_ID),
         1,
@@ -229,14 +251,18 @@ async fn plans_and_journals_stay_with_their_server() {
     let (_two, client_two) = demo().await;
     let plan = plan(&client_one, &Policy::keep_current()).await;
     let path = temp("one.jsonl");
-    let mut journal = Journal::open(&path, &client_one).unwrap();
-    let error = apply(&client_two, &plan, &mut journal, &ApplyOptions::default())
+    let journal = Journal::open(&path, &client_one).unwrap();
+    let error = client_two
+        .apply(&plan)
+        .journal(&journal)
+        .run()
         .await
         .unwrap_err();
     assert!(
         error.to_string().contains("the plan was made for"),
         "{error}"
     );
+    drop(journal);
     let error = Journal::open(&path, &client_two).unwrap_err();
     assert!(error.to_string().contains("belongs to"), "{error}");
 }
@@ -249,12 +275,10 @@ async fn a_torn_last_line_is_ignored_on_resume() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str(r#"{"type":"outcome","at":"2026-"#);
     std::fs::write(&path, text).unwrap();
-    let mut journal = Journal::open(&path, &client).unwrap();
+    let journal = Journal::open(&path, &client).unwrap();
     let plan = plan(&client, &Policy::keep_current()).await;
-    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert!(outcomes.iter().all(|o| !o.is_problem()), "{outcomes:?}");
+    let outcomes = client.apply(&plan).journal(&journal).run().await.unwrap();
+    assert!(outcomes.iter().all(|o| !problem(o)), "{outcomes:?}");
     // Every line of the journal parses now.
     let journal_text = std::fs::read_to_string(&path).unwrap();
     let bad = journal_text
@@ -262,6 +286,7 @@ async fn a_torn_last_line_is_ignored_on_resume() {
         .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
         .count();
     assert_eq!(bad, 0, "the torn line was cut off:\n{journal_text}");
+    drop(journal);
     Journal::open(&path, &client).unwrap();
 }
 
@@ -271,7 +296,7 @@ async fn visitors_add_to_the_plan_the_human_sees() {
     let id = fake.add_contact_named("Bruno");
     fake.merge_visitor(&id, Visitor::new().name("Bruno S."));
     fake.merge_visitor(&id, Visitor::new().name("B. Souza"));
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let planned = plan.contacts.iter().find(|c| c.contact_id == id).unwrap();
     let text = planned.to_string();
     assert!(
@@ -356,7 +381,7 @@ async fn a_journal_never_harms_a_file_that_is_not_one() {
 #[tokio::test]
 async fn a_call_that_may_have_landed_stays_in_flight_and_undo_sees_it() {
     let (fake, client) = demo().await;
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
     let path = temp("unknown.jsonl");
     // A proxy answers 502 for the resolve call: nobody knows whether it landed.
@@ -365,34 +390,32 @@ async fn a_call_that_may_have_landed_stays_in_flight_and_undo_sees_it() {
         rocketchat_omnichannel::testing::Fault::html(502)
             .only_on("POST", "/api/v1/omnichannel/contacts.conflicts"),
     );
-    let mut journal = Journal::open(&path, &client).unwrap();
-    let outcomes = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    let failed: Vec<_> = outcomes.iter().filter(|o| o.is_problem()).collect();
+    let journal = Journal::open(&path, &client).unwrap();
+    let outcomes = client.apply(&plan).journal(&journal).run().await.unwrap();
+    let failed: Vec<_> = outcomes.iter().filter(|o| problem(o)).collect();
     assert_eq!(failed.len(), 1, "{outcomes:?}");
-    let Applied::Failed { contact_id, .. } = failed[0] else {
+    let Outcome::Failed { contact_id, .. } = failed[0] else {
         panic!("{failed:?}")
     };
-    assert!(
-        journal.in_flight(contact_id).is_some(),
+    assert_eq!(
+        last_line_about(&path, contact_id),
+        "intent",
         "no outcome written for it"
     );
     // The next run checks the server and sends it (it had not landed).
-    let again = apply(&client, &plan, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert!(again.iter().all(|o| !o.is_problem()), "{again:?}");
+    let again = client.apply(&plan).journal(&journal).run().await.unwrap();
+    assert!(again.iter().all(|o| !problem(o)), "{again:?}");
     assert!(fake.conflicted_contacts().is_empty());
 
     // A run killed after its call landed, before the outcome: undo still restores it.
     let (fake, client) = demo().await;
-    let plan = self::plan(&client, &Policy::take_latest()).await;
+    let plan = self::plan(&client, &Policy::take_incoming()).await;
     let planned = plan.contacts.iter().find(|c| c.contact_id == ana).unwrap();
     let path = temp("dangling.jsonl");
-    let mut journal = Journal::open(&path, &client).unwrap();
-    journal.intent(planned).unwrap();
+    drop(Journal::open(&path, &client).unwrap());
+    write_intent(&path, planned);
     planned.request(&client).await.unwrap();
+    let journal = Journal::open(&path, &client).unwrap();
     let report = undo(&client, &journal).await.unwrap();
     assert_eq!(report.len(), 1);
     assert_eq!(report[0].restored, [ConflictField::Name]);
@@ -406,23 +429,16 @@ async fn a_call_that_may_have_landed_stays_in_flight_and_undo_sees_it() {
 async fn a_journal_reused_with_a_new_plan_skips_nothing_of_it() {
     let (fake, client) = demo().await;
     let path = temp("reused.jsonl");
-    let first = plan(&client, &Policy::take_latest()).await;
-    let mut journal = Journal::open(&path, &client).unwrap();
-    apply(&client, &first, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
+    let first = plan(&client, &Policy::take_incoming()).await;
+    let journal = Journal::open(&path, &client).unwrap();
+    client.apply(&first).journal(&journal).run().await.unwrap();
     let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
     fake.merge_visitor(&ana, Visitor::new().name("Ana P. L."));
-    let second = plan(&client, &Policy::take_latest()).await;
-    let outcomes = apply(&client, &second, &mut journal, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        outcomes,
-        [Applied::Sent {
-            contact_id: ana.clone(),
-            conflicts_left: false
-        }]
+    let second = plan(&client, &Policy::take_incoming()).await;
+    let outcomes = client.apply(&second).journal(&journal).run().await.unwrap();
+    assert!(
+        matches!(&outcomes[..], [Outcome::Resolved { plan, .. }] if plan.contact_id == ana),
+        "{outcomes:?}"
     );
     assert_eq!(
         fake.contact(&ana).unwrap().name.as_deref(),
@@ -433,7 +449,7 @@ async fn a_journal_reused_with_a_new_plan_skips_nothing_of_it() {
 #[tokio::test]
 async fn a_hand_edited_plan_that_cannot_be_sent_is_refused() {
     let (_fake, client) = demo().await;
-    let plan = plan(&client, &Policy::take_latest()).await;
+    let plan = plan(&client, &Policy::take_incoming()).await;
     let path = temp("edited.json");
     plan.save(&path).unwrap();
     let text = std::fs::read_to_string(&path)

@@ -72,7 +72,7 @@ async fn an_apply_killed_half_way_resumes_and_sends_each_contact_once() {
             "conflicts",
             "plan",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--out",
             plan.to_str().unwrap(),
         ],
@@ -114,7 +114,7 @@ async fn an_apply_killed_half_way_resumes_and_sends_each_contact_once() {
 
     let (code, out) = run(&fake, &apply_args).await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("done earlier"), "{out}");
+    assert!(out.contains("nothing to do"), "{out}");
     assert!(fake.conflicted_contacts().is_empty(), "{out}");
     // Exactly one successful resolve call per contact, over both runs.
     let mut calls = std::collections::HashMap::new();
@@ -152,7 +152,7 @@ async fn resolve_with_a_journal_can_be_undone() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--journal",
             journal.to_str().unwrap(),
         ],

@@ -62,7 +62,7 @@ fn searches(fake: &FakeRocketChat) -> usize {
 async fn renames_up_and_down_the_name_order_leave_nothing_behind() {
     let (fake, client, ids) = seeded(1050).await;
     assert_eq!(fake.conflicted_contacts().len(), 1050);
-    let (outcomes, summary) = run(&client, Policy::take_latest()).await;
+    let (outcomes, summary) = run(&client, Policy::take_incoming()).await;
     assert_eq!(fake.conflicted_contacts(), Vec::<ContactId>::new());
     assert_eq!(outcomes.len(), 1050);
     assert_eq!(summary.seen, 1050);
@@ -120,7 +120,7 @@ async fn other_writers_creating_renaming_and_deleting_do_not_make_it_miss_any() 
             (deleted, step)
         }
     });
-    let (_, summary) = run(&client, Policy::take_latest()).await;
+    let (_, summary) = run(&client, Policy::take_incoming()).await;
     done.store(true, Ordering::SeqCst);
     let (deleted, steps) = writer.await.unwrap();
     assert!(steps > 30, "the writer ran during the run ({steps} steps)");
@@ -221,7 +221,7 @@ async fn a_deadline_abandons_what_it_cannot_reach_and_says_so() {
     assert!(!summary.complete, "{summary:?}");
     assert!(!summary.is_clean());
     assert!(summary.resolved < 10, "{summary:?}");
-    assert!(summary.abandoned > 0, "{summary:?}");
+    assert!(summary.stopped > 0, "{summary:?}");
 }
 
 #[tokio::test]
@@ -282,12 +282,12 @@ async fn a_policy_that_leaves_fields_reports_partly_resolved_contacts() {
     );
     fake.merge_visitor(&ids[0], Visitor::new().custom_field("plan", "platinum"));
     let policy =
-        Policy::take_latest().leaving([rocketchat_omnichannel::models::ConflictField::Name]);
+        Policy::take_incoming().leaving([rocketchat_omnichannel::models::ConflictField::Name]);
     let (outcomes, summary) = run(&client, policy).await;
     // Contact 0 had a name and a custom-field conflict: the field was resolved, the name left.
     assert_eq!(summary.partly_resolved, 1, "{summary:?}");
-    assert_eq!(summary.deferred, 3, "{summary:?}");
-    assert_eq!(summary.awaiting_human, 4, "{summary:?}");
+    assert_eq!(summary.left_for_person, 3, "{summary:?}");
+    assert_eq!(summary.waiting_for_person, 4, "{summary:?}");
     assert_eq!(summary.left_conflicted, 0);
     assert!(summary.is_clean());
     assert_eq!(outcomes.len(), 4);
@@ -310,15 +310,15 @@ async fn the_run_can_be_spawned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spawned_watcher_resolves_new_conflicts_and_stops_on_the_signal() {
-    use rocketchat_omnichannel::workflow::{StopSignal, WatchEvent};
+    use rocketchat_omnichannel::workflow::{CancellationToken, WatchEvent};
 
     let (fake, client, _) = seeded(3).await;
     let fake = Arc::new(fake);
-    let stop = StopSignal::new();
+    let stop = CancellationToken::new();
     let watcher = client
-        .watch_conflicts(Policy::take_latest())
-        .interval(Duration::from_millis(20))
-        .stop_signal(&stop);
+        .resolve_all(Policy::take_incoming())
+        .stop_on(stop.clone())
+        .watch(Duration::from_millis(20));
     let bot = tokio::spawn(async move {
         let mut events = watcher.into_stream();
         let mut seen = Vec::new();
@@ -338,7 +338,7 @@ async fn a_spawned_watcher_resolves_new_conflicts_and_stops_on_the_signal() {
     })
     .await
     .expect("the watcher resolves the late conflict");
-    stop.stop();
+    stop.cancel();
     let events = tokio::time::timeout(GUARD, bot).await.unwrap().unwrap();
     let resolved = events
         .iter()
@@ -373,11 +373,11 @@ async fn a_decision_that_cannot_be_carried_out_is_left_conflicted_not_clean() {
     let client = fake.client_for(&agent).unwrap();
     let (outcomes, summary) = run(&client, Policy::keep_current()).await;
     assert!(
-        matches!(&outcomes[..], [Outcome::Deferred { plan }] if plan.contact_id == id),
+        matches!(&outcomes[..], [Outcome::LeftForPerson { plan }] if plan.contact_id == id),
         "{outcomes:?}"
     );
     assert_eq!(summary.left_conflicted, 1, "{summary:?}");
-    assert_eq!(summary.awaiting_human, 0, "{summary:?}");
+    assert_eq!(summary.waiting_for_person, 0, "{summary:?}");
     assert!(!summary.is_clean(), "the job is not done: {summary:?}");
 }
 
@@ -443,7 +443,7 @@ async fn one_refused_call(meanwhile: impl AsyncFn(&Client, &ContactId)) -> Summa
     fake.add_contact_named("Recent");
     let client = fake.client_for(&agent).unwrap();
     fake.inject_faults(1, Fault::status(400, REFUSED).only_on("POST", CONFLICTS));
-    let mut stream = client.resolve_all(Policy::take_latest()).into_stream();
+    let mut stream = client.resolve_all(Policy::take_incoming()).into_stream();
     let mut failed = None;
     tokio::time::timeout(GUARD, async {
         while let Some(outcome) = stream.next().await {
@@ -490,11 +490,11 @@ async fn settings_that_cannot_work_are_refused_not_clamped() {
     let (fake, client, _ids) = seeded(2).await;
     for (run, what) in [
         (
-            client.resolve_all(Policy::take_latest()).concurrency(0),
+            client.resolve_all(Policy::take_incoming()).concurrency(0),
             "concurrency 0",
         ),
         (
-            client.resolve_all(Policy::take_latest()).max_rounds(0),
+            client.resolve_all(Policy::take_incoming()).max_rounds(0),
             "max_rounds 0",
         ),
     ] {
@@ -509,9 +509,9 @@ async fn settings_that_cannot_work_are_refused_not_clamped() {
     let events: Vec<_> = tokio::time::timeout(
         GUARD,
         client
-            .watch_conflicts(Policy::take_latest())
+            .resolve_all(Policy::take_incoming())
             .concurrency(0)
-            .interval(Duration::from_millis(1))
+            .watch(Duration::from_millis(1))
             .into_stream()
             .collect(),
     )
@@ -522,7 +522,7 @@ async fn settings_that_cannot_work_are_refused_not_clamped() {
     let summary = tokio::time::timeout(
         GUARD,
         client
-            .resolve_all(Policy::take_latest())
+            .resolve_all(Policy::take_incoming())
             .concurrency(64)
             .max_rounds(20)
             .run(),
@@ -550,7 +550,7 @@ async fn progress_knows_the_total_from_the_start_and_counts_contacts_done() {
         fake.add_contact_json(doc);
     }
     let mut stream = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .concurrency(4)
         .into_stream();
     assert_eq!(stream.progress().total, None, "nothing listed yet");

@@ -1,7 +1,6 @@
 //! Broken servers: lying lengths, endless bodies, stalls, resets, garbage, non-UTF-8. Every
 //! call ends with a typed error within its timeout, never a panic or a hang.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::raw_server::{answer, start, write};

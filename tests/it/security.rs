@@ -1,7 +1,6 @@
 //! No secret leaks: `Debug`, `Display`, tracing output, URLs, redirects to other hosts;
 //! plain http refused; bad configuration reported, never a panic.
 
-
 use crate::common;
 use crate::common::fixture;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::{ConflictField, ContactId};
 use rocketchat_omnichannel::testing::{FakeRocketChat, FakeUser, Fault, Visitor};
-use rocketchat_omnichannel::workflow::{Outcome, PassKind, Policy, StopSignal, WatchEvent};
+use rocketchat_omnichannel::workflow::{CancellationToken, Outcome, PassKind, Policy, WatchEvent};
 use rocketchat_omnichannel::{FreshLogin, RetryPolicy};
 
 const CODE: &str = "135790";
@@ -143,13 +143,13 @@ async fn a_watch_bot_survives_a_compressed_month() {
         .unwrap();
     bot.login("bot", "pw").two_factor_code(CODE).await.unwrap();
 
-    let stop = StopSignal::new();
-    let policy = Policy::take_latest().leaving([ConflictField::Manager]);
+    let stop = CancellationToken::new();
+    let policy = Policy::take_incoming().leaving([ConflictField::Manager]);
     let mut events = bot
-        .watch_conflicts(policy)
-        .interval(Duration::from_millis(200))
+        .resolve_all(policy)
+        .stop_on(stop.clone())
+        .watch(Duration::from_millis(200))
         .full_pass_every(Duration::from_secs(8))
-        .stop_signal(&stop)
         .into_stream();
     let passes = Arc::new(Mutex::new(Vec::new()));
     let outcomes = Arc::new(Mutex::new(Vec::new()));
@@ -294,7 +294,7 @@ async fn a_watch_bot_survives_a_compressed_month() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let caught_up_in = caught_up_at.unwrap().duration_since(catch_up);
-    stop.stop();
+    stop.cancel();
     tokio::time::timeout(Duration::from_secs(10), watcher)
         .await
         .expect("the watcher ends on the signal")
@@ -340,7 +340,7 @@ async fn a_watch_bot_survives_a_compressed_month() {
             Outcome::Resolved { contact, .. } | Outcome::PartlyResolved { contact, .. } => {
                 *resolved.entry(&contact.id).or_default() += 1;
             }
-            Outcome::Deferred { plan } => *deferred.entry(&plan.contact_id).or_default() += 1,
+            Outcome::LeftForPerson { plan } => *deferred.entry(&plan.contact_id).or_default() += 1,
             _ => {}
         }
     }
@@ -365,7 +365,7 @@ async fn a_watch_bot_survives_a_compressed_month() {
         .expect("a full pass ran")
         .summary;
     let waiting = fake.conflicted_contacts().len();
-    assert_eq!(last.awaiting_human, waiting, "{last:?}");
+    assert_eq!(last.waiting_for_person, waiting, "{last:?}");
     assert!(last.is_clean() && last.failed == 0, "{last:?}");
 
     // Memory is flat: the second half of the passes used about what the first half did

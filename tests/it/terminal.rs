@@ -154,7 +154,7 @@ async fn resolve_shows_done_of_total_rate_and_eta_with_lines_above() {
             "conflicts",
             "resolve",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--concurrency",
             "2",
         ],
@@ -180,7 +180,10 @@ async fn resolve_shows_done_of_total_rate_and_eta_with_lines_above() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_a_run_and_says_so_without_made_up_figures() {
     let fake = workspace(200, 0, Duration::from_millis(500)).await;
-    let pane = start(&fake, &["conflicts", "resolve", "--policy", "take-latest"]);
+    let pane = start(
+        &fake,
+        &["conflicts", "resolve", "--policy", "take-incoming"],
+    );
     pane.wait_for(Duration::from_secs(30), |s| s.contains("resolved "))
         .await;
     pane.send_keys("C-c");
@@ -205,7 +208,7 @@ async fn watch_shows_each_pass_and_its_progress_and_exits_zero_on_ctrl_c() {
             "conflicts",
             "watch",
             "--policy",
-            "take-latest",
+            "take-incoming",
             "--interval",
             "300ms",
         ],
@@ -285,7 +288,7 @@ async fn review_lets_a_person_choose_field_by_field_and_journals_it() {
     );
     let lines = std::fs::read_to_string(&journal).unwrap();
     assert_eq!(
-        lines.matches(r#""status":"resolved""#).count(),
+        lines.matches(r#""outcome":"resolved""#).count(),
         1,
         "{lines}"
     );

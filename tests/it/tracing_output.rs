@@ -25,7 +25,8 @@ impl Write for Capture {
 
 #[tokio::test]
 async fn tracing_output_has_spans_but_no_secrets() {
-    if !crate::common::alone_in_a_process("tracing_output::tracing_output_has_spans_but_no_secrets") {
+    if !crate::common::alone_in_a_process("tracing_output::tracing_output_has_spans_but_no_secrets")
+    {
         return;
     }
     let capture = Capture::default();

@@ -1,6 +1,5 @@
 //! Which transport failures are retried, one deadline over retries, and the User-Agent.
 
-
 use crate::common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

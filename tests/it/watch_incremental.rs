@@ -11,12 +11,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{FakeRocketChat, Visitor};
 use rocketchat_omnichannel::workflow::{
-    CancellationToken, FullReason, Outcome, PassKind, Policy, Summary, UnknownContacts,
-    WatchConflicts, WatchEvent, WatchStream,
+    CancellationToken, FullReason, Outcome, PassKind, Policy, Summary, UnknownContacts, Watch,
+    WatchEvent, WatchStream,
 };
 use rocketchat_omnichannel::{Client, ContactId};
 use serde_json::{Map, Value, json};
-
 
 const SEARCH: &str = "/api/v1/omnichannel/contacts.search";
 
@@ -78,11 +77,11 @@ async fn next_pass(events: &mut WatchStream, fake: &FakeRocketChat) -> Pass {
 }
 
 /// A `keep-current` watcher of the known contacts, 5 ms between passes.
-fn watcher(client: &Client) -> WatchConflicts {
+fn watcher(client: &Client) -> Watch {
     client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
+        .resolve_all(Policy::keep_current())
         .unknown(UnknownContacts::Exclude)
+        .watch(Duration::from_millis(5))
 }
 
 fn conflicting_name(contact: &ContactId) -> Visitor {
@@ -96,8 +95,8 @@ async fn after_a_full_pass_an_idle_pass_costs_one_search_per_listing() {
         assert!(fake.merge_visitor(id, conflicting_name(id)));
     }
     let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(5))
+        .resolve_all(Policy::keep_current())
+        .watch(Duration::from_millis(5))
         .change_overlap(Duration::ZERO)
         .into_stream();
 
@@ -236,10 +235,10 @@ async fn writes_by_others_during_the_run_are_all_seen() {
     let fake = std::sync::Arc::new(fake);
     let shutdown = CancellationToken::new();
     let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(1))
+        .resolve_all(Policy::keep_current())
+        .stop_on(shutdown.clone())
+        .watch(Duration::from_millis(1))
         .change_overlap(Duration::ZERO)
-        .stop_signal(shutdown.clone())
         .into_stream();
     next_pass(&mut events, &fake).await;
 
@@ -319,9 +318,9 @@ async fn a_server_that_ignores_the_sort_gets_full_passes_that_say_why() {
         .await;
     let client = common::client(&server.uri());
     let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(1))
+        .resolve_all(Policy::keep_current())
         .unknown(UnknownContacts::Exclude)
+        .watch(Duration::from_millis(1))
         .passes(3)
         .into_stream();
     let mut kinds = Vec::new();

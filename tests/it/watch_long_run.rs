@@ -9,16 +9,15 @@ use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
 use rocketchat_omnichannel::workflow::{CancellationToken, Policy, WatchEvent};
 
-
 #[tokio::test]
 async fn cancelling_the_token_ends_a_watcher_between_passes() {
     let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
     let client = fake.client_for(&DemoData::AGENT_ID.into()).unwrap();
     let shutdown = CancellationToken::new();
     let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_secs(3600))
-        .stop_signal(shutdown.clone())
+        .resolve_all(Policy::keep_current())
+        .stop_on(shutdown.clone())
+        .watch(Duration::from_secs(3600))
         .into_stream();
     // The first pass runs to its end; then the watcher sleeps for an hour.
     loop {
@@ -60,8 +59,8 @@ async fn each_pass_counts_only_its_own_rate_limited_answers() {
         ),
     );
     let events: Vec<_> = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(Duration::from_millis(10))
+        .resolve_all(Policy::keep_current())
+        .watch(Duration::from_millis(10))
         .passes(2)
         .into_stream()
         .collect()
@@ -90,8 +89,8 @@ async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change(
     let jane = fake.add_contact_named("Jane");
     assert!(fake.merge_visitor(&jane, Visitor::new().name("Jane D.")));
     let mut events = client
-        .watch_conflicts(Policy::custom("leave-all", |_| Decision::Leave))
-        .interval(Duration::from_millis(5))
+        .resolve_all(Policy::custom("leave-all", |_| Decision::Leave))
+        .watch(Duration::from_millis(5))
         .change_overlap(Duration::ZERO)
         .into_stream();
     // The contacts each pass reported as waiting for a human.
@@ -99,7 +98,9 @@ async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change(
         let mut deferred = Vec::new();
         loop {
             match events.next().await.expect("the watcher runs") {
-                WatchEvent::Outcome(Outcome::Deferred { plan }) => deferred.push(plan.contact_id),
+                WatchEvent::Outcome(Outcome::LeftForPerson { plan }) => {
+                    deferred.push(plan.contact_id)
+                }
                 WatchEvent::Outcome(other) => panic!("unexpected {other}"),
                 WatchEvent::PassFinished { .. } => return deferred,
                 _ => {}
@@ -180,10 +181,10 @@ async fn a_run_level_failure_backs_the_watcher_off_until_it_clears() {
     let interval = Duration::from_millis(20);
     let client = common::client(&server.uri());
     let mut events = client
-        .watch_conflicts(Policy::keep_current())
-        .interval(interval)
+        .resolve_all(Policy::keep_current())
         .concurrency(1)
         .unknown(UnknownContacts::Exclude)
+        .watch(interval)
         .incremental(false)
         .passes(3)
         .into_stream();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat, Visitor};
-use rocketchat_omnichannel::workflow::{ContactDecision, Decision, Outcome, Policy};
+use rocketchat_omnichannel::workflow::{Decision, Outcome, Policy};
 use rocketchat_omnichannel::{Client, ContactId, Credentials, ResolveConflictsError};
 
 async fn demo() -> (FakeRocketChat, Client) {
@@ -65,9 +65,9 @@ async fn keep_current_resolves_every_conflicted_contact_and_a_rerun_does_nothing
 }
 
 #[tokio::test]
-async fn take_latest_takes_the_competing_values() {
+async fn take_incoming_takes_the_competing_values() {
     let (fake, client) = demo().await;
-    let outcomes = run(&client, Policy::take_latest()).await;
+    let outcomes = run(&client, Policy::take_incoming()).await;
     assert_eq!(outcomes.len(), 3);
     let jane = fake.contact(&DemoData::CONTACT_ID.into()).unwrap();
     assert_eq!(jane.name.as_deref(), Some("Jane D."));
@@ -101,7 +101,7 @@ async fn a_predicate_policy_picks_per_field() {
 async fn a_dry_run_sends_no_resolve() {
     let (fake, client) = demo().await;
     let outcomes: Vec<_> = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .dry_run(true)
         .into_stream()
         .collect()
@@ -140,7 +140,7 @@ async fn a_contact_resolved_meanwhile_is_skipped() {
     let skipped: Vec<_> = outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::Skipped { contact_id } => Some(contact_id.as_str()),
+            Outcome::NothingToDo { contact_id } => Some(contact_id.as_str()),
             _ => None,
         })
         .collect();
@@ -161,7 +161,7 @@ async fn failures_carry_the_typed_error_and_the_run_goes_on() {
     // A user who is not an agent: the merger keeps only managers that exist as users.
     fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("plain").id("not-an-agent"));
     fake.merge_visitor(&id, Visitor::new().contact_manager("not-an-agent"));
-    let outcomes = run(&client, Policy::take_latest()).await;
+    let outcomes = run(&client, Policy::take_incoming()).await;
     assert_eq!(outcomes.len(), 4);
     let failed: Vec<_> = outcomes.iter().filter(|o| o.is_failure()).collect();
     assert_eq!(failed.len(), 1);
@@ -205,7 +205,7 @@ async fn many_contacts_across_pages() {
     }
     let client = fake.client_for(&agent).unwrap();
     let outcomes: Vec<_> = client
-        .resolve_all(Policy::take_latest())
+        .resolve_all(Policy::take_incoming())
         .concurrency(8)
         .into_stream()
         .collect()
@@ -241,9 +241,9 @@ async fn a_contact_level_policy_leaves_the_whole_contact_when_its_manager_confli
             .iter()
             .any(|c| c.field == ConflictField::Manager)
         {
-            ContactDecision::LeaveAll
+            None
         } else {
-            ContactDecision::With(Policy::take_latest())
+            Some(Policy::take_incoming())
         }
     });
     let mut stream = client.resolve_all(policy).into_stream();
@@ -253,11 +253,11 @@ async fn a_contact_level_policy_leaves_the_whole_contact_when_its_manager_confli
     }
     let summary = stream.summary();
     assert_eq!(summary.resolved, 2, "{outcomes:?}");
-    assert_eq!(summary.awaiting_human, 1, "{summary:?}");
+    assert_eq!(summary.waiting_for_person, 1, "{summary:?}");
     assert!(
         outcomes
             .iter()
-            .any(|o| matches!(o, Outcome::Deferred { plan } if plan.contact_id == jane)),
+            .any(|o| matches!(o, Outcome::LeftForPerson { plan } if plan.contact_id == jane)),
         "{outcomes:?}"
     );
     // Not even her name was rewritten: the contact is exactly as it was.
@@ -274,7 +274,7 @@ async fn a_contact_level_policy_leaves_the_whole_contact_when_its_manager_confli
     // and still rewrites the name.
     let (fake, client) = demo().await;
     client
-        .resolve_all(Policy::take_latest().leaving([ConflictField::Manager]))
+        .resolve_all(Policy::take_incoming().leaving([ConflictField::Manager]))
         .run()
         .await;
     assert_eq!(
@@ -283,12 +283,12 @@ async fn a_contact_level_policy_leaves_the_whole_contact_when_its_manager_confli
     );
     let (fake, client) = demo().await;
     let summary = client
-        .resolve_all(Policy::take_latest().leaving_contact_when([ConflictField::Manager]))
+        .resolve_all(Policy::take_incoming().leaving_contact_when([ConflictField::Manager]))
         .run()
         .await;
     assert_eq!(
         fake.contact(&jane).unwrap().name.as_deref(),
         Some("Jane Doe")
     );
-    assert_eq!((summary.resolved, summary.awaiting_human), (2, 1));
+    assert_eq!((summary.resolved, summary.waiting_for_person), (2, 1));
 }

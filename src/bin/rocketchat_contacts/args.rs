@@ -14,7 +14,7 @@ use rocketchat_omnichannel::workflow::{Decision, Policy, UnknownContacts};
     after_help = "Connects with ROCKETCHAT_URL and ROCKETCHAT_USER_ID + ROCKETCHAT_AUTH_TOKEN, or \
 ROCKETCHAT_USER + ROCKETCHAT_PASSWORD (+ ROCKETCHAT_2FA_CODE).\n\n\
 Examples:\n  rocketchat-contacts --demo conflicts list\n  \
-rocketchat-contacts conflicts resolve --policy take-latest --dry-run"
+rocketchat-contacts conflicts resolve --policy take-incoming --dry-run"
 )]
 pub(crate) struct Cli {
     /// Run against an embedded fake Rocket.Chat with demo contacts instead of ROCKETCHAT_URL.
@@ -67,19 +67,19 @@ rocketchat-contacts conflicts list --output json --unknown exclude")]
     },
     /// Resolve every contact that has conflicts by a policy.
     #[command(
-        after_help = "Examples:\n  rocketchat-contacts conflicts resolve --policy take-latest --dry-run\n  \
+        after_help = "Examples:\n  rocketchat-contacts conflicts resolve --policy take-incoming --dry-run\n  \
 rocketchat-contacts conflicts resolve --policy keep-current --leave name --deadline 10m"
     )]
     Resolve(ResolveArgs),
     /// Keep resolving conflicts as they appear, until Ctrl-C or SIGTERM.
     #[command(
-        after_help = "Example:\n  rocketchat-contacts conflicts watch --policy take-latest --interval 30s"
+        after_help = "Example:\n  rocketchat-contacts conflicts watch --policy take-incoming --interval 30s"
     )]
     Watch(WatchArgs),
     /// Decide every conflicted contact and save the plan; change nothing. Prints, per
     /// contact, current → new and every value that would be discarded.
     #[command(
-        after_help = "Example:\n  rocketchat-contacts conflicts plan --policy take-latest --leave manager --out plan.json"
+        after_help = "Example:\n  rocketchat-contacts conflicts plan --policy take-incoming --leave manager --out plan.json"
     )]
     Plan(PlanArgs),
     /// Apply a saved plan, journalling every call; contacts changed since the plan are
@@ -202,7 +202,7 @@ impl Decide {
     pub(crate) fn policy(&self) -> Policy {
         let policy = match self.policy {
             PolicyName::KeepCurrent => Policy::keep_current(),
-            PolicyName::TakeLatest => Policy::take_latest(),
+            PolicyName::TakeIncoming => Policy::take_incoming(),
             PolicyName::LeaveAll => Policy::custom("leave-all", |_| Decision::Leave),
         };
         let fields = |names: &[String]| -> Vec<ConflictField> {
@@ -244,9 +244,10 @@ rocketchat-contacts --output json contact get 6819d3b3ae1a5d63bd2f7c4b"
 enum PolicyName {
     /// Keep every current value and drop the competing ones.
     KeepCurrent,
-    /// Take the most recent competing value of every field.
-    TakeLatest,
-    /// Decide nothing: report what is waiting for a human.
+    /// Take the last competing value recorded for every field (conflict entries carry no
+    /// time: it can be older than the current value).
+    TakeIncoming,
+    /// Decide nothing: report what is waiting for a person.
     LeaveAll,
 }
 

@@ -1,14 +1,14 @@
 //! Ctrl-C and SIGTERM: the first asks the run to stop cleanly, the second quits.
 
-use rocketchat_omnichannel::workflow::StopSignal;
+use rocketchat_omnichannel::workflow::CancellationToken;
 
-/// Raises `stop` on Ctrl-C or SIGTERM; a second signal quits at once (exit code 130).
-pub(crate) fn stop_on_signals(stop: &StopSignal) {
+/// Cancels `stop` on Ctrl-C or SIGTERM; a second signal quits at once (exit code 130).
+pub(crate) fn stop_on_signals(stop: &CancellationToken) {
     let stop = stop.clone();
     tokio::spawn(async move {
         next_signal().await;
         eprintln!("stopping: finishing the calls in flight (signal again to quit at once)");
-        stop.stop();
+        stop.cancel();
         next_signal().await;
         eprintln!("quitting without waiting for the calls in flight");
         std::process::exit(130);

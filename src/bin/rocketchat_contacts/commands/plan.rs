@@ -7,7 +7,7 @@ use std::path::Path;
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::workflow::{
-    ApplyOptions, Journal, PlanFile, StopSignal, apply as apply_plan, undo as undo_journal,
+    CancellationToken, Journal, Outcome, PlanFile, undo as undo_journal,
 };
 use serde_json::json;
 
@@ -58,14 +58,21 @@ pub(crate) async fn apply(
 ) -> Result<bool, BoxError> {
     let plan = PlanFile::load(plan)?;
     plan.check_server(client)?;
-    let mut journal = Journal::open(journal, client)?;
-    let stop = StopSignal::new();
+    let journal_path = journal;
+    let journal = Journal::open(journal_path, client)?;
+    let stop = CancellationToken::new();
     stop_on_signals(&stop);
-    let mut options = ApplyOptions::default();
-    options.force = force;
-    options.stop = Some(stop.clone());
-    let outcomes = apply_plan(client, &plan, &mut journal, &options).await?;
-    let problems: Vec<_> = outcomes.iter().filter(|o| o.is_problem()).collect();
+    let outcomes = client
+        .apply(&plan)
+        .journal(&journal)
+        .force(force)
+        .stop_on(stop.clone())
+        .run()
+        .await?;
+    let problems: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.is_failure() || matches!(o, Outcome::Stale { .. } | Outcome::Stopped { .. }))
+        .collect();
     let unfinished = plan.contacts.len() - outcomes.len();
     match output {
         Output::Json => {
@@ -76,7 +83,7 @@ pub(crate) async fn apply(
                 "applied": outcomes.len(),
                 "problems": problems.len(),
                 "notReached": unfinished,
-                "journal": journal.path().display().to_string(),
+                "journal": journal_path.display().to_string(),
             }))?;
         }
         Output::Text => {
@@ -100,7 +107,7 @@ pub(crate) async fn apply(
                 } else {
                     String::new()
                 },
-                journal.path().display()
+                journal_path.display()
             )?;
             stdout.flush()?;
         }
@@ -115,9 +122,7 @@ pub(crate) async fn undo(
 ) -> Result<bool, BoxError> {
     let journal = Journal::open_existing(journal, client)?;
     let report = undo_journal(client, &journal).await?;
-    let clean = report
-        .iter()
-        .all(|u| u.error.is_none() && u.changed_since.is_empty());
+    let clean = report.iter().all(|u| u.is_complete());
     if output == Output::Json {
         for contact in &report {
             json_line(contact)?;
@@ -137,14 +142,20 @@ pub(crate) async fn undo(
         if !contact.restored.is_empty() {
             write!(stdout, " restored {}", names(&contact.restored))?;
         }
-        if !contact.already.is_empty() {
-            write!(stdout, " already restored {}", names(&contact.already))?;
-        }
-        for (field, now) in &contact.changed_since {
-            let now = now
-                .as_ref()
-                .map_or_else(|| "(unset)".to_owned(), ToString::to_string);
+        let value = |now: &Option<serde_json::Value>| {
+            now.as_ref()
+                .map_or_else(|| "(unset)".to_owned(), ToString::to_string)
+        };
+        for (field, now) in &contact.kept {
+            let now = value(now);
             write!(stdout, " kept {field} (changed since the run: now {now})")?;
+        }
+        for (field, now) in &contact.could_not {
+            let now = value(now);
+            write!(
+                stdout,
+                " could not restore {field} (the server holds {now})"
+            )?;
         }
         if let Some(error) = &contact.error {
             write!(stdout, " failed: {error}")?;

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{Journal, Outcome, ResolveStream, StopSignal, Summary};
+use rocketchat_omnichannel::workflow::{
+    CancellationToken, Journal, Outcome, ResolveStream, Summary,
+};
 use serde::Serialize;
 
 use super::BoxError;
@@ -42,7 +44,7 @@ pub(crate) async fn run(
     args: ResolveArgs,
 ) -> Result<bool, BoxError> {
     let started = Instant::now();
-    let stop = StopSignal::new();
+    let stop = CancellationToken::new();
     stop_on_signals(&stop);
     let mut run = client
         .resolve_all(args.decide.policy())
@@ -50,7 +52,7 @@ pub(crate) async fn run(
         .concurrency(args.concurrency)
         .max_rounds(args.max_rounds)
         .unknown(args.decide.unknown.into())
-        .stop_signal(&stop);
+        .stop_on(stop.clone());
     if let Some(deadline) = args.deadline {
         run = run.deadline(deadline);
     }
@@ -60,7 +62,7 @@ pub(crate) async fn run(
     let bar = Bar::on_terminal().filter(|_| output == Output::Text);
     let mut outcomes = run.into_stream();
     let mut tick = tokio::time::interval(PROGRESS_TICK);
-    // Planned contacts that would keep some field's conflicts for a human.
+    // Planned contacts that would keep some field's conflicts for a person.
     let mut planned_partly = 0usize;
     loop {
         let outcome = tokio::select! {
@@ -72,7 +74,7 @@ pub(crate) async fn run(
         };
         let Some(outcome) = outcome else { break };
         if let Outcome::Planned { plan } = &outcome
-            && plan.left().next().is_some()
+            && plan.remaining().next().is_some()
         {
             planned_partly += 1;
         }
@@ -100,18 +102,18 @@ pub(crate) async fn run(
     let mut stdout = Clean(std::io::stdout().lock());
     if args.dry_run {
         let partly = if planned_partly > 0 {
-            format!(" ({planned_partly} of them partly: some fields left for a human)")
+            format!(" ({planned_partly} of them partly: some fields left for a person)")
         } else {
             String::new()
         };
         writeln!(
             stdout,
-            "dry run: {} contact(s) would be resolved{partly}, {} left entirely for a human",
-            summary.planned, summary.deferred
+            "dry run: {} contact(s) would be resolved{partly}, {} left entirely for a person",
+            summary.planned, summary.left_for_person
         )?;
     } else {
         writeln!(stdout, "{summary}")?;
-        if stop.is_stopped() {
+        if stop.is_cancelled() {
             // Only a signal raises this stop (the run's own halts use a child of it).
             writeln!(
                 stdout,

@@ -12,7 +12,7 @@ use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::models::{ConflictField, Contact, FieldConflict};
 use rocketchat_omnichannel::omnichannel::contacts::GetContactError;
 use rocketchat_omnichannel::workflow::{
-    Decision, Journal, JournalStatus, Plan, PlannedContact, Policy, UnknownContacts,
+    Decision, Journal, Outcome, PlanFile, Policy, UnknownContacts,
 };
 use serde_json::Value;
 
@@ -91,7 +91,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
         );
     }
     let path = journal.unwrap_or_else(|| PathBuf::from("review.jsonl"));
-    let mut journal = Journal::open(&path, client)?;
+    let journal = Journal::open(&path, client)?;
     let contacts: Vec<Contact> = client
         .conflicted_contacts(UnknownContacts::Include)
         .try_collect()
@@ -100,7 +100,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
     let mut resolved = 0usize;
     'contacts: for (index, listed) in contacts.into_iter().enumerate() {
         // Read again: the listing may be minutes old by the time the person gets here.
-        let contact = match fresh(client, &mut journal, &listed.id).await? {
+        let contact = match fresh(client, &listed.id).await {
             Some(contact) => contact,
             None => continue,
         };
@@ -148,52 +148,25 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
             };
             decisions.push((conflict, decision));
         }
-        let plan = decided(&contact, decisions);
-        let planned = PlannedContact::from_plan(&plan, &contact);
-        print!("{}", clean(&planned.to_string()));
+        // A person's decisions, carried out the way `apply` carries out a saved plan: read
+        // once more right before writing, and not sent if what the person saw changed.
+        let plan = PlanFile::new(client, &decided(decisions), std::slice::from_ref(&contact));
+        for planned in &plan.contacts {
+            print!("{}", clean(&planned.to_string()));
+        }
         match ask("  resolve this contact? 1 = yes (Enter), 2 = no: ", 2, 1)? {
             Answer::Quit => break,
             Answer::Skip | Answer::Choice(2) => continue,
             Answer::Choice(_) => {}
         }
-        // Read once more right before writing: what the person saw must still be there.
-        let Some(now) = fresh(client, &mut journal, &contact.id).await? else {
-            continue;
-        };
-        let changed = planned.changed_since(&now);
-        if !changed.is_empty() {
-            let names: Vec<String> = changed.iter().map(ToString::to_string).collect();
-            println!(
-                "{}",
-                clean(&format!(
-                    "  changed meanwhile ({}): not sent",
-                    names.join(", ")
-                ))
-            );
-            journal.outcome(&contact.id, JournalStatus::Stale, changed, None)?;
-            continue;
-        }
-        journal.intent(&planned)?;
-        match planned.request(client).await {
-            Ok(after) => {
-                let status = if after.has_conflicts() {
-                    JournalStatus::PartlyResolved
-                } else {
-                    JournalStatus::Resolved
-                };
-                journal.outcome(&contact.id, status, Vec::new(), None)?;
+        for outcome in client.apply(&plan).journal(&journal).run().await? {
+            if matches!(
+                outcome,
+                Outcome::Resolved { .. } | Outcome::PartlyResolved { .. }
+            ) {
                 resolved += 1;
-                println!("  resolved");
             }
-            Err(error) => {
-                journal.outcome(
-                    &contact.id,
-                    JournalStatus::Failed,
-                    Vec::new(),
-                    Some(error.to_string()),
-                )?;
-                println!("{}", clean(&format!("  failed: {error}")));
-            }
+            println!("{}", clean(&format!("  {outcome}")));
         }
     }
     println!();
@@ -204,29 +177,25 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
     Ok(true)
 }
 
-/// The contact as the server has it now; `None` (after saying why, and journalling a
-/// deletion) when it is gone or cannot be read, so the session goes on with the next one.
-async fn fresh(
-    client: &Client,
-    journal: &mut Journal,
-    id: &rocketchat_omnichannel::ContactId,
-) -> Result<Option<Contact>, BoxError> {
+/// The contact as the server has it now; `None` (after saying why) when it is gone or
+/// cannot be read, so the session goes on with the next one.
+async fn fresh(client: &Client, id: &rocketchat_omnichannel::ContactId) -> Option<Contact> {
     match client.get_contact(id.clone()).await {
-        Ok(contact) => Ok(Some(contact)),
+        Ok(contact) => Some(contact),
         Err(GetContactError::NotFound { .. }) => {
             println!("{}", clean(&format!("  {id} was deleted meanwhile")));
-            journal.outcome(id, JournalStatus::Gone, Vec::new(), None)?;
-            Ok(None)
+            None
         }
         Err(error) => {
             println!("{}", clean(&format!("  {id} cannot be read: {error}")));
-            Ok(None)
+            None
         }
     }
 }
 
-/// A plan with these decisions (a person's, so never a wipe).
-fn decided(contact: &Contact, decisions: Vec<(FieldConflict, Decision)>) -> Plan {
+/// A policy that carries out a person's decisions (never a wipe); fields without one stay
+/// for a person.
+fn decided(decisions: Vec<(FieldConflict, Decision)>) -> Policy {
     let chosen: Vec<(ConflictField, Decision)> = decisions
         .into_iter()
         .map(|(conflict, decision)| (conflict.field, decision))
@@ -237,5 +206,4 @@ fn decided(contact: &Contact, decisions: Vec<(FieldConflict, Decision)>) -> Plan
             .find(|(field, _)| *field == conflict.field)
             .map_or(Decision::Leave, |(_, decision)| decision.clone())
     })
-    .plan(contact)
 }

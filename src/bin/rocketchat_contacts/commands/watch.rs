@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::workflow::{
-    Journal, Outcome, PassKind, StopSignal, Summary, WatchEvent, WatchStream,
+    CancellationToken, Journal, Outcome, PassKind, Summary, WatchEvent, WatchStream,
 };
 use serde_json::json;
 
@@ -19,23 +19,22 @@ pub(crate) async fn run(
     output: Output,
     args: WatchArgs,
 ) -> Result<bool, BoxError> {
-    let stop = StopSignal::new();
+    let stop = CancellationToken::new();
     stop_on_signals(&stop);
-    let mut watcher = client
-        .watch_conflicts(args.decide.policy())
-        .interval(args.interval)
+    let mut run = client
+        .resolve_all(args.decide.policy())
         .concurrency(args.concurrency)
         .unknown(args.decide.unknown.into())
-        .incremental(!args.always_full)
-        .stop_signal(&stop);
+        .stop_on(stop.clone());
+    if let Some(path) = &args.journal {
+        run = run.journal(Journal::open(path, client)?);
+    }
+    let mut watcher = run.watch(args.interval).incremental(!args.always_full);
     if let Some(passes) = args.passes {
         watcher = watcher.passes(passes);
     }
     if let Some(every) = args.full_pass_every {
         watcher = watcher.full_pass_every(every);
-    }
-    if let Some(path) = &args.journal {
-        watcher = watcher.journal(Journal::open(path, client)?);
     }
     let mut events = watcher.into_stream();
     let (mut done, mut last_clean) = (0u64, true);
@@ -92,20 +91,20 @@ pub(crate) async fn run(
     match output {
         Output::Text => println!(
             "watch stopped after {done} pass(es){}",
-            if stop.is_stopped() {
+            if stop.is_cancelled() {
                 " (stopped by signal)"
             } else {
                 ""
             }
         ),
         Output::Json => {
-            json_line(&json!({"stopped": {"passes": done, "signal": stop.is_stopped()}}))?
+            json_line(&json!({"stopped": {"passes": done, "signal": stop.is_cancelled()}}))?
         }
     }
     // Stopped by a signal (systemd, Kubernetes, Ctrl-C), the watcher did what it was told
     // whenever it came: success, unless a call or a listing failed in the last pass or the
     // one the signal cut short. Run for a set number of passes, the last one must be clean.
-    Ok(if stop.is_stopped() {
+    Ok(if stop.is_cancelled() {
         !failing && !last_failed
     } else {
         last_clean

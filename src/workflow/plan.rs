@@ -1,0 +1,446 @@
+//! [`Plan`]: what resolving one contact writes, throws away and leaves for a person, made
+//! from a snapshot of the contact so that it can be checked against the server again before
+//! it is sent.
+//!
+//! Why a snapshot: Rocket.Chat resolves conflicts without a version check
+//! (`apps/meteor/ee/server/patches/resolveContactConflicts.ts` reads the contact and writes it
+//! back), a resolve discards the alternatives it does not keep, and `contacts.update` cannot
+//! bring conflict entries back (its schema has no `conflictingFields`). A decision is only
+//! safe to send while the values it saw are still there.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::policy::Decision;
+use crate::client::Client;
+use crate::models::{ConflictField, ConflictingField, Contact, ContactId, FieldConflict};
+use crate::omnichannel::contacts::ResolveConflicts;
+
+/// What a plan looks at in a contact: the fields a resolve can change and the conflict
+/// entries it can discard.
+///
+/// ```
+/// use rocketchat_omnichannel::models::Contact;
+/// use rocketchat_omnichannel::workflow::Snapshot;
+/// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
+///   "conflictingFields":[{"field":"name","value":"J."}]}"#)?;
+/// let snapshot = Snapshot::of(&contact);
+/// assert_eq!(snapshot.name.as_deref(), Some("Jane"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The contact's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The contact manager's user id.
+    #[serde(default)]
+    pub contact_manager: Option<String>,
+    /// Every custom field.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+    /// Every conflict entry, in the server's order.
+    #[serde(default)]
+    pub conflicting_fields: Vec<ConflictingField>,
+    /// The server's `_updatedAt`.
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+impl Snapshot {
+    /// The parts of `contact` a plan depends on.
+    pub fn of(contact: &Contact) -> Self {
+        Self {
+            name: contact.name.clone(),
+            contact_manager: contact.contact_manager.as_ref().map(|m| m.id().to_string()),
+            custom_fields: contact.custom_fields.clone(),
+            conflicting_fields: contact.conflicting_fields.clone(),
+            updated_at: contact.updated_at,
+        }
+    }
+
+    /// The value this snapshot holds for `field` (`None` when unset).
+    pub fn value(&self, field: &ConflictField) -> Option<Value> {
+        match field {
+            ConflictField::Name => self.name.clone().map(Value::String),
+            ConflictField::Manager => self.contact_manager.clone().map(Value::String),
+            ConflictField::CustomField(key) => self.custom_fields.get(key).cloned(),
+            _ => None,
+        }
+    }
+
+    /// The conflict entries' values for `field`, in order.
+    pub fn entries(&self, field: &ConflictField) -> Vec<&Value> {
+        self.conflicting_fields
+            .iter()
+            .filter(|entry| &entry.field == field)
+            .map(|entry| &entry.value)
+            .collect()
+    }
+
+    /// A short stable digest (FNV-1a over the JSON): equal snapshots, equal fingerprints.
+    fn fingerprint(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
+}
+
+/// One value a plan writes, and what the field held before.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Write {
+    /// The field.
+    pub field: ConflictField,
+    /// Its value in the snapshot (`None`: unset).
+    pub from: Option<Value>,
+    /// The value sent.
+    pub to: Value,
+}
+
+/// A value a plan throws away: a conflict entry it removes, or a current value it replaces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Discard {
+    /// The field.
+    pub field: ConflictField,
+    /// The value lost.
+    pub value: Value,
+}
+
+/// What resolving one contact does: made by [`Policy::plan`](super::Policy::plan) (or by a
+/// person in `rocketchat-contacts conflicts review`), carried out by a run, saved in a
+/// [`PlanFile`](super::PlanFile), recorded in a [`Journal`](super::Journal) and taken back by
+/// [`undo`](super::undo). [`Plan::request`] is the one way to turn it into a call.
+///
+/// ```
+/// use rocketchat_omnichannel::models::{ConflictField, Contact};
+/// use rocketchat_omnichannel::workflow::Policy;
+/// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane","contactManager":"a1",
+///   "conflictingFields":[{"field":"name","value":"J."},{"field":"name","value":"Janet"},
+///                        {"field":"manager","value":"a2"}]}"#)?;
+/// let plan = Policy::take_incoming().leaving([ConflictField::Manager]).plan(&contact);
+/// assert_eq!(plan.writes[0].to, "Janet");
+/// assert_eq!(plan.discards.len(), 2); // the entry "J." and the old name "Jane"
+/// assert_eq!(plan.left, [ConflictField::Manager]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Plan {
+    /// The contact.
+    pub contact_id: ContactId,
+    /// What the plan was made from.
+    pub snapshot: Snapshot,
+    /// A digest of the snapshot: which version of the contact the plan was made for (a
+    /// journal reused with another plan skips nothing new).
+    pub(crate) fingerprint: String,
+    /// The values the request sends: taken values, and kept values sent back so that their
+    /// conflicts are cleared.
+    pub writes: Vec<Write>,
+    /// Every value the request throws away.
+    pub discards: Vec<Discard>,
+    /// Fields left for a person on purpose ([`Decision::Leave`]): nothing is sent for them.
+    pub left: Vec<ConflictField>,
+    /// Fields decided but that cannot be sent (a field this SDK does not know, a value the
+    /// route refuses, a kept field with no current value such as a deleted manager): they
+    /// stay conflicted, and a run does not call such a contact clean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsent: Vec<ConflictField>,
+    /// Whether the request sends `wipeConflicts` (every conflict entry goes).
+    pub wipe: bool,
+}
+
+impl Plan {
+    /// A plan from a policy's decisions over `contact`'s conflicts; `wipe` when the policy
+    /// allows `wipeConflicts` (never with a field left for a person).
+    pub(crate) fn decided(
+        contact: &Contact,
+        decisions: Vec<(FieldConflict, Decision)>,
+        wipe: bool,
+    ) -> Self {
+        let wipe = wipe
+            && !decisions
+                .iter()
+                .any(|(_, decision)| matches!(decision, Decision::Leave));
+        let snapshot = Snapshot::of(contact);
+        let mut writes = Vec::new();
+        let mut left = Vec::new();
+        let mut unsent = Vec::new();
+        for (conflict, decision) in decisions {
+            let value = match decision {
+                Decision::Leave => {
+                    left.push(conflict.field);
+                    continue;
+                }
+                Decision::Take(value) => Some(value),
+                // A wipe clears the field's entries without sending its value.
+                Decision::KeepCurrent if wipe => continue,
+                Decision::KeepCurrent => conflict.current,
+            };
+            match value {
+                Some(value) if sendable(&conflict.field, &value) => writes.push(Write {
+                    from: snapshot.value(&conflict.field),
+                    field: conflict.field,
+                    to: value,
+                }),
+                _ if wipe => {}
+                _ => unsent.push(conflict.field),
+            }
+        }
+        let discards = discards(&snapshot, &writes, wipe);
+        Self {
+            contact_id: contact.id.clone(),
+            fingerprint: snapshot.fingerprint(),
+            snapshot,
+            writes,
+            discards,
+            left,
+            unsent,
+            wipe,
+        }
+    }
+
+    /// Whether there is anything to send: `false` when every field is left for a person or
+    /// cannot be sent.
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// assert!(!Policy::keep_current().plan(&Contact::new("c1")).sends());
+    /// ```
+    pub fn sends(&self) -> bool {
+        !self.writes.is_empty() || self.wipe
+    }
+
+    /// The values that change, by field (kept values, written back unchanged, are not
+    /// listed).
+    ///
+    /// ```
+    /// # use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"}]}"#)?;
+    /// assert_eq!(Policy::keep_current().plan(&contact).changes().count(), 0);
+    /// assert_eq!(Policy::take_incoming().plan(&contact).changes().count(), 1);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn changes(&self) -> impl Iterator<Item = (&ConflictField, &Value)> {
+        self.writes
+            .iter()
+            .filter(|w| w.from.as_ref() != Some(&w.to))
+            .map(|w| (&w.field, &w.to))
+    }
+
+    /// Every field whose conflicts stay after the request: [`left`](Self::left) on purpose,
+    /// then [`unsent`](Self::unsent).
+    pub fn remaining(&self) -> impl Iterator<Item = &ConflictField> {
+        self.left.iter().chain(&self.unsent)
+    }
+
+    /// The resolve request that carries out the plan. It borrows `client` for its lifetime;
+    /// clone the client to move it.
+    ///
+    /// ```
+    /// # let client = rocketchat_omnichannel::Client::builder("https://chat.example.com").build()?;
+    /// use rocketchat_omnichannel::{models::Contact, workflow::Policy};
+    /// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
+    ///   "conflictingFields":[{"field":"name","value":"Janet"}]}"#)?;
+    /// let body = Policy::keep_current().plan(&contact).request(&client).to_json()?;
+    /// assert_eq!(body, r#"{"contactId":"c1","name":"Jane"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request(&self, client: &Client) -> ResolveConflicts {
+        let start = client.resolve_contact_conflicts(self.contact_id.clone());
+        let start = if self.wipe {
+            start.wipe_conflicts(true)
+        } else {
+            start
+        };
+        self.writes
+            .iter()
+            .fold(start, |request, write| match &write.field {
+                ConflictField::Name => request.name(write.to.as_str().unwrap_or_default()),
+                ConflictField::Manager => {
+                    request.contact_manager(write.to.as_str().unwrap_or_default())
+                }
+                ConflictField::CustomField(key) => {
+                    request.custom_field(key.clone(), write.to.clone())
+                }
+                _ => request,
+            })
+    }
+
+    /// The fields whose value or conflict entries differ in `now` from what the plan saw,
+    /// among those it writes or discards: a non-empty answer means sending would overwrite
+    /// or throw away something the plan never saw.
+    pub fn changed_since(&self, now: &Contact) -> Vec<ConflictField> {
+        let current = Snapshot::of(now);
+        let mut fields: Vec<ConflictField> = self.writes.iter().map(|w| w.field.clone()).collect();
+        if self.wipe {
+            for entry in current
+                .conflicting_fields
+                .iter()
+                .chain(&self.snapshot.conflicting_fields)
+            {
+                fields.push(entry.field.clone());
+            }
+        }
+        fields.sort();
+        fields.dedup();
+        fields
+            .into_iter()
+            .filter(|field| {
+                current.value(field) != self.snapshot.value(field)
+                    || current.entries(field) != self.snapshot.entries(field)
+            })
+            .collect()
+    }
+
+    /// Whether `now` shows the plan carried out: every written value in place and the
+    /// cleared fields' entries gone.
+    pub(crate) fn is_applied_in(&self, now: &Contact) -> bool {
+        let current = Snapshot::of(now);
+        self.writes
+            .iter()
+            .all(|w| current.value(&w.field).as_ref() == Some(&w.to))
+            && (if self.wipe {
+                current.conflicting_fields.is_empty()
+            } else {
+                self.writes
+                    .iter()
+                    .all(|w| current.entries(&w.field).is_empty())
+            })
+    }
+
+    /// The same writes over `now`: the values they replace and discard as they are now, so
+    /// that a journal records (and undo restores) what was really there.
+    pub(crate) fn rebased_on(&self, now: &Contact) -> Plan {
+        let snapshot = Snapshot::of(now);
+        let mut rebased = self.clone();
+        for write in &mut rebased.writes {
+            write.from = snapshot.value(&write.field);
+        }
+        rebased.discards = discards(&snapshot, &rebased.writes, rebased.wipe);
+        rebased.fingerprint = snapshot.fingerprint();
+        rebased.snapshot = snapshot;
+        rebased
+    }
+
+    /// The fingerprint this plan was made for.
+    pub(crate) fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+/// What writing `writes` (and wiping, with `wipe`) over `snapshot` throws away: replaced
+/// current values, and the conflict entries of every cleared field but those kept as the
+/// new value.
+fn discards(snapshot: &Snapshot, writes: &[Write], wipe: bool) -> Vec<Discard> {
+    let mut discards = Vec::new();
+    for write in writes {
+        if let Some(from) = &write.from
+            && from != &write.to
+        {
+            discards.push(Discard {
+                field: write.field.clone(),
+                value: from.clone(),
+            });
+        }
+    }
+    let cleared = |field: &ConflictField| wipe || writes.iter().any(|w| &w.field == field);
+    for entry in &snapshot.conflicting_fields {
+        let kept = writes
+            .iter()
+            .any(|w| w.field == entry.field && w.to == entry.value);
+        if cleared(&entry.field) && !kept {
+            discards.push(Discard {
+                field: entry.field.clone(),
+                value: entry.value.clone(),
+            });
+        }
+    }
+    discards
+}
+
+/// Whether `value` can be sent for `field`: a name or manager must be a non-blank string
+/// (an empty manager would clear it on 8.1 and later); fields the SDK does not know cannot
+/// be sent at all.
+pub(crate) fn sendable(field: &ConflictField, value: &Value) -> bool {
+    match field {
+        ConflictField::Name | ConflictField::Manager => {
+            value.as_str().is_some_and(|s| !s.trim().is_empty())
+        }
+        ConflictField::CustomField(_) => true,
+        _ => false,
+    }
+}
+
+pub(crate) fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The readable diff `conflicts plan` prints: per field, current → new and what is lost.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.snapshot.name.as_deref().unwrap_or("-");
+        writeln!(f, "{} ({name})", self.contact_id)?;
+        for write in &self.writes {
+            let from = write
+                .from
+                .as_ref()
+                .map_or_else(|| "(unset)".to_owned(), text);
+            let to = text(&write.to);
+            if from == to {
+                write!(f, "  {}: keep {to}", write.field)?;
+            } else {
+                write!(f, "  {}: {from} → {to}", write.field)?;
+            }
+            let lost: Vec<String> = self
+                .discards
+                .iter()
+                .filter(|d| d.field == write.field)
+                .map(|d| text(&d.value))
+                .filter(|v| v != &from || from == to)
+                .collect();
+            if !lost.is_empty() {
+                write!(f, "  (discards {})", lost.join(", "))?;
+            }
+            writeln!(f)?;
+        }
+        let written: Vec<&ConflictField> = self.writes.iter().map(|w| &w.field).collect();
+        for discard in self
+            .discards
+            .iter()
+            .filter(|d| !written.contains(&&d.field))
+        {
+            writeln!(
+                f,
+                "  {}: discards {} (wipe)",
+                discard.field,
+                text(&discard.value)
+            )?;
+        }
+        let left: Vec<String> = self.remaining().map(ToString::to_string).collect();
+        if !left.is_empty() {
+            writeln!(f, "  left for a person: {}", left.join(", "))?;
+        }
+        if !self.sends() {
+            writeln!(f, "  nothing to send")?;
+        }
+        Ok(())
+    }
+}
