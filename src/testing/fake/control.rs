@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::Fault;
+use super::faults::Fault;
+use super::livechat;
 use super::routes::{Call, Reply};
 use super::state::{RateRule, State};
 use super::visitors::Visitor;
@@ -169,7 +170,7 @@ fn merge(state: &mut State, call: &Call<'_>, id: &str) -> Reply {
         })
     })();
     match visitor {
-        Ok(visitor) => match state.merge_visitor(id, visitor) {
+        Ok(visitor) => match livechat::merge_visitor(state, id, visitor) {
             Some(()) => Reply::json(200, &json!({"merged": true})),
             None => problem(404, &format!("no contact `{id}`")),
         },

@@ -2,6 +2,7 @@
 //! given nothing else.
 
 use super::custom_fields::CustomField;
+use super::livechat;
 use super::state::State;
 use super::users::{FakeUser, TokenKind};
 use super::visitors::Visitor;
@@ -134,7 +135,8 @@ pub(super) fn seed(state: &mut State) {
         ),
         true,
     );
-    state.merge_visitor(
+    livechat::merge_visitor(
+        state,
         DemoData::CONTACT_ID,
         Visitor::new()
             .name("Jane D.")
@@ -153,7 +155,8 @@ pub(super) fn seed(state: &mut State) {
         ),
         true,
     );
-    state.merge_visitor(
+    livechat::merge_visitor(
+        state,
         DemoData::SECOND_CONTACT_ID,
         Visitor::new()
             .email("john.roe@example.com")
@@ -169,7 +172,8 @@ pub(super) fn seed(state: &mut State) {
         ),
         true,
     );
-    state.merge_visitor(
+    livechat::merge_visitor(
+        state,
         DemoData::THIRD_CONTACT_ID,
         Visitor::new().name("Ana Paula Lima"),
     );

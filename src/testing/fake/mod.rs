@@ -450,9 +450,7 @@ impl FakeRocketChat {
     /// # }
     /// ```
     pub fn merge_visitor(&self, contact: &ContactId, visitor: Visitor) -> bool {
-        self.state()
-            .merge_visitor(contact.as_str(), visitor)
-            .is_some()
+        livechat::merge_visitor(&mut self.state(), contact.as_str(), visitor).is_some()
     }
 
     /// Turns the rate limiter on (`calls` per `window`) or, with `None`, off.

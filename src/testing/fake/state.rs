@@ -12,11 +12,9 @@ use serde_json::{Map, Value, json};
 use super::contacts::ContactStore;
 use super::custom_fields::CustomField;
 use super::faults::Fault;
-use super::livechat;
 use super::recording::Recorder;
 use super::users::{FakeUser, TokenKind, UserRecord};
 use super::version::Profile;
-use super::visitors::Visitor;
 
 /// A rate-limit rule: `calls` per `window`.
 #[derive(Clone, Copy, Debug)]
@@ -192,62 +190,6 @@ impl State {
         }
         self.contacts.put(&id, &doc);
         id
-    }
-
-    /// Links a visitor to a contact as Rocket.Chat does when that visitor's room is tied to
-    /// it (`ContactMerger.mergeVisitorIntoContact`), then applies its custom fields as
-    /// `livechat/custom.field` with `overwrite: false` does, then opens and closes its room
-    /// (the contact's `lastChat` and history). The same code serves the widget routes
-    /// (`livechat.rs`). `None` when the contact does not exist.
-    pub(crate) fn merge_visitor(&mut self, contact_id: &str, visitor: Visitor) -> Option<()> {
-        self.contacts.get(contact_id)?;
-        self.guest_count += 1;
-        let visitor_id = self.new_id();
-        let token = self.new_id();
-        let mut doc = Map::new();
-        doc.insert("_id".into(), json!(visitor_id));
-        doc.insert("token".into(), json!(token));
-        doc.insert(
-            "username".into(),
-            json!(format!("guest-{}", self.guest_count)),
-        );
-        doc.insert("status".into(), json!("online"));
-        if let Some(name) = &visitor.name {
-            doc.insert("name".into(), json!(name));
-        }
-        if let Some(email) = &visitor.email {
-            doc.insert("visitorEmails".into(), json!([{"address": email}]));
-        }
-        if let Some(phone) = &visitor.phone {
-            doc.insert("phone".into(), json!([{"phoneNumber": phone}]));
-        }
-        let source = json!({"type": "widget"});
-        let mut fields = livechat::visitor_fields(&doc);
-        fields.usernames.clear();
-        // The merger resolves the visitor's manager to a user and drops it when none exists.
-        fields.managers = visitor
-            .contact_manager
-            .filter(|id| self.user(id).is_some())
-            .into_iter()
-            .collect();
-        fields
-            .channels
-            .push(livechat::channel(&visitor_id, &source));
-        livechat::update_contact(self, contact_id, |contact| {
-            let mode = livechat::Mode::for_contact(contact);
-            livechat::merge_fields(contact, fields, mode);
-        });
-        self.visitors.push(doc);
-        let index = self.visitors.len() - 1;
-        for (key, value) in &visitor.custom_fields {
-            livechat::set_visitor_custom_field(self, index, key, value, false);
-        }
-        let visitor_doc = self.visitors[index].clone();
-        let room = livechat::open_room(self, &visitor_doc, &source);
-        if let Some(rid) = room.get("_id").and_then(Value::as_str) {
-            livechat::close_room(self, rid);
-        }
-        Some(())
     }
 }
 

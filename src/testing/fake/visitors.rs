@@ -1,5 +1,5 @@
 //! The public [`Visitor`] type: what a widget visitor brings when it is merged into a
-//! contact (the merge itself is `livechat.rs`).
+//! contact (the merge itself is in `livechat/`).
 
 use serde_json::{Map, Value};
 

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Call, Reply};
+use super::call::Call;
+use super::reply::Reply;
 use crate::testing::bodies;
 use crate::testing::fake::state::State;
 use crate::testing::fake::users::{TokenKind, UserRecord};

@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Call, Reply};
+use super::call::Call;
+use super::reply::Reply;
 use crate::testing::fake::state::State;
 
 /// The client versions the server asks for (from its `package.json`, `rocketchat.minimumClientVersions`).

@@ -1,194 +1,26 @@
-//! The fake's routes: dispatch, header auth, the rate limiter and the answer type. Each
-//! route lives in its own file and follows the real server's order of checks:
+//! The fake's routes: dispatch, header auth and the rate limiter; the request and answer
+//! types are in `call.rs` and `reply.rs`. Each route lives in its own file and follows the
+//! real server's order of checks:
 //! 401 (auth) → 429 (limiter) → 400 (validation, from [`schema`](super::schema)) → 403
 //! (permission) → business errors.
 
 mod auth;
+mod call;
 mod contacts;
 mod info;
 mod livechat;
+mod reply;
 
-use std::net::IpAddr;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method};
-use http_body_util::Full;
-use hyper::Response;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use http::Method;
 
-use super::schema::{self, Source};
 use super::state::{State, epoch_ms};
 use super::users::UserRecord;
 use crate::testing::bodies;
-
-/// One request, as the routes see it.
-pub(crate) struct Call<'a> {
-    pub(crate) method: &'a Method,
-    pub(crate) path: &'a str,
-    pub(crate) query: Option<&'a str>,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a Bytes,
-    pub(crate) peer: IpAddr,
-}
-
-impl Call<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body as the server reads it: JSON, or a form whose values are all strings;
-    /// anything else (or malformed JSON) is `{}`.
-    fn json_body(&self) -> Value {
-        let content_type = self
-            .header("content-type")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            return Value::Object(
-                url::form_urlencoded::parse(self.body)
-                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                    .collect(),
-            );
-        }
-        if !content_type.starts_with("application/json") {
-            return Value::Object(Map::new());
-        }
-        serde_json::from_slice(self.body).unwrap_or_else(|_| Value::Object(Map::new()))
-    }
-
-    /// The query string as an object of strings; a repeated key becomes an array, as the
-    /// server's query parser gives it.
-    fn query_params(&self) -> Map<String, Value> {
-        let mut params = Map::new();
-        for (key, value) in url::form_urlencoded::parse(self.query.unwrap_or_default().as_bytes()) {
-            let value = Value::String(value.into_owned());
-            match params.get_mut(key.as_ref()) {
-                Some(Value::Array(values)) => values.push(value),
-                Some(first) => *first = Value::Array(vec![first.take(), value]),
-                None => {
-                    params.insert(key.into_owned(), value);
-                }
-            }
-        }
-        params
-    }
-
-    /// The query after validation against the route's schema (values coerced).
-    fn valid_query(&self, route: &str) -> Result<Map<String, Value>, Reply> {
-        let mut data = Value::Object(self.query_params());
-        schema::validate(&format!("GET {route}"), Source::Query, &mut data)
-            .map_err(|m| Reply::invalid_params(&m))?;
-        Ok(into_object(data))
-    }
-
-    /// The body after validation against the route's schema (values coerced).
-    fn valid_body(&self, route: &str) -> Result<Map<String, Value>, Reply> {
-        let mut data = self.json_body();
-        schema::validate(&format!("POST {route}"), Source::Body, &mut data)
-            .map_err(|m| Reply::invalid_params(&m))?;
-        Ok(into_object(data))
-    }
-}
-
-fn into_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// An answer about to be written.
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    body: Bytes,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    pub(crate) fn json(status: u16, body: &impl Serialize) -> Self {
-        Self {
-            status,
-            body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
-            content_type: "application/json",
-            headers: Vec::new(),
-        }
-    }
-
-    pub(crate) fn raw(status: u16, body: Bytes, content_type: &'static str) -> Self {
-        Self {
-            status,
-            body,
-            content_type,
-            headers: Vec::new(),
-        }
-    }
-
-    fn error_json(status: u16, body: Vec<u8>) -> Self {
-        Self::raw(status, Bytes::from(body), "application/json")
-    }
-
-    /// `{"success":false,"error":"…"}`, the shape of business errors.
-    pub(crate) fn error(status: u16, error: &str) -> Self {
-        Self::error_json(status, bodies::error(error))
-    }
-
-    fn invalid_params(message: &str) -> Self {
-        Self::error_json(400, bodies::invalid_params(message))
-    }
-
-    /// 401 in the shape of the profile's release (see [`Profile::new_auth_bodies`]).
-    ///
-    /// [`Profile::new_auth_bodies`]: super::version::Profile::new_auth_bodies
-    fn unauthorized(state: &State) -> Self {
-        if state.profile.new_auth_bodies() {
-            Self::error(401, bodies::NOT_LOGGED_IN)
-        } else {
-            Self::error_json(401, bodies::unauthorized())
-        }
-    }
-
-    /// 403 from the permissions middleware: `User does not have the permissions required
-    /// for this action [error-unauthorized]` in every release the fake plays, with breaking
-    /// changes or without (`apps/meteor/server/api/v1/middlewares/permissions.ts`, a1167b28).
-    fn forbidden() -> Self {
-        Self::error(403, bodies::FORBIDDEN)
-    }
-
-    /// A success: the value's fields plus `success: true`.
-    fn ok(mut body: Map<String, Value>) -> Self {
-        body.insert("success".into(), Value::Bool(true));
-        let mut reply = Self::json(200, &body);
-        reply.headers.push(("cache-control", "no-store".into()));
-        reply.headers.push(("pragma", "no-cache".into()));
-        reply
-    }
-
-    fn ok_with(key: &str, value: Value) -> Self {
-        let mut body = Map::new();
-        body.insert(key.to_owned(), value);
-        Self::ok(body)
-    }
-
-    pub(crate) fn truncate(&mut self) {
-        let half = self.body.len() / 2;
-        self.body.truncate(half);
-    }
-
-    pub(crate) fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = Response::builder()
-            .status(self.status)
-            .header("content-type", self.content_type);
-        for (name, value) in self.headers {
-            response = response.header(name, value);
-        }
-        response
-            .body(Full::new(self.body))
-            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
-    }
-}
+pub(crate) use call::Call;
+pub(crate) use reply::Reply;
 
 /// The answer to a path no route serves (also a route the played release does not have yet):
 /// the REST router (Hono, mounted under `/api` by `honoAdapterForExpress`, which never falls

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use crate::testing::fake::state::State;
 use crate::testing::fake::users::UserRecord;
 

@@ -13,7 +13,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use crate::testing::bodies;
 use crate::testing::fake::schema::{self, Source};
 use crate::testing::fake::state::{State, now_iso};

@@ -13,7 +13,7 @@ pub(super) mod update;
 
 use serde_json::{Map, Value, json};
 
-use super::Reply;
+use super::reply::Reply;
 use crate::testing::fake::state::State;
 
 fn is_agent(state: &State, user_id: &str) -> bool {

@@ -11,7 +11,8 @@
 
 use serde_json::{Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use super::{is_agent, optional_string};
 use crate::testing::fake::state::{State, now_iso};
 use crate::testing::fake::users::UserRecord;

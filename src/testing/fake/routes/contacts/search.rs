@@ -16,7 +16,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use super::pagination;
 use crate::testing::bodies;
 use crate::testing::fake::contacts::View;

@@ -13,7 +13,8 @@
 
 use serde_json::{Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use super::{check_manager, email_list, optional_string, phone_list, string_list};
 use crate::testing::fake::custom_fields;
 use crate::testing::fake::state::{State, now_iso};

@@ -6,7 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use crate::testing::fake::livechat;
 use crate::testing::fake::state::State;
 

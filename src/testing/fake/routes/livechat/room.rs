@@ -1,13 +1,14 @@
 //! `GET livechat/room?token=…` (`apps/meteor/server/api/v1/omnichannel/room.ts`): the
 //! visitor's open room, or a new one, which ties the visitor to a contact (found by its
 //! channel, merged into a pre-registered contact with the same email or phone, or created;
-//! see `livechat.rs`). The source is the widget when the cookies `rc_room_type=l` and
+//! see `fake/livechat/rooms.rs`). The source is the widget when the cookies `rc_room_type=l` and
 //! `rc_is_widget=t` are sent (its destination the `Host` header), else the API. Agent
 //! routing is not modelled: the room opens whether or not an agent is online.
 
 use serde_json::{Map, Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use super::match_error;
 use crate::testing::fake::livechat;
 use crate::testing::fake::state::State;

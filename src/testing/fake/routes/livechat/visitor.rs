@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::{Call, Reply};
+use super::super::call::Call;
+use super::super::reply::Reply;
 use super::match_error;
 use crate::testing::fake::livechat::{self, Guest};
 use crate::testing::fake::state::State;
