@@ -1,11 +1,4 @@
-//! Test tools for code that uses this SDK:
-//!
-//! - [`FakeRocketChat`] (feature `fake`): a stateful in-process server that behaves like
-//!   Rocket.Chat, for end-to-end tests with no live server;
-//! - [`mocks`] (feature `mocks`): typed answers for a `wiremock::MockServer`, built from the
-//!   SDK's own models so they cannot drift from what the SDK decodes.
-//!
-//! Feature `test-util` turns on both.
+#![doc = include_str!("../../docs/fake-server.md")]
 
 mod bodies;
 #[cfg(feature = "fake")]
