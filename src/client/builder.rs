@@ -346,6 +346,13 @@ impl ClientBuilder {
             .credentials
             .map(Session::from_credentials)
             .transpose()?;
+        #[cfg(feature = "rustls-ring")]
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // The process has no provider yet (one installed by the program wins): without
+            // one, reqwest's provider-less rustls cannot build a client. Losing a race with
+            // another thread installing one is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
