@@ -7,7 +7,7 @@
 //! calls serve <small|large>                                  # prints the port, serves until killed
 //! calls serve-hyper <small|large>                            # the same with the earlier hyper server
 //! calls client <small|small_x32|large_x4> <sdk|hand|shared> <rounds> <port> [ua]
-//! calls decode <small|large> <sdk|hand|shared> <iterations>
+//! calls decode <small|large> <hand|shared> <iterations>
 //! ```
 //!
 //! A round sends the scenario's calls concurrently (1, 32 or 4) and waits for all of them.
@@ -123,7 +123,7 @@ fn client(scenario: &str, side: &str, rounds: usize, port: u16, user_agent: bool
                 "shared" => {
                     black_box(join_all((0..in_flight).map(|_| hand.call_shared_model())).await);
                 }
-                other => panic!("unknown side `{other}` (sdk | hand | shared)"),
+                other => panic!("unknown side `{other}` (hand | shared)"),
             }
         }
     });
@@ -133,10 +133,9 @@ fn decode(body: &str, side: &str, iterations: usize) {
     let body = common::body(body);
     for _ in 0..iterations {
         match side {
-            "sdk" => drop(black_box(common::sdk_decode(black_box(&body)))),
             "hand" => drop(black_box(common::decode_own(black_box(&body)))),
             "shared" => drop(black_box(common::decode_shared_model(black_box(&body)))),
-            other => panic!("unknown side `{other}` (sdk | hand | shared)"),
+            other => panic!("unknown side `{other}` (hand | shared)"),
         }
     }
 }

@@ -65,9 +65,6 @@ fn decode_only(c: &mut Criterion) {
         let body: Bytes = common::body(name);
         let mut group = c.benchmark_group(format!("decode/{name}"));
         group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_function("sdk", |b| {
-            b.iter(|| black_box(common::sdk_decode(black_box(&body))))
-        });
         group.bench_function("hand", |b| {
             b.iter(|| black_box(common::decode_own(black_box(&body))))
         });

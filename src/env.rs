@@ -244,23 +244,6 @@ impl ClientBuilder {
     }
 }
 
-impl Client {
-    /// Connects as the `ROCKETCHAT_*` environment variables say, logging in where they hold
-    /// a password: `ClientBuilder::from_env()?.connect().await`.
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::from_env`] and [`ClientBuilder::connect`].
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), rocketchat_omnichannel::Error> {
-    /// let client = rocketchat_omnichannel::Client::from_env().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn from_env() -> Result<Client, Error> {
-        ClientBuilder::from_env()?.connect().await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,21 +35,3 @@ pub use session::{Credentials, CredentialsFile, ExpiredSession, FreshLogin};
 /// The `reqwest` this crate is built on, so that a [`reqwest::Client`] given to
 /// [`ClientBuilder::http_client`] (and [`redirect_policy`]) is always of the same version.
 pub use reqwest;
-
-/// Entry points for the benchmarks in `benches/`; not part of the API.
-#[doc(hidden)]
-pub mod __bench {
-    /// Decodes a `contacts.conflicts` answer through the SDK's own decode step.
-    pub fn decode_contact(
-        body: &bytes::Bytes,
-    ) -> Result<crate::Contact, crate::ResolveConflictsError> {
-        let answer = crate::response::RawResponse {
-            status: http::StatusCode::OK,
-            rate_limit: None,
-            body: body.clone(),
-            endpoint: None,
-        };
-        crate::response::decode::<crate::response::Envelope<crate::Contact>, _>(answer)
-            .map(|e| e.result)
-    }
-}

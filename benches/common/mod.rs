@@ -312,6 +312,3 @@ pub async fn sdk_call(client: &Client) -> Contact {
         .unwrap()
 }
 
-pub fn sdk_decode(body: &Bytes) -> Contact {
-    rocketchat_omnichannel::__bench::decode_contact(body).unwrap()
-}
