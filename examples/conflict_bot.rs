@@ -14,7 +14,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat, Visitor};
-use rocketchat_omnichannel::workflow::{CancellationToken, Outcome, Policy, WatchEvent};
+use rocketchat_omnichannel::workflow::{Outcome, Policy, WatchEvent};
+use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -21,7 +21,7 @@ mod session;
 pub mod testing;
 pub mod workflow;
 
-pub use auth::{LoggedIn, Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
+pub use auth::{Login, LoginError, TwoFactorChallenge, TwoFactorMethod};
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, ErrorKind};
 pub use models::{Contact, ContactId, ServerInfo, UserId};

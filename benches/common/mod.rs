@@ -311,4 +311,3 @@ pub async fn sdk_call(client: &Client) -> Contact {
         .await
         .unwrap()
 }
-

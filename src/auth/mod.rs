@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::awaitable::awaitable;
 use crate::client::{ApiRequest, Caller, Client, request_options};
 use crate::error::{Error, ErrorKind, operation_error};
-use crate::models::{Me, UserId};
+use crate::models::Me;
 use crate::response;
 use crate::secret::SecretString;
 use crate::session::{Credentials, Origin, PasswordLogin, Session};
@@ -148,23 +148,6 @@ impl<'de> Deserialize<'de> for TwoFactorMethod {
     }
 }
 
-/// The outcome of a successful login.
-///
-/// ```
-/// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), rocketchat_omnichannel::LoginError> {
-/// let logged_in = client.login("agent1", "secret").await?;
-/// println!("logged in as {}", logged_in.me.username.as_deref().unwrap_or("?"));
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct LoggedIn {
-    /// The user id of the session.
-    pub user_id: UserId,
-    /// The user, as `GET /me` would return it.
-    pub me: Me,
-}
-
 /// A login request: `client.login(user, password)` or `client.resume(token)`, optionally
 /// with a two-factor code, sent by `.await` or [`Login::send`].
 ///
@@ -244,7 +227,7 @@ impl Login {
     /// token expires; see [`ClientBuilder::relogin`](crate::ClientBuilder::relogin).
     ///
     /// If the answer's `me` block does not decode, the login still succeeds (the server
-    /// has issued the token) and [`LoggedIn::me`] holds only the user id; a warning is
+    /// has issued the token) and the returned [`Me`] holds only the user id; a warning is
     /// logged.
     ///
     /// # Errors
@@ -259,7 +242,7 @@ impl Login {
     /// let logged_in = client.login("agent1", "secret").send().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send(self) -> Result<LoggedIn, LoginError> {
+    pub async fn send(self) -> Result<Me, LoginError> {
         let code = self.code.as_ref().map(SecretString::expose);
         let body = match &self.method {
             LoginMethod::Password { user, password } => {
@@ -315,7 +298,7 @@ impl Login {
         }) {
             self.client.client.end_on_server(previous).await;
         }
-        let me = match me {
+        Ok(match me {
             Ok(Some(me)) => me,
             Ok(None) => Me {
                 id: user_id.clone(),
@@ -328,12 +311,11 @@ impl Login {
                     ..Me::default()
                 }
             }
-        };
-        Ok(LoggedIn { me, user_id })
+        })
     }
 }
 
-awaitable!(Login => Result<LoggedIn, LoginError>);
+awaitable!(Login => Result<Me, LoginError>);
 
 #[derive(Deserialize)]
 struct Ignored {}

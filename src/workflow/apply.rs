@@ -23,11 +23,11 @@ use crate::error::Error;
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use futures_util::TryStreamExt;
 /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-/// use rocketchat_omnichannel::workflow::{Journal, Outcome, PlanFile, Policy, UnknownContacts};
+/// use rocketchat_omnichannel::workflow::{Journal, Outcome, PlanFile, Policy};
 ///
 /// let fake = FakeRocketChat::builder().demo_data().start().await?;
 /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-/// let contacts: Vec<_> = client.conflicted_contacts(UnknownContacts::Include).try_collect().await?;
+/// let contacts: Vec<_> = client.conflicted_contacts(None).try_collect().await?;
 /// let plan = PlanFile::new(&client, &Policy::keep_current(), &contacts);
 /// // … saved, reviewed by a person, loaded again …
 /// let path = std::env::temp_dir().join(format!("apply-doc-{}.jsonl", std::process::id()));

@@ -1,9 +1,9 @@
-//! The contacts a watcher has reported as waiting for a human, so that each is reported once
+//! The contacts a watcher has reported as waiting for a person, so that each is reported once
 //! per state of its conflicts — not on every pass, and not never again.
 //!
 //! A contact is remembered with a fingerprint of its conflict entries. It is reported again
 //! when a later listing shows different entries (a new visitor brought another value), and
-//! forgotten when a listing shows it with no conflicts (a human resolved it) or the watcher
+//! forgotten when a listing shows it with no conflicts (a person resolved it) or the watcher
 //! resolved it. A complete pass over every contact also drops those it did not meet with
 //! conflicts (deleted contacts), so memory is bounded by the contacts waiting now.
 
@@ -31,7 +31,7 @@ fn fingerprint(contact: &Contact) -> u64 {
 }
 
 impl Awaiting {
-    /// A contact left for a human was listed: whether to report it (first time, or its
+    /// A contact left for a person was listed: whether to report it (first time, or its
     /// conflicts changed since it was reported).
     pub(crate) fn note(&mut self, contact: &Contact) -> bool {
         let print = fingerprint(contact);
@@ -39,7 +39,7 @@ impl Awaiting {
         self.reported.insert(contact.id.clone(), print) != Some(print)
     }
 
-    /// Learns from the watcher's own outcome: what a partial resolve left waits for a human
+    /// Learns from the watcher's own outcome: what a partial resolve left waits for a person
     /// (and is not reported again until it changes); a contact resolved, found clean or gone
     /// is forgotten.
     pub(crate) fn after(&mut self, outcome: &Outcome) {
@@ -55,7 +55,7 @@ impl Awaiting {
         }
     }
 
-    /// The contact has no conflicts left (resolved by a human or by the watcher).
+    /// The contact has no conflicts left (resolved by a person or by the watcher).
     pub(crate) fn forget(&mut self, id: &ContactId) {
         self.reported.remove(id);
         self.met.remove(id);

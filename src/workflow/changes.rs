@@ -94,9 +94,9 @@ impl Default for Scope {
 /// Which contacts a watch pass listed, and why.
 ///
 /// ```
-/// use rocketchat_omnichannel::workflow::{FullReason, PassKind};
+/// use rocketchat_omnichannel::workflow::PassKind;
 /// assert_eq!(PassKind::Changes.to_string(), "changes only");
-/// assert_eq!(PassKind::Full(FullReason::First).to_string(), "full (first pass)");
+/// assert_eq!(PassKind::First.to_string(), "full (first pass)");
 /// ```
 ///
 /// In JSON (inside a watch pass's line) it is `"kind": "changes"`, or `"kind": "full"` with
@@ -105,57 +105,60 @@ impl Default for Scope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PassKind {
-    /// Every contact was listed.
-    Full(FullReason),
     /// Only contacts written since the previous pass started (see
-    /// [`WatchConflicts::full_pass_every`](super::WatchConflicts::full_pass_every)).
+    /// [`Watch::full_pass_every`](super::Watch::full_pass_every)).
     Changes,
-}
-
-/// Why a watch pass listed every contact.
-///
-/// ```
-/// use rocketchat_omnichannel::workflow::FullReason;
-/// let reason = FullReason::Unprovable("the server ignored the sort".into());
-/// assert_eq!(reason.to_string(), "the incremental walk could not prove it saw every change: the server ignored the sort");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FullReason {
-    /// The watcher's first pass.
+    /// Every contact was listed: the watcher's first pass.
     First,
-    /// The schedule of full passes came round.
+    /// Every contact was listed: the schedule of full passes came round.
     Scheduled,
-    /// The previous pass did not finish its walk (a listing failed, it was stopped, or the
-    /// server sent no `_updatedAt`), so there is no mark to list changes from.
+    /// Every contact was listed: the previous pass did not finish its walk (a listing
+    /// failed, it was stopped, or the server sent no `_updatedAt`), so there was no mark to
+    /// list changes from.
     NoMark,
-    /// Incremental listing was switched off.
+    /// Every contact was listed: incremental listing is switched off.
     Always,
-    /// The pass began listing changes but could not prove its order (say, the server ignored
-    /// the sort), and walked everything instead.
+    /// Every contact was listed: the pass began listing changes but could not prove its
+    /// order (say, the server ignored the sort), and walked everything instead.
     Unprovable(String),
 }
 
-impl fmt::Display for FullReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::First => f.write_str("first pass"),
-            Self::Scheduled => f.write_str("scheduled"),
-            Self::NoMark => f.write_str("the previous pass did not finish its walk"),
-            Self::Always => f.write_str("incremental passes are off"),
-            Self::Unprovable(why) => write!(
-                f,
-                "the incremental walk could not prove it saw every change: {why}"
-            ),
-        }
+impl PassKind {
+    /// Whether the pass listed every contact.
+    ///
+    /// ```
+    /// use rocketchat_omnichannel::workflow::PassKind;
+    /// assert!(PassKind::First.is_full() && !PassKind::Changes.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        !matches!(self, Self::Changes)
+    }
+
+    /// The reason's name in JSON (`None` for a pass of changes).
+    fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Changes => return None,
+            Self::First => "first",
+            Self::Scheduled => "scheduled",
+            Self::NoMark => "noMark",
+            Self::Always => "always",
+            Self::Unprovable(_) => "unprovable",
+        })
     }
 }
 
 impl fmt::Display for PassKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Full(reason) => write!(f, "full ({reason})"),
             Self::Changes => f.write_str("changes only"),
+            Self::First => f.write_str("full (first pass)"),
+            Self::Scheduled => f.write_str("full (scheduled)"),
+            Self::NoMark => f.write_str("full (the previous pass did not finish its walk)"),
+            Self::Always => f.write_str("full (incremental passes are off)"),
+            Self::Unprovable(why) => write!(
+                f,
+                "full (the incremental walk could not prove it saw every change: {why})"
+            ),
         }
     }
 }
@@ -164,22 +167,15 @@ impl Serialize for PassKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        match self {
-            Self::Changes => map.serialize_entry("kind", "changes")?,
-            Self::Full(reason) => {
+        match self.reason() {
+            None => map.serialize_entry("kind", "changes")?,
+            Some(reason) => {
                 map.serialize_entry("kind", "full")?;
-                let (name, detail) = match reason {
-                    FullReason::First => ("first", None),
-                    FullReason::Scheduled => ("scheduled", None),
-                    FullReason::NoMark => ("noMark", None),
-                    FullReason::Always => ("always", None),
-                    FullReason::Unprovable(why) => ("unprovable", Some(why)),
-                };
-                map.serialize_entry("reason", name)?;
-                if let Some(detail) = detail {
-                    map.serialize_entry("detail", detail)?;
-                }
+                map.serialize_entry("reason", reason)?;
             }
+        }
+        if let Self::Unprovable(why) = self {
+            map.serialize_entry("detail", why)?;
         }
         map.end()
     }

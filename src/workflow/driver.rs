@@ -1,146 +1,25 @@
 //! The driver of a [`ResolveAll`] run: walk after walk, triage of each listed contact, and
 //! the resolve calls.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use super::changes::{CHANGE_OVERLAP, Marks, Newest, Scope};
-use super::outcome::{Outcome, Progress, State, Summary};
+use super::changes::{CHANGE_OVERLAP, Scope};
+use super::outcome::{Outcome, State};
 use super::pacing::Pacer;
 use super::plan::Plan;
-use super::resolve_all::ResolveAll;
+use super::resolve_all::{ResolveAll, listings};
+use super::run_state::{Base, RoundTally, RunState, record};
 use super::scan::{Order, ScanItem, probe, scan};
 use super::send::{Copy, OnChange, Sender};
-use crate::models::{Contact, ContactId};
+use crate::models::Contact;
 use tokio_util::sync::CancellationToken;
 
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContacts, SearchContactsError};
-
-#[derive(Debug, Default)]
-pub(super) struct RunState {
-    /// Per contact id (ids only, never whole contacts).
-    status: HashMap<ContactId, State>,
-    rounds: u32,
-    left_conflicted: usize,
-    waiting_for_person: usize,
-    complete: bool,
-    /// Where the last walk started, per listing, once a walk that asked for marks completed.
-    pub(super) marks: Option<Marks>,
-    /// Why a walk by change fell back to a full walk, if one did.
-    pub(super) unprovable: Option<String>,
-    /// Per listing, the oldest `_updatedAt` of a contact this run listed but did not finish
-    /// with (a retryable failure, a deadline, a walk that only counted): the next pass's mark
-    /// must not pass it, or a watcher listing only changes would never see it again. `None`
-    /// inside: the contact had no `_updatedAt`, so no mark is safe.
-    holds: HashMap<bool, Option<jiff::Timestamp>>,
-    /// The last complete walk of every contact that noted where it started: later walks of
-    /// the run list only what changed since.
-    base: Option<Base>,
-    /// Why the run stopped early on its own: an answer that concerns every contact.
-    halted: Option<String>,
-    /// Contacts whose last call failed and that no walk has since listed without
-    /// conflicts. A failed call changes nothing, so a walk of changes does not list them
-    /// again: the final count takes them from here unless that walk listed them.
-    unsettled: HashSet<ContactId>,
-    /// The walk under way: contacts it is done with (triaged, and answered when sent), and
-    /// each listing's total once a page of it came back.
-    walk_done: usize,
-    walk_totals: HashMap<bool, usize>,
-    /// How many listings a walk covers.
-    listings: usize,
-    /// Whether the walk under way lists only changes (its total is not known in advance).
-    walk_changes_only: bool,
-}
-
-/// A complete walk of every contact, which later walks of the run build on.
-#[derive(Debug)]
-struct Base {
-    marks: Marks,
-    /// Contacts it counted as left conflicted, and as waiting for a human.
-    left: HashSet<ContactId>,
-    human: HashSet<ContactId>,
-}
-
-impl RunState {
-    fn hold(&mut self, listing: bool, at: Option<jiff::Timestamp>) {
-        let held = self.holds.entry(listing).or_insert(at);
-        *held = match (*held, at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            _ => None,
-        };
-    }
-
-    /// The marks a walk that started at `newest` leaves, lowered to what is held.
-    fn marks(&self, newest: HashMap<bool, Newest>) -> Marks {
-        let mut marks = newest;
-        for (listing, held) in &self.holds {
-            let mark = marks.entry(*listing).or_insert(Newest::Empty);
-            *mark = match (*mark, held) {
-                (Newest::Unknown, _) | (_, None) => Newest::Unknown,
-                (Newest::At(at), Some(held)) => Newest::At(at.min(*held)),
-                (Newest::Empty, Some(held)) => Newest::At(*held),
-            };
-        }
-        Marks(marks)
-    }
-}
-
-impl RunState {
-    /// Where the walk under way stands.
-    pub(super) fn progress(&self) -> Progress {
-        let total = (self.listings > 0
-            && !self.walk_changes_only
-            && self.walk_totals.len() == self.listings)
-            .then(|| self.walk_totals.values().sum());
-        Progress {
-            walk: self.rounds,
-            done: self.walk_done,
-            total,
-        }
-    }
-
-    pub(super) fn summary(&self) -> Summary {
-        let mut summary = Summary {
-            seen: self.status.len(),
-            rounds: self.rounds,
-            left_conflicted: self.left_conflicted,
-            waiting_for_person: self.waiting_for_person,
-            complete: self.complete,
-            halted: self.halted.clone(),
-            ..Summary::default()
-        };
-        for state in self.status.values() {
-            summary.count(*state);
-        }
-        summary
-    }
-}
-
-/// What one walk found, beyond the outcomes it yielded.
-#[derive(Debug, Default)]
-struct RoundTally {
-    /// Resolve calls sent.
-    sent: usize,
-    /// Whether this walk listed only what changed since the run's base walk.
-    on_base: bool,
-    /// Conflicted contacts with something to resolve that this walk did not send.
-    left: HashSet<ContactId>,
-    /// Conflicted contacts with only fields left for a human.
-    human: HashSet<ContactId>,
-    /// Every contact a walk `on_base` listed (that walk lists only changes, so this stays
-    /// small).
-    listed: HashSet<ContactId>,
-    /// The walk did not reach the end.
-    incomplete: bool,
-    /// Contacts sent in this walk (ids only).
-    sent_to: std::collections::HashSet<ContactId>,
-    /// The newest `_updatedAt` of each listing as this walk started.
-    newest: HashMap<bool, Newest>,
-}
 
 /// The outcomes of a run: walk after walk, recording each contact's last outcome in
 /// `shared`.
@@ -210,33 +89,37 @@ impl Driver {
             let mut state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             // A walk that sent nothing saw the state it leaves behind: it is the final check.
             let last = self.run.dry_run || tally.incomplete || !resolving || tally.sent == 0;
-            let (mut left, mut human) = (tally.left, tally.human);
+            let (mut left, mut person) = (tally.left, tally.person);
             if tally.on_base
                 && let Some(base) = &state.base
             {
                 // What the base walk left and this walk did not list has not changed since:
                 // it is still there.
                 left.extend(base.left.difference(&tally.listed).cloned());
-                human.extend(base.human.difference(&tally.listed).cloned());
+                person.extend(base.person.difference(&tally.listed).cloned());
             }
             if tally.on_base {
                 // A contact whose call failed is unchanged since, so unlisted: still there.
                 left.extend(state.unsettled.difference(&tally.listed).cloned());
             }
             let marks = state.marks(tally.newest);
-            let complete = !tally.incomplete && marks.covers(&self.run.unknown.listings());
+            let complete = !tally.incomplete && marks.covers(&listings(self.run.unknown));
             if last {
                 state.complete = !tally.incomplete;
                 if complete {
                     state.marks = Some(marks);
                 }
                 state.left_conflicted = if self.run.dry_run { 0 } else { left.len() };
-                state.waiting_for_person = human.len();
+                state.waiting_for_person = person.len();
                 self.finished = true;
                 return None;
             }
             if complete && !tally.on_base && matches!(self.run.scope, Scope::Full { .. }) {
-                state.base = Some(Base { marks, left, human });
+                state.base = Some(Base {
+                    marks,
+                    left,
+                    person,
+                });
             }
             // Something was sent: walk again, resolving while rounds remain, else only
             // counting what is left.
@@ -264,7 +147,7 @@ impl Driver {
         };
         state.walk_done = 0;
         state.walk_totals.clear();
-        state.listings = self.run.unknown.listings().len();
+        state.listings = listings(self.run.unknown).len();
         state.walk_changes_only = matches!(scope, Scope::Changed { .. });
         drop(state);
         let tally = Arc::new(Mutex::new(tally));
@@ -302,9 +185,7 @@ fn walks(
     probed: bool,
     failed: &HashSet<bool>,
 ) -> impl Stream<Item = (bool, ScanItem)> + Send + use<> {
-    let scans: Vec<_> = run
-        .unknown
-        .listings()
+    let scans: Vec<_> = listings(run.unknown)
         .into_iter()
         .filter(|listing| !failed.contains(listing))
         .map(|listing| {
@@ -349,7 +230,7 @@ fn round(
             let mut notes = Vec::new();
             let mut failed = HashSet::new();
             if probe_first {
-                for listing in run.unknown.listings() {
+                for listing in listings(run.unknown) {
                     match probe(&listing_search(&run, listing), &pacer).await {
                         Ok((newest, total)) => {
                             if note_newest {
@@ -370,7 +251,7 @@ fn round(
                             failed.insert(listing);
                             notes.push((listing, item));
                             if whole_run {
-                                failed.extend(run.unknown.listings());
+                                failed.extend(listings(run.unknown));
                                 break;
                             }
                         }
@@ -523,7 +404,7 @@ fn triage(
             .unsettled
             .remove(&contact.id);
         if let Some(awaiting) = &run.awaiting {
-            // Resolved since (by a human, say): report it again if conflicts come back.
+            // Resolved since (by a person, say): report it again if conflicts come back.
             awaiting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -538,7 +419,7 @@ fn triage(
         // Left on purpose, it waits for a person; a decision that cannot be carried out is a
         // contact left conflicted, which the summary must not call clean.
         if plan.unsent.is_empty() {
-            tally.human.insert(contact.id.clone());
+            tally.person.insert(contact.id.clone());
         } else {
             tally.left.insert(contact.id.clone());
         }
@@ -627,19 +508,6 @@ fn kind_concerns_the_run(kind: &crate::ErrorKind) -> bool {
             | ErrorKind::NotAuthenticated
             | ErrorKind::Configuration { .. }
     )
-}
-
-fn record(shared: &Mutex<RunState>, outcome: &Outcome) {
-    let (Some(state), Some(id)) = (State::of(outcome), outcome.contact_id()) else {
-        return;
-    };
-    let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
-    if matches!(state, State::Failed { .. }) {
-        shared.unsettled.insert(id.clone());
-    } else {
-        shared.unsettled.remove(id);
-    }
-    shared.status.insert(id.clone(), state);
 }
 
 /// Sends one contact's plan, made from the listed copy, through the one call path.

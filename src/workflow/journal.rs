@@ -100,7 +100,15 @@ enum Line {
     },
 }
 
-/// An open journal file, locked for this process. See the [module docs](self).
+/// A journal file, open and locked for this process: one JSON line before each resolve call
+/// (the [`Plan`] as sent) and one after it (what happened). A run started again with the
+/// same journal skips what is done and checks on the server whatever was in flight when it
+/// stopped; [`undo`](super::undo) puts back what it wrote.
+///
+/// One process at a time: a second open of the same file (here or in another process) is
+/// refused while this one lives. Memory stays small however long a watcher runs; the plans
+/// carried out are read back from the file only when undo asks. The file grows by two lines
+/// per call: start a new journal (a new path) once an old one is no longer needed to undo.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]

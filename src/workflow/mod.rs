@@ -17,7 +17,8 @@
 //! - **Record and undo.** A [`Journal`] records each call before and after it is sent: a
 //!   run started again skips what is done and sends nothing twice, and [`undo`] puts back
 //!   the fields the run changed where nobody changed them since ([`Undone`]).
-//! - **Stop.** Runs, watchers and `apply` take a [`CancellationToken`]
+//! - **Stop.** Runs, watchers and `apply` take tokio-util's
+//!   [`CancellationToken`](tokio_util::sync::CancellationToken)
 //!   (`stop_on(token)`); waits end the moment it is cancelled.
 //!
 //! Every call goes the same way: once the rate-limit budget for it is granted, a copy of the
@@ -36,22 +37,22 @@ mod plan;
 mod plan_file;
 mod policy;
 mod resolve_all;
+mod run_state;
 mod scan;
 mod send;
 mod stop;
+mod stream;
 mod undo;
 mod watch;
 
 pub use apply::Apply;
-pub use changes::{FullReason, PassKind};
+pub use changes::PassKind;
 pub use journal::Journal;
-pub use outcome::{Outcome, Progress, Summary};
-pub use plan::{Discard, Plan, Snapshot, Write};
+pub use outcome::{Outcome, Summary};
+pub use plan::{Decision, Discard, Plan, Write};
 pub use plan_file::PlanFile;
-pub use policy::{Decision, Policy};
-pub use resolve_all::{DEFAULT_STALE_AFTER, ResolveAll, ResolveStream, UnknownContacts};
-/// The tokio-util token that runs, watchers and `apply` stop on, re-exported so yours is
-/// always of the same version.
-pub use tokio_util::sync::CancellationToken;
+pub use policy::Policy;
+pub use resolve_all::{DEFAULT_STALE_AFTER, ResolveAll};
+pub use stream::ResolveStream;
 pub use undo::{Undone, undo};
 pub use watch::{Watch, WatchEvent, WatchStream};

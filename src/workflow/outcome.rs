@@ -342,43 +342,6 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Where the walk under way stands: what a progress bar shows.
-///
-/// `done` counts the contacts the walk is finished with (with or without conflicts; a
-/// contact it resolves counts once the server has answered); `total` is what the server
-/// counted for the walk's listings before it began, so it is known for a full walk and
-/// `None` for a walk of changes only (the server does not count those in advance). Contacts
-/// created or deleted meanwhile make the two differ slightly.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use futures_util::StreamExt;
-/// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-/// use rocketchat_omnichannel::workflow::Policy;
-///
-/// let fake = FakeRocketChat::builder().demo_data().start().await?;
-/// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-/// let mut run = client.resolve_all(Policy::keep_current()).into_stream();
-/// run.next().await;
-/// let progress = run.progress();
-/// assert_eq!(progress.walk, 1);
-/// assert!(progress.total.is_some_and(|total| progress.done <= total));
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct Progress {
-    /// The walk under way, from 1 (a run walks again after it resolved something).
-    pub walk: u32,
-    /// Contacts this walk is finished with so far.
-    pub done: usize,
-    /// Contacts this walk will list, as the server counted them; `None` until known, and
-    /// for a walk of changes only.
-    pub total: Option<usize>,
-}
-
 /// The figures of a run (or of one watcher's pass). Every conflicted contact met is counted
 /// once, by its last outcome, so `resolved + partly_resolved + left_for_person + planned +
 /// nothing_to_do + stale + gone + failed + stopped == seen`.
@@ -394,6 +357,13 @@ pub struct Progress {
 /// let summary = client.resolve_all(Policy::keep_current()).run().await;
 /// assert_eq!((summary.seen, summary.resolved, summary.left_conflicted), (3, 3, 0));
 /// assert!(summary.is_clean());
+///
+/// // While a run goes on, its summary is also its progress.
+/// let mut run = client.resolve_all(Policy::keep_current()).into_stream();
+/// futures_util::StreamExt::next(&mut run).await;
+/// let now = run.summary();
+/// assert_eq!(now.rounds, 1);
+/// assert!(now.total.is_some_and(|total| now.done <= total));
 /// # Ok(()) }
 /// ```
 ///
@@ -441,8 +411,18 @@ pub struct Summary {
     /// Contacts whose only remaining conflicts are fields left for a person, found by the
     /// final check: what a person has to look at.
     pub waiting_for_person: usize,
-    /// Walks over the contacts (each listing every contact once).
+    /// Walks over the contacts (each listing every contact once, or what changed since);
+    /// while the run goes on, the number of the walk under way.
     pub rounds: u32,
+    /// Contacts the walk under way is finished with so far (with or without conflicts; a
+    /// contact it resolves counts once the server has answered): what a progress bar shows.
+    /// Not in the JSON or the line, which tell the whole run.
+    pub done: usize,
+    /// How many contacts the walk under way will list, as the server counted them before it
+    /// began: known for a full walk (once its probes are answered), `None` for a walk of
+    /// changes only. Contacts created or deleted meanwhile make `done` and `total` differ
+    /// slightly. Not in the JSON or the line.
+    pub total: Option<usize>,
     /// 429 answers the run saw (listing and resolving). A client whose
     /// [`RetryPolicy`](crate::RetryPolicy) waits out 429s itself hides those from the run.
     pub rate_limited: u64,

@@ -14,47 +14,57 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::policy::Decision;
 use crate::client::Client;
 use crate::models::{ConflictField, ConflictingField, Contact, ContactId, FieldConflict};
 use crate::omnichannel::contacts::ResolveConflicts;
 
-/// What a plan looks at in a contact: the fields a resolve can change and the conflict
-/// entries it can discard.
+/// What to do with one conflicted field.
+///
+/// Non-exhaustive: later versions may add ways to decide.
 ///
 /// ```
-/// use rocketchat_omnichannel::models::Contact;
-/// use rocketchat_omnichannel::workflow::Snapshot;
-/// let contact: Contact = serde_json::from_str(r#"{"_id":"c1","name":"Jane",
-///   "conflictingFields":[{"field":"name","value":"J."}]}"#)?;
-/// let snapshot = Snapshot::of(&contact);
-/// assert_eq!(snapshot.name.as_deref(), Some("Jane"));
-/// # Ok::<(), serde_json::Error>(())
+/// use rocketchat_omnichannel::workflow::Decision;
+/// let decision = Decision::Take(serde_json::json!("Jane Doe"));
+/// # let _ = decision;
 /// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Keep the contact's current value and drop the competing ones.
+    KeepCurrent,
+    /// Set this value (normally one of the candidates).
+    Take(Value),
+    /// Decide nothing: the field's conflicts stay for a person, and the contact is reported as
+    /// partly resolved. Lets a policy settle what it is sure of and no more.
+    Leave,
+}
+
+/// What a plan looks at in a contact: the fields a resolve can change and the conflict
+/// entries it can discard. Saved with the plan (its `snapshot` key) so that the plan can be
+/// checked against the server again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// The contact's name.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The contact manager's user id.
     #[serde(default)]
-    pub contact_manager: Option<String>,
+    pub(crate) contact_manager: Option<String>,
     /// Every custom field.
     #[serde(default)]
-    pub custom_fields: Map<String, Value>,
+    pub(crate) custom_fields: Map<String, Value>,
     /// Every conflict entry, in the server's order.
     #[serde(default)]
-    pub conflicting_fields: Vec<ConflictingField>,
+    pub(crate) conflicting_fields: Vec<ConflictingField>,
     /// The server's `_updatedAt`.
     #[serde(default)]
-    pub updated_at: Option<Timestamp>,
+    pub(crate) updated_at: Option<Timestamp>,
 }
 
 impl Snapshot {
     /// The parts of `contact` a plan depends on.
-    pub fn of(contact: &Contact) -> Self {
+    pub(crate) fn of(contact: &Contact) -> Self {
         Self {
             name: contact.name.clone(),
             contact_manager: contact.contact_manager.as_ref().map(|m| m.id().to_string()),
@@ -65,7 +75,7 @@ impl Snapshot {
     }
 
     /// The value this snapshot holds for `field` (`None` when unset).
-    pub fn value(&self, field: &ConflictField) -> Option<Value> {
+    pub(crate) fn value(&self, field: &ConflictField) -> Option<Value> {
         match field {
             ConflictField::Name => self.name.clone().map(Value::String),
             ConflictField::Manager => self.contact_manager.clone().map(Value::String),
@@ -75,7 +85,7 @@ impl Snapshot {
     }
 
     /// The conflict entries' values for `field`, in order.
-    pub fn entries(&self, field: &ConflictField) -> Vec<&Value> {
+    pub(crate) fn entries(&self, field: &ConflictField) -> Vec<&Value> {
         self.conflicting_fields
             .iter()
             .filter(|entry| &entry.field == field)
@@ -142,8 +152,8 @@ pub struct Discard {
 pub struct Plan {
     /// The contact.
     pub contact_id: ContactId,
-    /// What the plan was made from.
-    pub snapshot: Snapshot,
+    /// What the plan was made from (saved, and compared with the server before sending).
+    pub(crate) snapshot: Snapshot,
     /// A digest of the snapshot: which version of the contact the plan was made for (a
     /// journal reused with another plan skips nothing new).
     pub(crate) fingerprint: String,

@@ -21,8 +21,8 @@ pub(crate) const FORMAT: u32 = 1;
 /// ```no_run
 /// # async fn run(client: rocketchat_omnichannel::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// use futures_util::TryStreamExt;
-/// use rocketchat_omnichannel::workflow::{PlanFile, Policy, UnknownContacts};
-/// let contacts: Vec<_> = client.conflicted_contacts(UnknownContacts::Include).try_collect().await?;
+/// use rocketchat_omnichannel::workflow::{PlanFile, Policy};
+/// let contacts: Vec<_> = client.conflicted_contacts(None).try_collect().await?;
 /// let plan = PlanFile::new(&client, &Policy::take_incoming(), &contacts);
 /// plan.save("plan.json")?;
 /// # Ok(()) }

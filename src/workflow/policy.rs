@@ -5,29 +5,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::plan::Plan;
+use super::plan::{Decision, Plan};
 use crate::models::{ConflictField, Contact, FieldConflict};
-
-/// What to do with one conflicted field.
-///
-/// Non-exhaustive: later versions may add ways to decide.
-///
-/// ```
-/// use rocketchat_omnichannel::workflow::Decision;
-/// let decision = Decision::Take(serde_json::json!("Jane Doe"));
-/// # let _ = decision;
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Decision {
-    /// Keep the contact's current value and drop the competing ones.
-    KeepCurrent,
-    /// Set this value (normally one of the candidates).
-    Take(Value),
-    /// Decide nothing: the field's conflicts stay for a human, and the contact is reported as
-    /// partly resolved. Lets a policy settle what it is sure of and no more.
-    Leave,
-}
 
 /// What a policy decides for one contact: the contact, and its conflicts to decide.
 type Decide = dyn Fn(&Contact, Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> + Send + Sync;
@@ -154,7 +133,7 @@ impl Policy {
     }
 
     /// A policy that sees the whole contact before anything is decided: it leaves the
-    /// contact to a human, or picks the policy that decides its fields. For rules such as
+    /// contact to a person, or picks the policy that decides its fields. For rules such as
     /// "a conflicting manager means a person must look at the whole contact", which a
     /// field-by-field rule cannot express (it would still rewrite the name). Whether the
     /// request may wipe is this policy's setting ([`Policy::wipe_undecided`]), not the
@@ -192,7 +171,7 @@ impl Policy {
         }
     }
 
-    /// The same policy, but leaving the whole contact for a human when any of these fields
+    /// The same policy, but leaving the whole contact for a person when any of these fields
     /// is in conflict (where [`Policy::leaving`] leaves only those fields and decides the
     /// rest).
     ///
@@ -236,7 +215,7 @@ impl Policy {
         }
     }
 
-    /// The same policy, but leaving the conflicts of these fields for a human
+    /// The same policy, but leaving the conflicts of these fields for a person
     /// ([`Decision::Leave`]) whatever it would have decided.
     ///
     /// ```
@@ -307,7 +286,7 @@ impl Policy {
     }
 }
 
-/// Every conflict left for a human.
+/// Every conflict left for a person.
 fn leave_all(conflicts: Vec<FieldConflict>) -> Vec<(FieldConflict, Decision)> {
     conflicts
         .into_iter()

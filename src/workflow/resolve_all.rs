@@ -2,51 +2,24 @@
 //! concurrency and paced to the server's rate limit, as a stream of per-contact outcomes
 //! with a truthful summary at the end.
 
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
-
-use futures_core::Stream;
-use futures_util::StreamExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::awaiting::Awaiting;
-use super::changes::{Marks, Scope};
-use super::driver::{RunState, outcomes};
+use super::changes::Scope;
 use super::journal::Journal;
-use super::outcome::{Outcome, Progress, Summary};
-use super::pacing::Pacer;
 use super::policy::Policy;
 use crate::client::Client;
 use tokio_util::sync::CancellationToken;
 
-/// Whether `unknown` contacts (created automatically from visitors, listed only with
-/// `unknown=true`) are part of a run.
-///
-/// ```
-/// use rocketchat_omnichannel::workflow::UnknownContacts;
-/// assert_eq!(UnknownContacts::default(), UnknownContacts::Include);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnknownContacts {
-    /// Walk both listings (the default): nothing conflicted is dropped. Resolving an unknown
-    /// contact may make it known (`patchContact` in `packages/models/src/models/LivechatContacts.ts`
-    /// sets `unknown: false` on every write); the walks cope with contacts moving between the
-    /// listings.
-    #[default]
-    Include,
-    /// Walk only known contacts.
-    Exclude,
-}
-
-impl UnknownContacts {
-    /// The `unknown` flag of each listing to walk, in walking order.
-    pub(super) fn listings(self) -> Vec<bool> {
-        match self {
-            Self::Include => vec![false, true],
-            Self::Exclude => vec![false],
-        }
+/// The `unknown` flag of each listing a run walks, in walking order: both listings unless
+/// the run asked for one. Resolving an unknown contact may make it known (`patchContact` in
+/// `packages/models/src/models/LivechatContacts.ts` sets `unknown: false` on every write);
+/// the walks cope with contacts moving between the listings.
+pub(super) fn listings(unknown: Option<bool>) -> Vec<bool> {
+    match unknown {
+        None => vec![false, true],
+        Some(unknown) => vec![unknown],
     }
 }
 
@@ -98,14 +71,14 @@ pub struct ResolveAll {
     pub(super) concurrency: usize,
     pub(super) dry_run: bool,
     pub(super) search_text: Option<String>,
-    pub(super) unknown: UnknownContacts,
+    pub(super) unknown: Option<bool>,
     pub(super) deadline: Option<Duration>,
     pub(super) pacing: bool,
     pub(super) max_rounds: u32,
     pub(super) stop: Option<CancellationToken>,
     /// What each walk lists: everything (the default), or a watcher's changes.
     pub(super) scope: Scope,
-    /// A watcher's record of contacts reported as waiting for a human (none for one run).
+    /// A watcher's record of contacts reported as waiting for a person (none for one run).
     pub(super) awaiting: Option<Arc<Mutex<Awaiting>>>,
     /// A listing older than this is read again before its contact is resolved.
     pub(super) stale_after: Duration,
@@ -135,7 +108,7 @@ impl Client {
             concurrency: 4,
             dry_run: false,
             search_text: None,
-            unknown: UnknownContacts::Include,
+            unknown: None,
             deadline: None,
             pacing: true,
             max_rounds: 3,
@@ -158,7 +131,7 @@ impl ResolveAll {
     }
 
     /// Decide but send nothing; outcomes are [`Outcome::Planned`] (or
-    /// [`Outcome::Deferred`]). A dry run walks once and makes no final check.
+    /// [`Outcome::LeftForPerson`]). A dry run walks once and makes no final check.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
@@ -170,9 +143,11 @@ impl ResolveAll {
         self
     }
 
-    /// Whether `unknown` contacts are walked too (default [`UnknownContacts::Include`]).
-    pub fn unknown(mut self, unknown: UnknownContacts) -> Self {
-        self.unknown = unknown;
+    /// Walks only known contacts (`false`) or only unknown ones (`true`), as
+    /// `contacts.search`'s `unknown` filter does. By default both are walked, so nothing
+    /// conflicted is dropped.
+    pub fn unknown(mut self, unknown: bool) -> Self {
+        self.unknown = Some(unknown);
         self
     }
 
@@ -246,7 +221,8 @@ impl ResolveAll {
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// use rocketchat_omnichannel::workflow::{CancellationToken, Policy};
+    /// use rocketchat_omnichannel::workflow::Policy;
+    /// use tokio_util::sync::CancellationToken;
     /// let stop = CancellationToken::new();
     /// let run = client.resolve_all(Policy::keep_current()).stop_on(stop.clone());
     /// // … later, from another task or a signal handler:
@@ -256,147 +232,5 @@ impl ResolveAll {
     pub fn stop_on(mut self, token: CancellationToken) -> Self {
         self.stop = Some(token);
         self
-    }
-
-    /// Runs, yielding outcomes as they complete (not in listing order). After the stream
-    /// ends, [`ResolveStream::summary`] has the figures.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use futures_util::StreamExt;
-    /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-    /// use rocketchat_omnichannel::workflow::Policy;
-    ///
-    /// let fake = FakeRocketChat::builder().demo_data().start().await?;
-    /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-    /// let mut stream = client.resolve_all(Policy::keep_current()).into_stream();
-    /// let mut outcomes = Vec::new();
-    /// while let Some(outcome) = stream.next().await {
-    ///     outcomes.push(outcome);
-    /// }
-    /// assert_eq!(outcomes.len(), 3);
-    /// assert_eq!(stream.summary().left_conflicted, 0);
-    /// # Ok(()) }
-    /// ```
-    pub fn into_stream(self) -> ResolveStream {
-        // A deadline too far to represent is no deadline.
-        let deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
-        let pacer = Arc::new(Pacer::new(self.pacing, deadline).with_stop(self.stop.clone()));
-        self.into_stream_with(pacer)
-    }
-
-    /// Runs to the end and returns the summary, dropping the per-contact outcomes.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-    /// use rocketchat_omnichannel::workflow::Policy;
-    ///
-    /// let fake = FakeRocketChat::builder().demo_data().start().await?;
-    /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-    /// let summary = client.resolve_all(Policy::take_incoming()).run().await;
-    /// assert!(summary.is_clean());
-    /// # Ok(()) }
-    /// ```
-    pub async fn run(self) -> Summary {
-        let mut stream = self.into_stream();
-        while stream.next().await.is_some() {}
-        stream.summary()
-    }
-
-    /// The stream, sharing a pacer (a watcher keeps one across passes).
-    pub(crate) fn into_stream_with(self, pacer: Arc<Pacer>) -> ResolveStream {
-        let shared = Arc::new(Mutex::new(RunState::default()));
-        let stream = outcomes(Arc::new(self), Arc::clone(&pacer), Arc::clone(&shared));
-        ResolveStream {
-            inner: stream,
-            shared,
-            rate_limited_before: pacer.rate_limited(),
-            pacer,
-        }
-    }
-}
-
-/// Reads a run's [`Progress`] from outside its stream (a watcher's pass).
-#[derive(Clone, Debug)]
-pub(super) struct ProgressHandle(Arc<Mutex<RunState>>);
-
-impl ProgressHandle {
-    pub(super) fn get(&self) -> Progress {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .progress()
-    }
-}
-
-/// The outcomes of a [`ResolveAll`] run, and its [`Summary`] once it has ended. Owns
-/// everything it needs, so it can be moved into a spawned task.
-pub struct ResolveStream {
-    inner: Pin<Box<dyn Stream<Item = Outcome> + Send>>,
-    shared: Arc<Mutex<RunState>>,
-    pacer: Arc<Pacer>,
-    /// The pacer's 429 count when this run started: a watcher shares one pacer across its
-    /// passes, and each pass reports only its own.
-    rate_limited_before: u64,
-}
-
-impl std::fmt::Debug for ResolveStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResolveStream")
-            .field("summary", &self.summary())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ResolveStream {
-    /// The figures so far; final once the stream has ended.
-    ///
-    /// ```no_run
-    /// # async fn run(client: rocketchat_omnichannel::Client) {
-    /// # use rocketchat_omnichannel::workflow::Policy;
-    /// let stream = client.resolve_all(Policy::keep_current()).into_stream();
-    /// assert_eq!(stream.summary().seen, 0, "nothing polled yet");
-    /// # }
-    /// ```
-    pub fn summary(&self) -> Summary {
-        let state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut summary = state.summary();
-        summary.rate_limited = self
-            .pacer
-            .rate_limited()
-            .saturating_sub(self.rate_limited_before);
-        summary
-    }
-
-    /// Where the walk under way stands: contacts listed so far and, for a full walk, how
-    /// many it will list (see [`Progress`]).
-    pub fn progress(&self) -> Progress {
-        self.shared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .progress()
-    }
-
-    /// A handle that reads this run's progress after the stream has moved elsewhere.
-    pub(super) fn progress_handle(&self) -> ProgressHandle {
-        ProgressHandle(Arc::clone(&self.shared))
-    }
-
-    /// Where the run's last complete walk started (for the watcher's next pass), and why a
-    /// walk by change fell back to a full one, if it did.
-    pub(super) fn marks(&self) -> (Option<Marks>, Option<String>) {
-        let state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        (state.marks.clone(), state.unprovable.clone())
-    }
-}
-
-impl Stream for ResolveStream {
-    type Item = Outcome;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
-        self.inner.as_mut().poll_next(cx)
     }
 }

@@ -338,22 +338,21 @@ impl crate::Client {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use futures_util::TryStreamExt;
     /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-    /// use rocketchat_omnichannel::workflow::UnknownContacts;
     ///
     /// let fake = FakeRocketChat::builder().demo_data().start().await?;
     /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
-    /// let conflicted: Vec<_> = client.conflicted_contacts(UnknownContacts::Include).try_collect().await?;
+    /// let conflicted: Vec<_> = client.conflicted_contacts(None).try_collect().await?;
     /// assert_eq!(conflicted.len(), 3);
     /// # Ok(()) }
     /// ```
     pub fn conflicted_contacts(
         &self,
-        unknown: super::UnknownContacts,
+        unknown: Option<bool>,
     ) -> impl Stream<Item = Result<Contact, SearchContactsError>> + Send + 'static {
         use futures_util::StreamExt;
         let pacer = Arc::new(Pacer::new(true, None));
         let client = self.clone();
-        futures_util::stream::iter(unknown.listings())
+        futures_util::stream::iter(super::resolve_all::listings(unknown))
             .flat_map(move |unknown| {
                 scan(
                     client.search_contacts().unknown(unknown),

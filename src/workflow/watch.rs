@@ -12,10 +12,11 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::awaiting::Awaiting;
-use super::changes::{CHANGE_OVERLAP, FullReason, Marks, PassKind, Scope};
-use super::outcome::{Outcome, Progress, Summary};
+use super::changes::{CHANGE_OVERLAP, Marks, PassKind, Scope};
+use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
-use super::resolve_all::{ProgressHandle, ResolveAll, ResolveStream};
+use super::resolve_all::ResolveAll;
+use super::stream::{ResolveStream, SummaryHandle};
 use tokio_util::sync::CancellationToken;
 
 use super::stop::sleep_unless_stopped;
@@ -161,7 +162,8 @@ impl ResolveAll {
     /// # async fn run(client: rocketchat_omnichannel::Client) {
     /// use std::time::Duration;
     /// use futures_util::StreamExt;
-    /// use rocketchat_omnichannel::workflow::{CancellationToken, Policy};
+    /// use rocketchat_omnichannel::workflow::Policy;
+    /// use tokio_util::sync::CancellationToken;
     ///
     /// let stop = CancellationToken::new();
     /// let watcher = client
@@ -192,7 +194,7 @@ impl Watch {
     ///
     /// Listing changes relies on Rocket.Chat setting `_updatedAt` on every write and
     /// honouring `sort` on `contacts.search`; a pass that finds either untrue walks
-    /// everything and says so ([`FullReason::Unprovable`]).
+    /// everything and says so ([`PassKind::Unprovable`]).
     pub fn incremental(mut self, incremental: bool) -> Self {
         self.incremental = incremental;
         self
@@ -239,7 +241,7 @@ impl Watch {
             overlap: self.overlap,
             marks: None,
             last_full: None,
-            kind: PassKind::Full(FullReason::First),
+            kind: PassKind::First,
             started: Instant::now(),
             halted_passes: 0,
             progress: Arc::clone(&progress),
@@ -257,24 +259,24 @@ impl Watch {
 /// The events of a [`Watch`].
 pub struct WatchStream {
     inner: Pin<Box<dyn Stream<Item = WatchEvent> + Send>>,
-    progress: Arc<Mutex<Option<ProgressHandle>>>,
+    progress: Arc<Mutex<Option<SummaryHandle>>>,
 }
 
 impl WatchStream {
-    /// Where the pass under way stands; `None` between passes (and before the first).
-    /// A full pass knows its total; a pass of changes only does not (see [`Progress`]).
+    /// The figures of the pass under way, with where it stands ([`Summary::done`] and
+    /// [`Summary::total`]); `None` between passes (and before the first).
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
     /// # use rocketchat_omnichannel::workflow::Policy;
     /// # use std::time::Duration;
     /// let events = client.resolve_all(Policy::keep_current()).watch(Duration::from_secs(30)).into_stream();
-    /// assert!(events.progress().is_none(), "no pass has started");
+    /// assert!(events.summary().is_none(), "no pass has started");
     /// # }
     /// ```
-    pub fn progress(&self) -> Option<Progress> {
+    pub fn summary(&self) -> Option<Summary> {
         let current = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        current.as_ref().map(ProgressHandle::get)
+        current.as_ref().map(SummaryHandle::get)
     }
 }
 
@@ -316,7 +318,7 @@ struct Watcher {
     /// Passes in a row that stopped on a failure concerning every contact.
     halted_passes: u32,
     /// The pass under way, for [`WatchStream::progress`].
-    progress: Arc<Mutex<Option<ProgressHandle>>>,
+    progress: Arc<Mutex<Option<SummaryHandle>>>,
 }
 
 impl Watcher {
@@ -353,7 +355,7 @@ impl Watcher {
                     self.finished = true;
                 }
                 let kind = self.finish_pass(marks, unprovable);
-                if matches!(kind, PassKind::Full(_)) && summary.complete {
+                if kind.is_full() && summary.complete {
                     self.awaiting
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -382,7 +384,7 @@ impl Watcher {
                 .start_pass();
             let stream = run.into_stream_with(Arc::clone(&self.pacer));
             *self.progress.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some(stream.progress_handle());
+                Some(stream.summary_handle());
             self.current = Some(stream);
         }
     }
@@ -403,11 +405,11 @@ impl Watcher {
     fn start_pass(&mut self) -> Scope {
         self.started = Instant::now();
         let (scope, kind) = match (&self.marks, self.last_full) {
-            _ if !self.incremental => (Scope::default(), FullReason::Always),
-            (None, None) => (Scope::Full { probe: true }, FullReason::First),
-            (None, Some(_)) => (Scope::Full { probe: true }, FullReason::NoMark),
+            _ if !self.incremental => (Scope::default(), PassKind::Always),
+            (None, None) => (Scope::Full { probe: true }, PassKind::First),
+            (None, Some(_)) => (Scope::Full { probe: true }, PassKind::NoMark),
             (Some(_), Some(last)) if last.elapsed() >= self.full_every => {
-                (Scope::Full { probe: true }, FullReason::Scheduled)
+                (Scope::Full { probe: true }, PassKind::Scheduled)
             }
             (Some(marks), _) => {
                 self.kind = PassKind::Changes;
@@ -417,7 +419,7 @@ impl Watcher {
                 };
             }
         };
-        self.kind = PassKind::Full(kind);
+        self.kind = kind;
         scope
     }
 
@@ -428,18 +430,18 @@ impl Watcher {
         if let Some(why) = unprovable {
             // It walked everything in the end; its marks came from an order the server
             // did not keep, so the next pass starts from a probe.
-            kind = PassKind::Full(FullReason::Unprovable(why));
+            kind = PassKind::Unprovable(why);
             self.marks = None;
             self.last_full = Some(self.started);
         } else {
-            if matches!(kind, PassKind::Full(_)) && marks.is_some() {
+            if kind.is_full() && marks.is_some() {
                 self.last_full = Some(self.started);
             }
             if marks.is_some() {
                 self.marks = marks;
             }
         }
-        if self.last_full.is_none() && matches!(kind, PassKind::Full(_)) {
+        if self.last_full.is_none() && kind.is_full() {
             // A first pass that did not finish still counts for the schedule.
             self.last_full = Some(self.started);
         }

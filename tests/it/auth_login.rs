@@ -42,9 +42,9 @@ async fn password_login_keeps_the_session_for_later_calls() {
 
     let client = Client::builder(server.uri()).build().unwrap();
     let logged_in = client.login("agent1", "secret").await.unwrap();
-    assert_eq!(logged_in.user_id, "agentUserId01");
-    assert_eq!(logged_in.me.username.as_deref(), Some("agent1"));
-    assert!(logged_in.me.is_agent());
+    assert_eq!(logged_in.id, "agentUserId01");
+    assert_eq!(logged_in.username.as_deref(), Some("agent1"));
+    assert!(logged_in.is_agent());
     // A clone shares the session.
     let me = client.clone().me().await.unwrap();
     assert_eq!(me.email.as_deref(), Some("agent1@example.com"));

@@ -268,7 +268,7 @@ async fn every_auth_example_decodes() {
                 Ok(logged_in) => {
                     assert_eq!(status, 200, "{name}");
                     assert_eq!(
-                        logged_in.user_id,
+                        logged_in.id,
                         example["value"]["data"]["userId"].as_str().unwrap()
                     );
                 }

@@ -5,9 +5,7 @@
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::models::ConflictField;
 use rocketchat_omnichannel::testing::{CustomField, DemoData, FakeRocketChat, Visitor};
-use rocketchat_omnichannel::workflow::{
-    Journal, Outcome, Plan, PlanFile, Policy, UnknownContacts, undo,
-};
+use rocketchat_omnichannel::workflow::{Journal, Outcome, Plan, PlanFile, Policy, undo};
 use rocketchat_omnichannel::{Client, ContactId};
 
 fn temp(name: &str) -> std::path::PathBuf {
@@ -70,7 +68,7 @@ async fn demo() -> (FakeRocketChat, Client) {
 
 async fn plan(client: &Client, policy: &Policy) -> PlanFile {
     let contacts: Vec<_> = client
-        .conflicted_contacts(UnknownContacts::Include)
+        .conflicted_contacts(None)
         .try_collect()
         .await
         .unwrap();
@@ -330,7 +328,7 @@ async fn a_paced_run_never_overwrites_a_value_set_after_it_listed() {
     let mut run = bot
         .resolve_all(Policy::keep_current())
         .concurrency(1)
-        .unknown(UnknownContacts::Exclude)
+        .unknown(false)
         .stale_after(std::time::Duration::ZERO)
         .into_stream();
     let first = futures_util::StreamExt::next(&mut run).await.unwrap();

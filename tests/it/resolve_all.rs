@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::models::ContactId;
 use rocketchat_omnichannel::testing::{FakeRocketChat, Fault, Visitor};
-use rocketchat_omnichannel::workflow::{Outcome, Policy, Summary, UnknownContacts};
+use rocketchat_omnichannel::workflow::{Outcome, Policy, Summary};
 
 /// Hang guard only: a healthy run takes a few seconds.
 const GUARD: Duration = Duration::from_secs(120);
@@ -261,7 +261,7 @@ async fn unknown_contacts_are_included_unless_excluded() {
     let client = fake.client_for(&agent).unwrap();
     let excluded = client
         .resolve_all(Policy::keep_current())
-        .unknown(UnknownContacts::Exclude)
+        .unknown(false)
         .run()
         .await;
     assert_eq!(excluded.seen, 0);
@@ -310,7 +310,8 @@ async fn the_run_can_be_spawned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spawned_watcher_resolves_new_conflicts_and_stops_on_the_signal() {
-    use rocketchat_omnichannel::workflow::{CancellationToken, WatchEvent};
+    use rocketchat_omnichannel::workflow::WatchEvent;
+    use tokio_util::sync::CancellationToken;
 
     let (fake, client, _) = seeded(3).await;
     let fake = Arc::new(fake);
@@ -553,14 +554,14 @@ async fn progress_knows_the_total_from_the_start_and_counts_contacts_done() {
         .resolve_all(Policy::take_incoming())
         .concurrency(4)
         .into_stream();
-    assert_eq!(stream.progress().total, None, "nothing listed yet");
+    assert_eq!(stream.summary().total, None, "nothing listed yet");
     let mut seen = Vec::new();
     while let Some(outcome) = stream.next().await {
         assert!(matches!(outcome, Outcome::Resolved { .. }), "{outcome:?}");
-        seen.push(stream.progress());
+        seen.push(stream.summary());
     }
     // From the first outcome on, the first walk knew it would go through all 407.
-    let first_walk: Vec<_> = seen.iter().filter(|p| p.walk == 1).collect();
+    let first_walk: Vec<_> = seen.iter().filter(|p| p.rounds == 1).collect();
     assert_eq!(first_walk.len(), 150);
     assert!(
         first_walk.iter().all(|p| p.total == Some(407)),
@@ -570,8 +571,8 @@ async fn progress_knows_the_total_from_the_start_and_counts_contacts_done() {
     assert!(first_walk.windows(2).all(|w| w[0].done <= w[1].done));
     assert!(first_walk.iter().all(|p| (1..=407).contains(&p.done)));
     // The run's later walks list only what changed: no total is claimed for them.
-    let last = stream.progress();
-    assert!(last.walk >= 2);
+    let last = stream.summary();
+    assert!(last.rounds >= 2);
     assert_eq!(last.total, None, "{last:?}");
     assert!(stream.summary().is_clean());
 }

@@ -285,8 +285,8 @@ async fn a_login_whose_me_block_does_not_decode_keeps_the_token() {
         .await;
     let client = Client::builder(server.uri()).build().unwrap();
     let logged_in = client.login("agent1", "secret").await.unwrap();
-    assert_eq!(logged_in.user_id, "u1");
-    assert_eq!(logged_in.me.id, "u1");
+    assert_eq!(logged_in.id, "u1");
+    assert_eq!(logged_in.id, "u1");
     assert_eq!(
         client.credentials().unwrap().auth_token().expose(),
         "issued-token"

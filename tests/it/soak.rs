@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use rocketchat_omnichannel::models::{ConflictField, ContactId};
 use rocketchat_omnichannel::testing::{FakeRocketChat, FakeUser, Fault, Visitor};
-use rocketchat_omnichannel::workflow::{CancellationToken, Outcome, PassKind, Policy, WatchEvent};
+use rocketchat_omnichannel::workflow::{Outcome, Policy, WatchEvent};
 use rocketchat_omnichannel::{FreshLogin, RetryPolicy};
+use tokio_util::sync::CancellationToken;
 
 const CODE: &str = "135790";
 const WINDOW: Duration = Duration::from_millis(500);
@@ -160,7 +161,7 @@ async fn a_watch_bot_survives_a_compressed_month() {
             while let Some(event) = events.next().await {
                 match event {
                     WatchEvent::PassFinished { summary, kind, .. } => {
-                        let full = matches!(kind, PassKind::Full(_));
+                        let full = kind.is_full();
                         passes.lock().unwrap().push(Pass {
                             at: Instant::now(),
                             summary,

@@ -141,7 +141,7 @@ async fn login_and_me_answers() {
     let me = mocks::user("u1", "agent1");
     let (_s, client) = with(mocks::login().respond_with_session(&me, "new-token")).await;
     let logged_in = client.login("agent1", "pw").await.unwrap();
-    assert_eq!(logged_in.me, me);
+    assert_eq!(logged_in, me);
     assert_eq!(
         client.credentials().unwrap().auth_token().expose(),
         "new-token"
@@ -274,9 +274,8 @@ async fn search_mocks_match_the_listing_so_a_run_meets_each_contact_once() {
     }
     let client = client_at(&server);
     use futures_util::TryStreamExt;
-    use rocketchat_omnichannel::workflow::UnknownContacts;
     let listed: Vec<Contact> = client
-        .conflicted_contacts(UnknownContacts::Include)
+        .conflicted_contacts(None)
         .try_collect()
         .await
         .unwrap();

@@ -11,11 +11,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{FakeRocketChat, Visitor};
 use rocketchat_omnichannel::workflow::{
-    CancellationToken, FullReason, Outcome, PassKind, Policy, Summary, UnknownContacts, Watch,
-    WatchEvent, WatchStream,
+    Outcome, PassKind, Policy, Summary, Watch, WatchEvent, WatchStream,
 };
 use rocketchat_omnichannel::{Client, ContactId};
 use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
 
 const SEARCH: &str = "/api/v1/omnichannel/contacts.search";
 
@@ -80,7 +80,7 @@ async fn next_pass(events: &mut WatchStream, fake: &FakeRocketChat) -> Pass {
 fn watcher(client: &Client) -> Watch {
     client
         .resolve_all(Policy::keep_current())
-        .unknown(UnknownContacts::Exclude)
+        .unknown(false)
         .watch(Duration::from_millis(5))
 }
 
@@ -101,7 +101,7 @@ async fn after_a_full_pass_an_idle_pass_costs_one_search_per_listing() {
         .into_stream();
 
     let first = next_pass(&mut events, &fake).await;
-    assert_eq!(first.kind, PassKind::Full(FullReason::First));
+    assert_eq!(first.kind, PassKind::First);
     assert_eq!(first.resolved.len(), 10, "{first:?}");
     // Two listings (`unknown` false and true) of 20 pages each, walked twice (the second
     // walk is the final check), plus one probe per listing.
@@ -222,7 +222,7 @@ async fn a_scheduled_full_pass_catches_what_listing_changes_cannot() {
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pass = next_pass(&mut events, &fake).await;
-    assert_eq!(pass.kind, PassKind::Full(FullReason::Scheduled));
+    assert_eq!(pass.kind, PassKind::Scheduled);
     assert_eq!(pass.resolved, [hidden], "{pass:?}");
 }
 
@@ -284,10 +284,7 @@ async fn writes_by_others_during_the_run_are_all_seen() {
         "every pass after the first listed only changes: {kinds:?}"
     );
 
-    let left: Vec<_> = client
-        .conflicted_contacts(UnknownContacts::Include)
-        .collect()
-        .await;
+    let left: Vec<_> = client.conflicted_contacts(None).collect().await;
     assert!(left.is_empty(), "{} contacts left conflicted", left.len());
 }
 
@@ -319,7 +316,7 @@ async fn a_server_that_ignores_the_sort_gets_full_passes_that_say_why() {
     let client = common::client(&server.uri());
     let mut events = client
         .resolve_all(Policy::keep_current())
-        .unknown(UnknownContacts::Exclude)
+        .unknown(false)
         .watch(Duration::from_millis(1))
         .passes(3)
         .into_stream();
@@ -332,11 +329,9 @@ async fn a_server_that_ignores_the_sort_gets_full_passes_that_say_why() {
     assert_eq!(
         kinds,
         [
-            PassKind::Full(FullReason::First),
-            PassKind::Full(FullReason::Unprovable(
-                "the server ignored the sort by `_updatedAt`".into()
-            )),
-            PassKind::Full(FullReason::NoMark),
+            PassKind::First,
+            PassKind::Unprovable("the server ignored the sort by `_updatedAt`".into()),
+            PassKind::NoMark,
         ]
     );
     // The second pass fell back in place: its walk by change was followed by a walk by `_id`

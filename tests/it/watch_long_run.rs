@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-use rocketchat_omnichannel::workflow::{CancellationToken, Policy, WatchEvent};
+use rocketchat_omnichannel::workflow::{Policy, WatchEvent};
+use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn cancelling_the_token_ends_a_watcher_between_passes() {
@@ -139,7 +140,6 @@ async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change(
 /// itself once the cause is gone (issue 20 #5).
 #[tokio::test]
 async fn a_run_level_failure_backs_the_watcher_off_until_it_clears() {
-    use rocketchat_omnichannel::workflow::UnknownContacts;
     use serde_json::json;
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -183,7 +183,7 @@ async fn a_run_level_failure_backs_the_watcher_off_until_it_clears() {
     let mut events = client
         .resolve_all(Policy::keep_current())
         .concurrency(1)
-        .unknown(UnknownContacts::Exclude)
+        .unknown(false)
         .watch(interval)
         .incremental(false)
         .passes(3)

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{ColorChoice, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use rocketchat_omnichannel::models::ConflictField;
-use rocketchat_omnichannel::workflow::{Decision, Policy, UnknownContacts};
+use rocketchat_omnichannel::workflow::{Decision, Policy};
 
 #[derive(Parser)]
 #[command(
@@ -181,16 +181,16 @@ pub(crate) struct Decide {
     /// How to decide each field.
     #[arg(long, value_enum)]
     policy: PolicyName,
-    /// Leave this field's conflicts for a human: `name`, `manager` or `customFields.KEY`
+    /// Leave this field's conflicts for a person: `name`, `manager` or `customFields.KEY`
     /// (repeat or separate with commas). Such contacts are reported partly resolved.
     #[arg(long, value_delimiter = ',')]
     leave: Vec<String>,
-    /// Leave the whole contact for a human (nothing of it is resolved) when this field is in
+    /// Leave the whole contact for a person (nothing of it is resolved) when this field is in
     /// conflict: `name`, `manager` or `customFields.KEY` (repeat or separate with commas).
     #[arg(long, value_delimiter = ',', value_name = "FIELD")]
     leave_contact_if: Vec<String>,
     /// Send `wipeConflicts`, clearing every conflict of a contact, including fields no
-    /// decision covered. Ignored for contacts with a field left for a human.
+    /// decision covered. Ignored for contacts with a field left for a person.
     #[arg(long)]
     wipe_undecided: bool,
     /// Whether contacts created automatically from visitors are resolved too.
@@ -259,11 +259,12 @@ pub(crate) enum Unknown {
     Exclude,
 }
 
-impl From<Unknown> for UnknownContacts {
+impl From<Unknown> for Option<bool> {
+    /// The listings to walk: both, or only known contacts.
     fn from(unknown: Unknown) -> Self {
         match unknown {
-            Unknown::Include => UnknownContacts::Include,
-            Unknown::Exclude => UnknownContacts::Exclude,
+            Unknown::Include => None,
+            Unknown::Exclude => Some(false),
         }
     }
 }

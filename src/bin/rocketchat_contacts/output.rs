@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rocketchat_omnichannel::models::Contact;
-use rocketchat_omnichannel::workflow::{Outcome, Progress};
+use rocketchat_omnichannel::workflow::{Outcome, Summary};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -110,12 +110,12 @@ impl Bar {
     }
 
     /// Shows where the walk stands; `message` follows the figures.
-    pub(crate) fn show(&self, progress: Progress, message: &str) {
+    pub(crate) fn show(&self, progress: &Summary, message: &str) {
         let since = match self.walk.get() {
-            Some((walk, since)) if walk == progress.walk => since,
+            Some((walk, since)) if walk == progress.rounds => since,
             _ => {
                 let now = Instant::now();
-                self.walk.set(Some((progress.walk, now)));
+                self.walk.set(Some((progress.rounds, now)));
                 now
             }
         };
@@ -139,7 +139,7 @@ impl Bar {
             None => format!("{done} contacts"),
         };
         self.bar.set_message(
-            clean(&format!("walk {}: {figures} {message}", progress.walk)).into_owned(),
+            clean(&format!("walk {}: {figures} {message}", progress.rounds)).into_owned(),
         );
     }
 

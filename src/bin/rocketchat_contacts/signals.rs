@@ -1,6 +1,6 @@
 //! Ctrl-C and SIGTERM: the first asks the run to stop cleanly, the second quits.
 
-use rocketchat_omnichannel::workflow::CancellationToken;
+use tokio_util::sync::CancellationToken;
 
 /// Cancels `stop` on Ctrl-C or SIGTERM; a second signal quits at once (exit code 130).
 pub(crate) fn stop_on_signals(stop: &CancellationToken) {

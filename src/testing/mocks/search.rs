@@ -10,10 +10,8 @@ use crate::models::Contact;
 /// Starts a mock of `GET omnichannel/contacts.search`.
 ///
 /// Which listings the workflow makes: [`Client::resolve_all`](crate::Client::resolve_all),
-/// [`Client::conflicted_contacts`](crate::Client::conflicted_contacts) and
-/// [`Client::watch_conflicts`](crate::Client::watch_conflicts) walk `unknown=false`, then
-/// (with [`UnknownContacts::Include`](crate::workflow::UnknownContacts::Include), the
-/// default) `unknown=true`. A mock that matches any `unknown` answers both walks alike, so
+/// its watchers and [`Client::conflicted_contacts`](crate::Client::conflicted_contacts) walk
+/// `unknown=false`, then (unless told to walk one listing) `unknown=true`. A mock that matches any `unknown` answers both walks alike, so
 /// every contact is met twice; match each listing with [`SearchContactsMock::unknown`]. A
 /// walk may also ask for one item sorted by `_updatedAt` (`count=1`), to note where it
 /// started; a mock that answers it with the whole page does no harm.

@@ -6,10 +6,9 @@ use std::path::Path;
 
 use futures_util::TryStreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{
-    CancellationToken, Journal, Outcome, PlanFile, undo as undo_journal,
-};
+use rocketchat_omnichannel::workflow::{Journal, Outcome, PlanFile, undo as undo_journal};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use crate::args::{Output, PlanArgs};

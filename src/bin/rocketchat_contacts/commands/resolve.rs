@@ -5,10 +5,9 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
-use rocketchat_omnichannel::workflow::{
-    CancellationToken, Journal, Outcome, ResolveStream, Summary,
-};
+use rocketchat_omnichannel::workflow::{Journal, Outcome, ResolveStream, Summary};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use crate::args::{Output, ResolveArgs};
@@ -20,7 +19,7 @@ fn show(bar: Option<&Bar>, outcomes: &ResolveStream) {
     if let Some(bar) = bar {
         let s = outcomes.summary();
         bar.show(
-            outcomes.progress(),
+            &s,
             &format!(
                 "({} resolved, {} failed, {} rate-limited)",
                 s.resolved, s.failed, s.rate_limited
@@ -51,8 +50,10 @@ pub(crate) async fn run(
         .dry_run(args.dry_run)
         .concurrency(args.concurrency)
         .max_rounds(args.max_rounds)
-        .unknown(args.decide.unknown.into())
         .stop_on(stop.clone());
+    if let Some(unknown) = args.decide.unknown.into() {
+        run = run.unknown(unknown);
+    }
     if let Some(deadline) = args.deadline {
         run = run.deadline(deadline);
     }

@@ -11,9 +11,7 @@ use futures_util::TryStreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::models::{ConflictField, Contact, FieldConflict};
 use rocketchat_omnichannel::omnichannel::contacts::GetContactError;
-use rocketchat_omnichannel::workflow::{
-    Decision, Journal, Outcome, PlanFile, Policy, UnknownContacts,
-};
+use rocketchat_omnichannel::workflow::{Decision, Journal, Outcome, PlanFile, Policy};
 use serde_json::Value;
 
 use super::BoxError;
@@ -92,10 +90,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
     }
     let path = journal.unwrap_or_else(|| PathBuf::from("review.jsonl"));
     let journal = Journal::open(&path, client)?;
-    let contacts: Vec<Contact> = client
-        .conflicted_contacts(UnknownContacts::Include)
-        .try_collect()
-        .await?;
+    let contacts: Vec<Contact> = client.conflicted_contacts(None).try_collect().await?;
     let total = contacts.len();
     let mut resolved = 0usize;
     'contacts: for (index, listed) in contacts.into_iter().enumerate() {

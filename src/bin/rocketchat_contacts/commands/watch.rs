@@ -5,9 +5,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rocketchat_omnichannel::Client;
 use rocketchat_omnichannel::workflow::{
-    CancellationToken, Journal, Outcome, PassKind, Summary, WatchEvent, WatchStream,
+    Journal, Outcome, PassKind, Summary, WatchEvent, WatchStream,
 };
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
@@ -24,8 +25,10 @@ pub(crate) async fn run(
     let mut run = client
         .resolve_all(args.decide.policy())
         .concurrency(args.concurrency)
-        .unknown(args.decide.unknown.into())
         .stop_on(stop.clone());
+    if let Some(unknown) = args.decide.unknown.into() {
+        run = run.unknown(unknown);
+    }
     if let Some(path) = &args.journal {
         run = run.journal(Journal::open(path, client)?);
     }
@@ -113,8 +116,8 @@ pub(crate) async fn run(
 
 /// Redraws the progress line: the pass under way, or that the watcher waits for the next.
 fn show(bar: Option<&Bar>, events: &WatchStream, pass: u64) {
-    match (bar, events.progress()) {
-        (Some(bar), Some(progress)) => bar.show(progress, &format!("(pass {pass})")),
+    match (bar, events.summary()) {
+        (Some(bar), Some(progress)) => bar.show(&progress, &format!("(pass {pass})")),
         (Some(bar), None) => bar.idle("waiting for the next pass"),
         (None, _) => {}
     }
