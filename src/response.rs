@@ -17,6 +17,8 @@ pub(crate) struct RawResponse {
     pub(crate) body: Bytes,
     /// The route that answered, so errors can say which endpoint a server lacks.
     pub(crate) endpoint: Option<Endpoint>,
+    /// The `Date` header, kept unparsed (a watcher reads the server's clock from it).
+    pub(crate) date: Option<http::HeaderValue>,
 }
 
 /// What one call told the rate-limit pacing besides its result: nothing when no answer came
@@ -30,6 +32,9 @@ pub(crate) enum Observed {
         rate_limit: Option<RateLimit>,
         /// For a 429, the "You must wait N seconds" of Rocket.Chat's body.
         body_wait: Option<std::time::Duration>,
+        /// The server's clock when it answered (its `Date` header: whole seconds, so never
+        /// later than the truth).
+        server_time: Option<jiff::Timestamp>,
     },
 }
 
@@ -40,10 +45,20 @@ impl Observed {
             .then(|| crate::error::wait_seconds_in(&String::from_utf8_lossy(&response.body)))
             .flatten()
             .map(std::time::Duration::from_secs);
+        let server_time = response
+            .date
+            .as_ref()
+            .and_then(|date| date.to_str().ok())
+            .and_then(|date| {
+                jiff::fmt::rfc2822::DateTimeParser::new()
+                    .parse_timestamp(date)
+                    .ok()
+            });
         Self::Answer {
             status: response.status,
             rate_limit: response.rate_limit,
             body_wait,
+            server_time,
         }
     }
 }
@@ -203,6 +218,7 @@ mod tests {
             rate_limit,
             body: Bytes::from(body),
             endpoint: None,
+            date: None,
         }
     }
 

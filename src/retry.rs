@@ -166,6 +166,7 @@ mod tests {
             rate_limit: crate::RateLimit::from_headers(&headers),
             body: Bytes::new(),
             endpoint: None,
+            date: None,
         })
     }
 
@@ -205,6 +206,7 @@ mod tests {
                 br#"{"success":false,"error":"Error, too many requests. Please slow down. You must wait 2 seconds before trying this endpoint again. [error-too-many-requests]"}"#,
             ),
             endpoint: None,
+            date: None,
         });
         let wait = RetryPolicy::standard()
             .wait_before_retry(&answer, false, 0, Duration::ZERO)

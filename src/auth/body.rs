@@ -84,6 +84,7 @@ mod tests {
             rate_limit: None,
             body: Bytes::from(body),
             endpoint: None,
+            date: None,
         }
     }
 

@@ -431,6 +431,7 @@ impl Client {
                 "rate limit"
             );
         }
+        let date = response.headers().get(http::header::DATE).cloned();
         let body = read_body(response, inner.max_response_size).await?;
         Ok(RawResponse {
             status,
@@ -441,6 +442,7 @@ impl Client {
                 since: request.since,
                 server_older: None,
             }),
+            date,
         })
     }
 }

@@ -98,8 +98,9 @@ impl Driver {
                 left.extend(base.left.difference(&tally.listed).cloned());
                 person.extend(base.person.difference(&tally.listed).cloned());
             }
-            if tally.on_base {
-                // A contact whose call failed is unchanged since, so unlisted: still there.
+            if tally.changes_only {
+                // A contact whose call failed (in this run, or in a watcher's earlier pass)
+                // and that this walk of changes did not list is unchanged since: still there.
                 left.extend(state.unsettled.difference(&tally.listed).cloned());
             }
             let marks = state.marks(tally.newest);
@@ -110,6 +111,8 @@ impl Driver {
                     state.marks = Some(marks);
                 }
                 state.left_conflicted = if self.run.dry_run { 0 } else { left.len() };
+                // What a watcher's next pass must still count, though it may not list it.
+                state.failing = state.unsettled.intersection(&left).cloned().collect();
                 state.waiting_for_person = person.len();
                 self.finished = true;
                 return None;
@@ -143,6 +146,7 @@ impl Driver {
         };
         let tally = RoundTally {
             on_base: state.base.is_some(),
+            changes_only: matches!(scope, Scope::Changed { .. }),
             ..RoundTally::default()
         };
         state.walk_done = 0;
@@ -361,7 +365,7 @@ fn triage(
     let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
     let (contact, read_at) = match item {
         ScanItem::Contact(contact, fetched_at) => {
-            if tally.on_base {
+            if tally.changes_only {
                 tally.listed.insert(contact.id.clone());
             }
             (contact, fetched_at)

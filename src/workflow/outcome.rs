@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::plan::{Plan, text};
+use super::plan::{Plan, field, one_line, text};
 use crate::models::{ConflictField, Contact, ContactId};
 use crate::omnichannel::contacts::{ResolveConflictsError, SearchContactsError};
 
@@ -277,7 +277,7 @@ impl fmt::Debug for Outcome {
 
 /// Field paths joined by ", ".
 fn fields<'a>(fields: impl IntoIterator<Item = &'a ConflictField>) -> String {
-    let names: Vec<String> = fields.into_iter().map(ToString::to_string).collect();
+    let names: Vec<String> = fields.into_iter().map(field).collect();
     names.join(", ")
 }
 
@@ -291,9 +291,9 @@ impl fmt::Display for Describe<'_> {
             f.write_str("keep current values")?;
         } else {
             f.write_str("set ")?;
-            for (i, (field, value)) in changes.enumerate() {
+            for (i, (name, value)) in changes.enumerate() {
                 let separator = if i == 0 { "" } else { ", " };
-                write!(f, "{separator}{field}={}", text(value))?;
+                write!(f, "{separator}{}={}", field(name), text(value))?;
             }
         }
         if self.0.remaining().next().is_some() {
@@ -308,35 +308,69 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Resolved { plan, .. } => {
-                write!(f, "resolved {}: {}", plan.contact_id, Describe(plan))
+                write!(
+                    f,
+                    "resolved {}: {}",
+                    one_line(plan.contact_id.as_str()),
+                    Describe(plan)
+                )
             }
             Self::PartlyResolved { plan, .. } => {
-                write!(f, "partly resolved {}: {}", plan.contact_id, Describe(plan))
+                write!(
+                    f,
+                    "partly resolved {}: {}",
+                    one_line(plan.contact_id.as_str()),
+                    Describe(plan)
+                )
             }
             Self::Planned { plan } => {
-                write!(f, "would resolve {}: {}", plan.contact_id, Describe(plan))
+                write!(
+                    f,
+                    "would resolve {}: {}",
+                    one_line(plan.contact_id.as_str()),
+                    Describe(plan)
+                )
             }
             Self::LeftForPerson { plan } => {
                 // Nothing is sent for it: name what waits, not what would be kept.
                 let left = fields(plan.remaining());
-                write!(f, "left for a person {}: {left}", plan.contact_id)
+                write!(
+                    f,
+                    "left for a person {}: {left}",
+                    one_line(plan.contact_id.as_str())
+                )
             }
             Self::NothingToDo { contact_id } => {
-                write!(f, "nothing to do {contact_id}: no conflicts left")
+                let id = one_line(contact_id.as_str());
+                write!(f, "nothing to do {id}: no conflicts left")
             }
             Self::Stale {
                 contact_id,
                 changed,
             } => write!(
                 f,
-                "stale {contact_id}: changed meanwhile ({}), not sent",
+                "stale {}: changed meanwhile ({}), not sent",
+                one_line(contact_id.as_str()),
                 fields(changed)
             ),
-            Self::Gone { contact_id } => write!(f, "gone {contact_id}: deleted meanwhile"),
-            Self::Failed { contact_id, error } => write!(f, "failed {contact_id}: {error}"),
-            Self::Stopped { contact_id } => {
-                write!(f, "stopped {contact_id}: not sent (the run was stopped)")
+            Self::Gone { contact_id } => {
+                write!(
+                    f,
+                    "gone {}: deleted meanwhile",
+                    one_line(contact_id.as_str())
+                )
             }
+            Self::Failed { contact_id, error } => write!(
+                f,
+                "failed {}: {}",
+                one_line(contact_id.as_str()),
+                one_line(&error.to_string())
+            ),
+            Self::Stopped { contact_id } => write!(
+                f,
+                "stopped {}: not sent (the run was stopped)",
+                one_line(contact_id.as_str())
+            ),
             Self::ListingFailed(error) => write!(f, "could not list contacts: {error}"),
         }
     }

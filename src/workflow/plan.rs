@@ -396,18 +396,47 @@ pub(crate) fn sendable(field: &ConflictField, value: &Value) -> bool {
     }
 }
 
+/// A value as a person reads it: a string without its quotes, on [`one_line`].
 pub(crate) fn text(value: &Value) -> String {
     match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => one_line(s).into_owned(),
+        other => one_line(&other.to_string()).into_owned(),
     }
+}
+
+/// `text` kept on one line of a report: control characters (line breaks, ESC, which starts
+/// the sequences that retitle a terminal or write its clipboard) and the bidirectional
+/// overrides that reorder what is shown become `\u{…}` escapes. Names, values and custom
+/// field keys come from visitors: without this a name could forge a line of a report.
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A field's path (`customFields.KEY`: the key is data too) on one line.
+pub(crate) fn field(field: &ConflictField) -> String {
+    one_line(&field.to_string()).into_owned()
 }
 
 /// The readable diff `conflicts plan` prints: per field, current → new and what is lost.
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.snapshot.name.as_deref().unwrap_or("-");
-        writeln!(f, "{} ({name})", self.contact_id)?;
+        let name = one_line(self.snapshot.name.as_deref().unwrap_or("-"));
+        writeln!(f, "{} ({name})", one_line(self.contact_id.as_str()))?;
         for write in &self.writes {
             let from = write
                 .from
@@ -415,9 +444,9 @@ impl fmt::Display for Plan {
                 .map_or_else(|| "(unset)".to_owned(), text);
             let to = text(&write.to);
             if from == to {
-                write!(f, "  {}: keep {to}", write.field)?;
+                write!(f, "  {}: keep {to}", field(&write.field))?;
             } else {
-                write!(f, "  {}: {from} → {to}", write.field)?;
+                write!(f, "  {}: {from} → {to}", field(&write.field))?;
             }
             let lost: Vec<String> = self
                 .discards
@@ -440,11 +469,11 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "  {}: discards {} (wipe)",
-                discard.field,
+                field(&discard.field),
                 text(&discard.value)
             )?;
         }
-        let left: Vec<String> = self.remaining().map(ToString::to_string).collect();
+        let left: Vec<String> = self.remaining().map(field).collect();
         if !left.is_empty() {
             writeln!(f, "  left for a person: {}", left.join(", "))?;
         }

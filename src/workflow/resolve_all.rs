@@ -80,6 +80,8 @@ pub struct ResolveAll {
     pub(super) scope: Scope,
     /// A watcher's record of contacts reported as waiting for a person (none for one run).
     pub(super) awaiting: Option<Arc<Mutex<Awaiting>>>,
+    /// A watcher's contacts whose call kept failing in earlier passes (none for one run).
+    pub(super) failing: std::collections::HashSet<crate::models::ContactId>,
     /// A listing older than this is read again before its contact is resolved.
     pub(super) stale_after: Duration,
     /// Where intents and outcomes are recorded, if anywhere.
@@ -115,6 +117,7 @@ impl Client {
             stop: None,
             scope: Scope::default(),
             awaiting: None,
+            failing: std::collections::HashSet::new(),
             stale_after: DEFAULT_STALE_AFTER,
             journal: None,
         }

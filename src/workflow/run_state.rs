@@ -42,6 +42,9 @@ pub(super) struct RunState {
     pub(super) listings: usize,
     /// Whether the walk under way lists only changes (its total is not known in advance).
     pub(super) walk_changes_only: bool,
+    /// Contacts whose last call failed and that the final walk counted as left: a
+    /// watcher's next pass starts with them, so that it counts them while they stay so.
+    pub(super) failing: HashSet<ContactId>,
 }
 
 /// A complete walk of every contact, which later walks of the run build on.
@@ -105,14 +108,16 @@ impl RunState {
 pub(super) struct RoundTally {
     /// Resolve calls sent.
     pub(super) sent: usize,
+    /// Whether this walk listed only what changed (since the run's base walk, or since a
+    /// watcher's previous pass).
+    pub(super) changes_only: bool,
     /// Whether this walk listed only what changed since the run's base walk.
     pub(super) on_base: bool,
     /// Conflicted contacts with something to resolve that this walk did not send.
     pub(super) left: HashSet<ContactId>,
     /// Conflicted contacts with only fields left for a person.
     pub(super) person: HashSet<ContactId>,
-    /// Every contact a walk `on_base` listed (that walk lists only changes, so this stays
-    /// small).
+    /// Every contact a walk of changes listed (so this stays small).
     pub(super) listed: HashSet<ContactId>,
     /// The walk did not reach the end.
     pub(super) incomplete: bool,

@@ -28,6 +28,7 @@ use super::pacing::{DeadlinePassed, Pacer, paced};
 use crate::models::{Contact, ContactId};
 use crate::omnichannel::contacts::search::SEARCH_PATH;
 use crate::omnichannel::contacts::{Page, SearchContacts, SearchContactsError, SortOrder};
+use crate::response::Observed;
 use tokio_util::sync::CancellationToken;
 
 /// Contacts per page: the most Rocket.Chat returns by default.
@@ -169,9 +170,9 @@ impl Walk {
             }
             let page = fetch(&self.search, &self.pacer, self.offset).await;
             let fetched_at = std::time::Instant::now();
-            let page = match page {
-                Ok(Ok(page)) => page,
-                Ok(Err(error)) => {
+            let (page, clock) = match page {
+                Ok((Ok(page), clock)) => (page, clock),
+                Ok((Err(error), _)) => {
                     self.done = true;
                     return Some(ScanItem::Failed(error));
                 }
@@ -206,7 +207,7 @@ impl Walk {
             let next = self.offset.saturating_add(received);
             self.done = received == 0 || next >= page.total;
             let items = match self.order {
-                Order::Changed { floor } => match self.changed(page.items, floor) {
+                Order::Changed { floor } => match self.changed(page.items, floor, clock) {
                     Ok(items) => items,
                     Err(why) => {
                         // Carry on as a full walk; what was yielded stays seen.
@@ -248,6 +249,7 @@ impl Walk {
         &mut self,
         items: Vec<Contact>,
         floor: Option<Timestamp>,
+        clock: Option<Timestamp>,
     ) -> Result<Vec<Contact>, String> {
         if self.offset == 0 && !self.newest_noted {
             self.newest_noted = true;
@@ -260,7 +262,7 @@ impl Walk {
             };
             self.notes.push(ScanItem::Newest {
                 listing: self.listing,
-                newest,
+                newest: mark(newest, clock),
             });
         }
         if items.windows(2).any(|pair| key(&pair[0]) < key(&pair[1])) {
@@ -280,12 +282,7 @@ impl Walk {
                     contact.id
                 ));
             }
-            let below = match (floor, key.0) {
-                (None, _) => false,
-                (Some(floor), Some(at)) => at < floor,
-                (Some(_), None) => true,
-            };
-            if below {
+            if below(floor, key.0) {
                 self.done = true;
                 break;
             }
@@ -307,14 +304,17 @@ pub(crate) async fn probe(
 ) -> Result<(Newest, usize), ScanItem> {
     let probe = sorted(search.clone(), Order::Changed { floor: None }).count(1);
     match fetch(&probe, pacer, 0).await {
-        Ok(Ok(page)) => Ok((
-            match page.items.first() {
-                None => Newest::Empty,
-                Some(contact) => contact.updated_at.map_or(Newest::Unknown, Newest::At),
-            },
+        Ok((Ok(page), clock)) => Ok((
+            mark(
+                match page.items.first() {
+                    None => Newest::Empty,
+                    Some(contact) => contact.updated_at.map_or(Newest::Unknown, Newest::At),
+                },
+                clock,
+            ),
             page.total,
         )),
-        Ok(Err(error)) => Err(ScanItem::Failed(error)),
+        Ok((Err(error), _)) => Err(ScanItem::Failed(error)),
         Err(DeadlinePassed) => Err(ScanItem::Incomplete),
     }
 }
@@ -323,8 +323,54 @@ async fn fetch(
     search: &SearchContacts,
     pacer: &Pacer,
     offset: usize,
-) -> Result<Result<Page<Contact>, SearchContactsError>, DeadlinePassed> {
-    paced(pacer, SEARCH_PATH, || search.page_observed(offset)).await
+) -> Result<
+    (
+        Result<Page<Contact>, SearchContactsError>,
+        Option<Timestamp>,
+    ),
+    DeadlinePassed,
+> {
+    // The server's clock as the answer that is kept left it (a 429 waited out is not kept).
+    let clock = std::sync::Mutex::new(None);
+    let page = paced(pacer, SEARCH_PATH, || async {
+        let (page, observed) = search.page_observed(offset).await;
+        if let Observed::Answer { server_time, .. } = observed {
+            *clock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = server_time;
+        }
+        (page, observed)
+    })
+    .await?;
+    let clock = clock
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok((page, clock))
+}
+
+/// Whether a contact written at `at` lies below a walk's `floor`, where the walk stops: a
+/// contact written exactly at the floor is read again, never dropped.
+fn below(floor: Option<Timestamp>, at: Option<Timestamp>) -> bool {
+    match (floor, at) {
+        (None, _) => false,
+        (Some(floor), Some(at)) => at < floor,
+        (Some(_), None) => true,
+    }
+}
+
+/// The mark a walk by change starts below: the server's clock when the listing's newest write
+/// was read, not that write's own `_updatedAt`. Every later write carries a later
+/// `_updatedAt` (less the overlap for instances whose clocks differ), so nothing is skipped;
+/// and a mark from the clock is not fooled by the data: one contact dated in the future (a
+/// fast instance, an import, a database edit) would otherwise blind every later pass, and a
+/// bulk import whose thousands of contacts share one second would be listed again on every
+/// idle pass. Without a `Date` header, the newest write bounded by this machine's clock.
+fn mark(newest: Newest, server_time: Option<Timestamp>) -> Newest {
+    match (newest, server_time) {
+        (Newest::At(_), Some(now)) => Newest::At(now),
+        (Newest::At(at), None) => Newest::At(at.min(Timestamp::now())),
+        (other, _) => other,
+    }
 }
 
 impl crate::Client {
@@ -377,5 +423,41 @@ impl crate::Client {
                 *failed = item.is_err();
                 std::future::ready(Some(item))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mark_follows_the_servers_clock_not_the_data() {
+        let now: Timestamp = "2026-12-06T10:00:00Z".parse().unwrap();
+        let future: Timestamp = "2026-12-06T10:10:00Z".parse().unwrap();
+        let old: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        // One contact dated ahead cannot carry the mark into the future.
+        assert_eq!(mark(Newest::At(future), Some(now)), Newest::At(now));
+        // A bulk write long ago does not hold the mark back either.
+        assert_eq!(mark(Newest::At(old), Some(now)), Newest::At(now));
+        // Without a `Date` header, the data bounded by this machine's clock.
+        assert_eq!(mark(Newest::At(old), None), Newest::At(old));
+        assert!(
+            matches!(mark(Newest::At(Timestamp::MAX), None), Newest::At(at) if at < Timestamp::MAX)
+        );
+        assert_eq!(mark(Newest::Empty, Some(now)), Newest::Empty);
+        assert_eq!(mark(Newest::Unknown, Some(now)), Newest::Unknown);
+    }
+
+    #[test]
+    fn a_contact_exactly_at_the_floor_is_read_again() {
+        let floor: Timestamp = "2026-12-06T10:00:00Z".parse().unwrap();
+        let just_below = floor - jiff::SignedDuration::from_millis(1);
+        assert!(!below(Some(floor), Some(floor)));
+        assert!(below(Some(floor), Some(just_below)));
+        assert!(!below(None, Some(just_below)));
+        assert!(
+            below(Some(floor), None),
+            "no `_updatedAt`: cannot be placed"
+        );
     }
 }

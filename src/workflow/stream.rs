@@ -1,5 +1,6 @@
 //! [`ResolveStream`]: a [`ResolveAll`] run as a stream of outcomes, with its figures.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -14,6 +15,7 @@ use super::outcome::{Outcome, Summary};
 use super::pacing::Pacer;
 use super::resolve_all::ResolveAll;
 use super::run_state::RunState;
+use crate::models::ContactId;
 
 impl ResolveAll {
     /// Runs, yielding outcomes as they complete (not in listing order). After the stream
@@ -66,7 +68,10 @@ impl ResolveAll {
 
     /// The stream, sharing a pacer (a watcher keeps one across passes).
     pub(crate) fn into_stream_with(self, pacer: Arc<Pacer>) -> ResolveStream {
-        let shared = Arc::new(Mutex::new(RunState::default()));
+        let shared = Arc::new(Mutex::new(RunState {
+            unsettled: self.failing.clone(),
+            ..RunState::default()
+        }));
         let stream = outcomes(Arc::new(self), Arc::clone(&pacer), Arc::clone(&shared));
         ResolveStream {
             inner: stream,
@@ -140,6 +145,13 @@ impl ResolveStream {
             pacer: Arc::clone(&self.pacer),
             rate_limited_before: self.rate_limited_before,
         }
+    }
+
+    /// The contacts whose call failed and that the run left conflicted (for the watcher's
+    /// next pass).
+    pub(super) fn failing(&self) -> HashSet<ContactId> {
+        let state = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        state.failing.clone()
     }
 
     /// Where the run's last complete walk started (for the watcher's next pass), and why a

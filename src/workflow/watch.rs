@@ -244,6 +244,7 @@ impl Watch {
             kind: PassKind::First,
             started: Instant::now(),
             halted_passes: 0,
+            failing: std::collections::HashSet::new(),
             progress: Arc::clone(&progress),
         };
         let stream = futures_util::stream::unfold(watch, |mut watch| async move {
@@ -317,7 +318,9 @@ struct Watcher {
     started: Instant,
     /// Passes in a row that stopped on a failure concerning every contact.
     halted_passes: u32,
-    /// The pass under way, for [`WatchStream::progress`].
+    /// Contacts whose call kept failing: every pass counts them while they stay so.
+    failing: std::collections::HashSet<crate::models::ContactId>,
+    /// The pass under way, for [`WatchStream::summary`].
     progress: Arc<Mutex<Option<SummaryHandle>>>,
 }
 
@@ -344,6 +347,9 @@ impl Watcher {
                     None => 0,
                 };
                 let (marks, unprovable) = current.marks();
+                // A contact that keeps failing is counted by every pass, not only by the
+                // one that met it (a pass of changes may not list it again).
+                self.failing = current.failing();
                 self.current = None;
                 *self.progress.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 self.pass += 1;
@@ -378,6 +384,7 @@ impl Watcher {
             let mut run = self.run.clone();
             run.scope = self.start_pass();
             run.awaiting = Some(Arc::clone(&self.awaiting));
+            run.failing = self.failing.clone();
             self.awaiting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)

@@ -35,6 +35,7 @@ mod outcome_json;
 mod plan_apply;
 #[cfg(all(feature = "cli", unix))]
 mod plan_cli;
+mod promises;
 mod request_options;
 mod resolve_all;
 mod robustness;

@@ -303,56 +303,6 @@ async fn visitors_add_to_the_plan_the_human_sees() {
     );
 }
 
-/// A paced run decides from a listing that ages while it waits for the rate limit; a person
-/// renames the contacts meanwhile. Keep-current would send the listed name back and erase
-/// the person's; the run reads each contact again first and decides from what it holds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paced_run_never_overwrites_a_value_set_after_it_listed() {
-    let fake = FakeRocketChat::builder()
-        .demo_data()
-        .rate_limit(2, std::time::Duration::from_millis(400))
-        .start()
-        .await
-        .unwrap();
-    let ids: Vec<ContactId> = (0..6)
-        .map(|i| {
-            let id = fake.add_contact_named(&format!("Listed {i}"));
-            fake.merge_visitor(&id, Visitor::new().name(&format!("Visitor {i}")));
-            id
-        })
-        .collect();
-    let bot = fake.client_for(&DemoData::AGENT_ID.into()).unwrap();
-    // An admin (who bypasses the rate limiter, as in Rocket.Chat) edits meanwhile.
-    let admin = fake.add_user(rocketchat_omnichannel::testing::FakeUser::new("boss").role("admin"));
-    let person = fake.client_for(&admin).unwrap();
-    let mut run = bot
-        .resolve_all(Policy::keep_current())
-        .concurrency(1)
-        .unknown(false)
-        .stale_after(std::time::Duration::ZERO)
-        .into_stream();
-    let first = futures_util::StreamExt::next(&mut run).await.unwrap();
-    assert!(matches!(
-        first,
-        rocketchat_omnichannel::workflow::Outcome::Resolved { .. }
-    ));
-    // The person renames every contact while the bot waits for its next calls.
-    for (i, id) in ids.iter().enumerate() {
-        person
-            .update_contact(id.clone())
-            .name(format!("Human {i}"))
-            .await
-            .unwrap();
-    }
-    while futures_util::StreamExt::next(&mut run).await.is_some() {}
-    for (i, id) in ids.iter().enumerate() {
-        let contact = fake.contact(id).unwrap();
-        assert_eq!(contact.name, Some(format!("Human {i}")), "{id}");
-        assert!(!contact.has_conflicts(), "{id}");
-    }
-    assert!(run.summary().is_clean(), "{:?}", run.summary());
-}
-
 #[tokio::test]
 async fn a_journal_never_harms_a_file_that_is_not_one() {
     let (_fake, client) = demo().await;

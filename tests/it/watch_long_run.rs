@@ -92,7 +92,6 @@ async fn a_contact_left_for_a_human_is_reported_again_when_its_conflicts_change(
     let mut events = client
         .resolve_all(Policy::custom("leave-all", |_| Decision::Leave))
         .watch(Duration::from_millis(5))
-        .change_overlap(Duration::ZERO)
         .into_stream();
     // The contacts each pass reported as waiting for a human.
     let mut pass = async || {

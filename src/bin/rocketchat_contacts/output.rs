@@ -20,10 +20,20 @@ use crate::args::Output;
 /// shown. Names and values come from visitors, so everything printed for people goes through
 /// this; JSON output stays exact (serde escapes control characters itself).
 pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    fn unsafe_char(c: char) -> bool {
-        (c.is_control() && c != '\n')
+    escape(text, true)
+}
+
+/// A value from a visitor (a name, a custom-field key or value) on one line: like [`clean`],
+/// and line breaks too, so that no value can forge a line of the output.
+pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
             || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
+    };
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
@@ -57,8 +67,8 @@ impl<W: Write> Write for Clean<W> {
 /// A JSON value as a person reads it: strings without their quotes.
 pub(crate) fn text(value: &Value) -> String {
     match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => one_line(s).into_owned(),
+        other => one_line(&other.to_string()).into_owned(),
     }
 }
 
@@ -224,20 +234,23 @@ pub(crate) fn fit(text: &str, width: usize) -> Cow<'_, str> {
 pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
     for (i, conflict) in contact.conflicts().iter().enumerate() {
         let (id, name) = if i == 0 {
-            (contact.id.as_str(), contact.name.as_deref().unwrap_or("-"))
+            (
+                contact.id.as_str(),
+                one_line(contact.name.as_deref().unwrap_or("-")),
+            )
         } else {
-            ("", "")
+            ("", Cow::Borrowed(""))
         };
         let current = conflict
             .current
             .as_ref()
             .map_or_else(|| "-".to_owned(), text);
         let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
-        let field = conflict.field.to_string();
+        let field = one_line(&conflict.field.to_string()).into_owned();
         writeln!(
             out,
             "{id:<ID_WIDTH$} {:<NAME_WIDTH$} {:<FIELD_WIDTH$} {:<VALUE_WIDTH$} {}",
-            fit(name, NAME_WIDTH),
+            fit(&name, NAME_WIDTH),
             fit(&field, FIELD_WIDTH),
             fit(&current, VALUE_WIDTH),
             competing.join(" | ")
@@ -249,7 +262,11 @@ pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Re
 /// A contact for people: its fields, then its conflicts grouped by field.
 pub(crate) fn show(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
     writeln!(out, "id:       {}", contact.id)?;
-    writeln!(out, "name:     {}", contact.name.as_deref().unwrap_or("-"))?;
+    writeln!(
+        out,
+        "name:     {}",
+        one_line(contact.name.as_deref().unwrap_or("-"))
+    )?;
     let manager = contact.contact_manager.as_ref().map_or_else(
         || "-".to_owned(),
         |m| match m.username() {
@@ -265,7 +282,7 @@ pub(crate) fn show(out: &mut impl Write, contact: &Contact) -> std::io::Result<(
         writeln!(out, "phone:    {}", phone.phone_number)?;
     }
     for (key, value) in &contact.custom_fields {
-        writeln!(out, "field:    {key} = {}", text(value))?;
+        writeln!(out, "field:    {} = {}", one_line(key), text(value))?;
     }
     let conflicts = contact.conflicts();
     if conflicts.is_empty() {

@@ -208,6 +208,7 @@ impl Pacer {
                 status,
                 rate_limit,
                 body_wait,
+                ..
             } => {
                 let rate_limited = status == http::StatusCode::TOO_MANY_REQUESTS;
                 self.observe_answer(route, rate_limit, rate_limited, body_wait);

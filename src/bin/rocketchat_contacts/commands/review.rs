@@ -15,7 +15,7 @@ use rocketchat_omnichannel::workflow::{Decision, Journal, Outcome, PlanFile, Pol
 use serde_json::Value;
 
 use super::BoxError;
-use crate::output::{clean, text};
+use crate::output::{clean, one_line, text};
 
 /// What the person typed for a prompt.
 enum Answer {
@@ -52,10 +52,10 @@ fn channels(contact: &Contact) -> String {
         .channels
         .iter()
         .map(|c| {
-            let name = c.name.as_deref().unwrap_or("?");
+            let name = one_line(c.name.as_deref().unwrap_or("?"));
             match c.last_chat.as_ref().and_then(|l| l.ts) {
                 Some(ts) => format!("{name} (last chat {ts})"),
-                None => name.to_owned(),
+                None => name.into_owned(),
             }
         })
         .collect();
@@ -110,7 +110,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
                 "contact {}/{total}: {} ({}) — seen on {}",
                 index + 1,
                 contact.id,
-                contact.name.as_deref().unwrap_or("-"),
+                one_line(contact.name.as_deref().unwrap_or("-")),
                 channels(&contact)
             ))
         );
