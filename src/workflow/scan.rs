@@ -19,6 +19,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures_core::Stream;
 use jiff::Timestamp;
@@ -168,11 +169,16 @@ impl Walk {
                     }
                 }
             }
-            let page = fetch(&self.search, &self.pacer, self.offset).await;
-            let fetched_at = std::time::Instant::now();
-            let (page, clock) = match page {
-                Ok((Ok(page), clock)) => (page, clock),
-                Ok((Err(error), _)) => {
+            let fetched = fetch(&self.search, &self.pacer, self.offset).await;
+            let (page, clock, fetched_at) = match fetched {
+                Ok(Fetched {
+                    page: Ok(page),
+                    clock,
+                    sent,
+                }) => (page, clock, sent),
+                Ok(Fetched {
+                    page: Err(error), ..
+                }) => {
                     self.done = true;
                     return Some(ScanItem::Failed(error));
                 }
@@ -304,7 +310,11 @@ pub(crate) async fn probe(
 ) -> Result<(Newest, usize), ScanItem> {
     let probe = sorted(search.clone(), Order::Changed { floor: None }).count(1);
     match fetch(&probe, pacer, 0).await {
-        Ok((Ok(page), clock)) => Ok((
+        Ok(Fetched {
+            page: Ok(page),
+            clock,
+            ..
+        }) => Ok((
             mark(
                 match page.items.first() {
                     None => Newest::Empty,
@@ -314,38 +324,49 @@ pub(crate) async fn probe(
             ),
             page.total,
         )),
-        Ok((Err(error), _)) => Err(ScanItem::Failed(error)),
+        Ok(Fetched {
+            page: Err(error), ..
+        }) => Err(ScanItem::Failed(error)),
         Err(DeadlinePassed) => Err(ScanItem::Incomplete),
     }
 }
 
+/// One page, paced, with 429s waited out; with the server's clock as it answered, and when
+/// the request that got the page was sent.
 async fn fetch(
     search: &SearchContacts,
     pacer: &Pacer,
     offset: usize,
-) -> Result<
-    (
-        Result<Page<Contact>, SearchContactsError>,
-        Option<Timestamp>,
-    ),
-    DeadlinePassed,
-> {
-    // The server's clock as the answer that is kept left it (a 429 waited out is not kept).
-    let clock = std::sync::Mutex::new(None);
+) -> Result<Fetched, DeadlinePassed> {
+    // Of the attempt whose answer is kept (a 429 waited out is not).
+    let attempt = std::sync::Mutex::new((None, Instant::now()));
     let page = paced(pacer, SEARCH_PATH, || async {
+        let sent = Instant::now();
         let (page, observed) = search.page_observed(offset).await;
-        if let Observed::Answer { server_time, .. } = observed {
-            *clock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = server_time;
-        }
+        let clock = match observed {
+            Observed::Answer { server_time, .. } => server_time,
+            Observed::NoAnswer => None,
+        };
+        *attempt
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = (clock, sent);
         (page, observed)
     })
     .await?;
-    let clock = clock
+    let (clock, sent) = attempt
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Ok((page, clock))
+    Ok(Fetched { page, clock, sent })
+}
+
+/// A page as [`fetch`] got it.
+struct Fetched {
+    page: Result<Page<Contact>, SearchContactsError>,
+    /// The server's clock when it answered.
+    clock: Option<Timestamp>,
+    /// When the request was sent: the page shows the contacts as they were at some moment
+    /// after this, so a copy's age counts from here (a slow answer is no fresher).
+    sent: Instant,
 }
 
 /// Whether a contact written at `at` lies below a walk's `floor`, where the walk stops: a

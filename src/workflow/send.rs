@@ -58,7 +58,8 @@ pub(super) struct Copy {
 
 /// What the read before the call found, when it ends the contact's turn.
 enum Read {
-    Fresh(Box<Contact>),
+    /// The contact, and when the request that read it was sent.
+    Fresh(Box<Contact>, Instant),
     Done(Outcome),
 }
 
@@ -104,9 +105,9 @@ impl Sender<'_> {
             let basis = match kept {
                 Some(kept) => copy.insert(kept),
                 None => match self.read(&id, entry).await {
-                    Read::Fresh(contact) => copy.insert(Copy {
+                    Read::Fresh(contact, sent) => copy.insert(Copy {
                         contact: *contact,
-                        read_at: Instant::now(),
+                        read_at: sent,
                     }),
                     Read::Done(outcome) => {
                         self.pacer.release(CONFLICTS_PATH);
@@ -143,12 +144,20 @@ impl Sender<'_> {
 
     /// Reads the contact again before a call.
     async fn read(&self, id: &ContactId, entry: Option<&str>) -> Read {
+        // When the request that got the answer was sent: the copy is no fresher than that.
+        let sent = std::sync::Mutex::new(Instant::now());
         let read = paced(self.pacer, GET_PATH, || {
+            *sent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
             self.client.get_contact(id.clone()).send_observed()
         })
         .await;
+        let sent = sent
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match read {
-            Ok(Ok(contact)) => Read::Fresh(Box::new(contact)),
+            Ok(Ok(contact)) => Read::Fresh(Box::new(contact), sent),
             Err(DeadlinePassed) => Read::Done(Outcome::Stopped {
                 contact_id: id.clone(),
             }),

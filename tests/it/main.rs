@@ -1,6 +1,7 @@
 //! The integration tests, as one binary: a module per concern, the shared set-up in
 //! `common`, linked once (44 binaries each linking the whole crate took minutes to link).
 
+mod adversary;
 mod auth_login;
 mod bad_input;
 #[cfg(feature = "cli")]

@@ -47,6 +47,8 @@ pub struct RecordedRequest {
     /// The status the fake answered with; `None` while the request is being handled, or
     /// when the fake dropped the connection on purpose ([`Fault::drop_connection`](super::Fault::drop_connection)).
     pub status: Option<u16>,
+    /// When the fake received it: tests that check what a run may have seen compare these.
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -140,6 +142,7 @@ impl Recorder {
                 .collect(),
             body: redact_body(body),
             status: None,
+            received: std::time::Instant::now(),
         });
         self.recorded += 1;
         Some(self.recorded - 1)
