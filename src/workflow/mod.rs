@@ -22,9 +22,9 @@
 //!   (`stop_on(token)`); waits end the moment it is cancelled.
 //!
 //! Every call goes the same way: once the rate-limit budget for it is granted, a copy of the
-//! contact older than [`ResolveAll::stale_after`] is read again, and a decision is never
-//! sent over values it did not see; the window left is one round trip (Rocket.Chat has no
-//! conditional update).
+//! contact older than [`ResolveAll::stale_after`] (2 s) is read again, so a decision is
+//! never sent over a value written more than that, plus one round trip, before the call
+//! (Rocket.Chat has no conditional update to close the window).
 
 mod apply;
 mod awaiting;

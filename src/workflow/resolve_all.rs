@@ -154,13 +154,15 @@ impl ResolveAll {
         self
     }
 
-    /// How old a contact's listing may be when its resolve call is about to go out (default
-    /// [`DEFAULT_STALE_AFTER`]). Older, the contact is read again (`contacts.get`, which has
-    /// a rate-limit budget of its own); if a value the plan would overwrite or a conflict it
-    /// would discard changed meanwhile, the contact is decided again from what the server
-    /// holds now, so the run never overwrites a value its decision did not see. The window
-    /// left is one round trip between that read and the write: Rocket.Chat offers no
-    /// conditional update.
+    /// How old a contact's copy may be when its resolve call is about to go out, once the
+    /// rate limit has granted the call (default [`DEFAULT_STALE_AFTER`], 2 s; the age counts
+    /// from when the request that read it was sent). Older, the contact is read again
+    /// (`contacts.get`, which has a rate-limit budget of its own); if a value the plan would
+    /// overwrite or a conflict it would discard changed meanwhile, the contact is decided
+    /// again from what the server holds now. So a value written more than `stale_after` plus
+    /// one round trip before the call is never overwritten by a decision that did not see
+    /// it. Rocket.Chat offers no conditional update to close that window; `Duration::ZERO`
+    /// narrows it to one round trip, at the cost of a `contacts.get` per contact.
     pub fn stale_after(mut self, age: Duration) -> Self {
         self.stale_after = age;
         self

@@ -188,9 +188,11 @@ impl ResolveAll {
 
 impl Watch {
     /// Whether passes after the first list only the contacts written since the previous
-    /// pass started (on by default). An idle pass then costs one `contacts.search` call per
-    /// listing instead of one per 100 contacts, so a new conflict is seen within about one
-    /// interval whatever the workspace's size. Off, every pass lists every contact.
+    /// pass started (on by default), by the server's clock less the
+    /// [overlap](Watch::change_overlap). Once the last writes are older than that overlap,
+    /// an idle pass costs one `contacts.search` call per listing instead of one per 100
+    /// contacts, whatever the workspace's size and history, and a new conflict is resolved
+    /// by the next pass. Off, every pass lists every contact.
     ///
     /// Listing changes relies on Rocket.Chat setting `_updatedAt` on every write and
     /// honouring `sort` on `contacts.search`; a pass that finds either untrue walks
