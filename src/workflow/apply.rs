@@ -76,8 +76,8 @@ impl<'a> Apply<'a> {
         self
     }
 
-    /// Stops before the next call once `token` is cancelled; the contacts not reached are
-    /// not in the result.
+    /// Stops once `token` is cancelled: a contact waiting for its call is `Stopped`, and the
+    /// contacts after it are not in the result.
     pub fn stop_on(mut self, token: CancellationToken) -> Self {
         self.stop = Some(token);
         self

@@ -16,10 +16,13 @@
 //!
 //! So after one full walk, a watcher lists each listing sorted by
 //! `{_updatedAt: -1, _id: -1}` (`_id` breaks ties, so offset paging is a total order) and
-//! stops below the newest `_updatedAt` the listing held when the previous complete walk
-//! *started*, minus an overlap for clock skew between server instances. Every write after
-//! that start carries a later `_updatedAt`, so nothing is skipped; a contact exactly at the
-//! mark is listed again, never dropped. An idle pass costs one search call per listing.
+//! stops below the mark of the previous complete walk, minus an overlap for clock skew
+//! between server instances. The mark is the server's clock when that walk *started* (its
+//! `Date` header less the round trip), not the newest `_updatedAt` in the data: every write
+//! after that start carries a later `_updatedAt`, so nothing is skipped, and neither a contact
+//! dated in the future nor thousands written in one second can pin the mark. A contact
+//! exactly at the floor is listed again, never dropped. Once the last writes are older than
+//! the overlap, an idle pass costs one search call per listing.
 //!
 //! The walk proves its order as it goes (every fresh item sorts at or below all it has seen);
 //! when it cannot — the server ignored the sort, sent no `_updatedAt`, or a page came back
@@ -36,12 +39,12 @@ use serde::Serialize;
 /// are read again rather than risk a skip when server clocks disagree.
 pub(crate) const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
 
-/// The newest `_updatedAt` of one listing when a walk started.
+/// Where a listing stood when a walk started: what the next walk by change starts below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Newest {
     /// The listing held nothing: every contact it holds later is new.
     Empty,
-    /// The newest write's time.
+    /// The server's clock as the walk started (see `scan::mark`).
     At(Timestamp),
     /// The server did not say (no `_updatedAt`): only a full walk is safe.
     Unknown,

@@ -9,13 +9,14 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::changes::{CHANGE_OVERLAP, Scope};
-use super::outcome::{Outcome, State};
+use super::outcome::Outcome;
 use super::pacing::Pacer;
 use super::plan::Plan;
 use super::resolve_all::{ResolveAll, listings};
 use super::run_state::{Base, RoundTally, RunState, record};
 use super::scan::{Order, ScanItem, probe, scan};
 use super::send::{Copy, OnChange, Sender};
+use super::summary::State;
 use crate::models::Contact;
 use tokio_util::sync::CancellationToken;
 
@@ -102,6 +103,12 @@ impl Driver {
                 // A contact whose call failed (in this run, or in a watcher's earlier pass)
                 // and that this walk of changes did not list is unchanged since: still there.
                 left.extend(state.unsettled.difference(&tally.listed).cloned());
+            } else if !tally.incomplete {
+                // A full walk that did not meet a failing contact: it is gone (or no longer
+                // matches the run's search), not failing.
+                state
+                    .unsettled
+                    .retain(|id| !tally.carried.contains(id) || tally.listed.contains(id));
             }
             let marks = state.marks(tally.newest);
             let complete = !tally.incomplete && marks.covers(&listings(self.run.unknown));
@@ -147,6 +154,7 @@ impl Driver {
         let tally = RoundTally {
             on_base: state.base.is_some(),
             changes_only: matches!(scope, Scope::Changed { .. }),
+            carried: state.unsettled.clone(),
             ..RoundTally::default()
         };
         state.walk_done = 0;
@@ -365,7 +373,9 @@ fn triage(
     let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
     let (contact, read_at) = match item {
         ScanItem::Contact(contact, fetched_at) => {
-            if tally.changes_only {
+            // A walk of changes keeps what it listed; a full walk only the failing contacts
+            // it met, so that those it did not meet (deleted, no longer matching) are dropped.
+            if tally.changes_only || tally.carried.contains(&contact.id) {
                 tally.listed.insert(contact.id.clone());
             }
             (contact, fetched_at)
@@ -424,6 +434,8 @@ fn triage(
         // contact left conflicted, which the summary must not call clean.
         if plan.unsent.is_empty() {
             tally.person.insert(contact.id.clone());
+            // No longer a failure: it waits for a person.
+            state.unsettled.remove(&contact.id);
         } else {
             tally.left.insert(contact.id.clone());
         }
@@ -481,10 +493,8 @@ fn triage(
 }
 
 /// Whether a failed resolve says something about every contact rather than this one: the
-/// route is missing (a server older than 7.7), the session cannot be renewed, or the user
-/// lacks `update-livechat-contact`.
-/// Whether a failed call's answer would be the same for every contact (a 401 or 403, a
-/// missing route, a dead session, a journal that cannot be written).
+/// route is missing (a server older than 7.7), the session cannot be renewed, the user lacks
+/// `update-livechat-contact` (401, 403), or the journal cannot be written.
 fn concerns_the_run(error: &ResolveConflictsError) -> bool {
     match error {
         ResolveConflictsError::Unauthorized { .. } | ResolveConflictsError::Forbidden { .. } => {

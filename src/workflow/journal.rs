@@ -97,6 +97,10 @@ enum Line {
         error: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         plan: Option<String>,
+        /// Whether this answers the call of the intent before it (`false`: the contact's
+        /// turn ended before any call, so an earlier call left in flight stays so).
+        #[serde(default = "answers_by_default", skip_serializing_if = "Clone::clone")]
+        answers: bool,
     },
 }
 
@@ -142,11 +146,16 @@ struct Inner {
     contacts: HashMap<ContactId, Entry>,
 }
 
+/// Lines written before `answers` existed answered the call before them.
+fn answers_by_default() -> bool {
+    true
+}
+
 /// What a journal keeps in memory for one contact.
 #[derive(Debug, Default)]
 struct Entry {
-    /// The plan of the last call, while no outcome follows it.
-    in_flight: Option<Plan>,
+    /// The plan of the last call and its plan entry, while no answer follows it.
+    in_flight: Option<(Plan, Option<String>)>,
     /// The last outcome.
     outcome: Option<Recorded>,
     /// The plan entry the last line was for.
@@ -223,14 +232,19 @@ impl Journal {
             }
             match parsed {
                 Ok(line) => journal.note(line),
-                // Killed while writing its last line: that line never happened (unless more
-                // lines follow, checked above).
                 Err(e) => {
                     let damage = Error::configuration(format!(
                         "{} line {}: not a journal line: {e}",
                         path.display(),
                         number + 1
                     ));
+                    // A line and its newline are written at once: a process killed while
+                    // writing leaves a last line without one, which never happened (unless
+                    // more lines follow, checked above). A whole line that does not parse
+                    // is damage.
+                    if bytes.ends_with(b"\n") {
+                        return Err(damage);
+                    }
                     torn = Some((start, damage));
                 }
             }
@@ -328,14 +342,15 @@ impl Journal {
         )
     }
 
-    /// Records what happened.
+    /// Records what happened; `answers` when it is the answer to the call of the last
+    /// intent (not a turn that ended before any call).
     pub(crate) fn outcome(
         &self,
         contact_id: &ContactId,
         outcome: Recorded,
-        changed: Vec<ConflictField>,
-        error: Option<String>,
+        detail: (Vec<ConflictField>, Option<String>),
         entry: Option<&str>,
+        answers: bool,
     ) -> Result<(), Error> {
         self.inner().append(
             &self.path,
@@ -343,9 +358,10 @@ impl Journal {
                 at: Timestamp::now(),
                 contact_id: contact_id.clone(),
                 outcome,
-                changed,
-                error,
+                changed: detail.0,
+                error: detail.1,
                 plan: entry.map(str::to_owned),
+                answers,
             },
         )
     }
@@ -358,9 +374,9 @@ impl Journal {
         })
     }
 
-    /// The plan of a call that was in flight when an earlier run stopped (an intent with no
-    /// outcome after it): it may have reached the server.
-    pub(crate) fn in_flight(&self, contact_id: &ContactId) -> Option<Plan> {
+    /// The plan (and plan entry) of a call that was in flight when an earlier run stopped
+    /// (an intent with no answer after it): it may have reached the server.
+    pub(crate) fn in_flight(&self, contact_id: &ContactId) -> Option<(Plan, Option<String>)> {
         self.inner().contacts.get(contact_id)?.in_flight.clone()
     }
 
@@ -387,11 +403,15 @@ impl Journal {
                         order.push(id);
                         (Vec::new(), None)
                     });
-                    entry.1 = Some(*sent);
+                    // A call never answered may have reached the server: keep it.
+                    if let Some(unanswered) = entry.1.replace(*sent) {
+                        entry.0.push(unanswered);
+                    }
                 }
                 Ok(Line::Outcome {
                     contact_id,
                     outcome,
+                    answers: true,
                     ..
                 }) => {
                     if let Some((written, pending)) = calls.get_mut(&contact_id) {
@@ -421,7 +441,7 @@ impl Inner {
             Line::Header { .. } => {}
             Line::Intent { sent, plan, .. } => {
                 let entry = self.contacts.entry(sent.contact_id.clone()).or_default();
-                entry.in_flight = Some(*sent);
+                entry.in_flight = Some((*sent, plan.clone()));
                 entry.outcome = None;
                 entry.plan = plan;
             }
@@ -429,10 +449,13 @@ impl Inner {
                 contact_id,
                 outcome,
                 plan,
+                answers,
                 ..
             } => {
                 let entry = self.contacts.entry(contact_id).or_default();
-                entry.in_flight = None;
+                if answers {
+                    entry.in_flight = None;
+                }
                 entry.outcome = Some(outcome);
                 entry.plan = plan;
             }

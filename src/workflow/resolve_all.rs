@@ -38,7 +38,7 @@ pub(super) fn listings(unknown: Option<bool>) -> Vec<bool> {
 ///    incomplete).
 /// 2. After the walk it walks again and resolves what is still (or newly) conflicted, up to
 ///    [`ResolveAll::max_rounds`] walks that resolve something; if the last one still did,
-///    one more walk only counts. The [`Summary`] then says how many are left
+///    one more walk only counts. The [`Summary`](super::Summary) then says how many are left
 ///    (`left_conflicted`) and whether that last walk was complete.
 ///
 /// A contact that failed with an error a retry cannot fix is not retried by later walks;
@@ -127,14 +127,14 @@ impl Client {
 impl ResolveAll {
     /// How many resolve calls may be in flight at once (default 4). Taken as given: pacing
     /// keeps any number within the server's rate limit. 0 is refused when the run starts
-    /// (see [`Summary::halted`]).
+    /// (see [`Summary::halted`](super::Summary::halted)).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency;
         self
     }
 
-    /// Decide but send nothing; outcomes are [`Outcome::Planned`] (or
-    /// [`Outcome::LeftForPerson`]). A dry run walks once and makes no final check.
+    /// Decide but send nothing; outcomes are [`Outcome::Planned`](super::Outcome::Planned) (or
+    /// [`Outcome::LeftForPerson`](super::Outcome::LeftForPerson)). A dry run walks once and makes no final check.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
@@ -185,7 +185,7 @@ impl ResolveAll {
     }
 
     /// The most the whole run may take. Calls that would have to wait past it are not sent
-    /// ([`Outcome::Stopped`]), and the summary says the run is incomplete. No deadline by
+    /// ([`Outcome::Stopped`](super::Outcome::Stopped)), and the summary says the run is incomplete. No deadline by
     /// default.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
@@ -201,7 +201,7 @@ impl ResolveAll {
 
     /// How many walks may resolve something (default 3) before a last walk only counts
     /// what is left. More rounds help when other clients keep adding conflicts. Taken as
-    /// given; 0 is refused when the run starts (see [`Summary::halted`]).
+    /// given; 0 is refused when the run starts (see [`Summary::halted`](super::Summary::halted)).
     pub fn max_rounds(mut self, rounds: u32) -> Self {
         self.max_rounds = rounds;
         self

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use super::changes::{Marks, Newest};
-use super::outcome::{Outcome, State, Summary};
+use super::outcome::Outcome;
+use super::summary::{State, Summary};
 use crate::models::ContactId;
 
 #[derive(Debug, Default)]
@@ -117,13 +118,16 @@ pub(super) struct RoundTally {
     pub(super) left: HashSet<ContactId>,
     /// Conflicted contacts with only fields left for a person.
     pub(super) person: HashSet<ContactId>,
-    /// Every contact a walk of changes listed (so this stays small).
+    /// The contacts whose call had failed when the walk began.
+    pub(super) carried: HashSet<ContactId>,
+    /// Every contact a walk of changes listed (so this stays small); in a full walk, only
+    /// those of `carried` it listed.
     pub(super) listed: HashSet<ContactId>,
     /// The walk did not reach the end.
     pub(super) incomplete: bool,
     /// Contacts sent in this walk (ids only).
     pub(super) sent_to: std::collections::HashSet<ContactId>,
-    /// The newest `_updatedAt` of each listing as this walk started.
+    /// Where each listing stood as this walk started.
     pub(super) newest: HashMap<bool, Newest>,
 }
 

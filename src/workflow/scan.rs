@@ -49,8 +49,8 @@ pub(crate) enum ScanItem {
     Failed(SearchContactsError),
     /// The walk ended before the last page (deadline, stop signal, too many steps back).
     Incomplete,
-    /// The newest `_updatedAt` of the listing as the walk started (asked for by a probe, or
-    /// read from the first page of a walk by change).
+    /// Where the listing stood as the walk started (from a probe, or from the first page of
+    /// a walk by change): the server's clock, unless the listing was empty.
     Newest { listing: bool, newest: Newest },
     /// A walk by change could not prove its order and goes on as a full walk by `_id`.
     Unprovable(String),
@@ -301,9 +301,8 @@ impl Walk {
     }
 }
 
-/// One page, paced, with 429s waited out.
-/// A one-item page of a listing sorted by `_updatedAt` descending: the listing's newest
-/// change and its total, for one call.
+/// A one-item page of a listing sorted by `_updatedAt` descending: where the listing stands
+/// (see [`mark`]) and its total, for one call.
 pub(crate) async fn probe(
     search: &SearchContacts,
     pacer: &Pacer,
@@ -343,8 +342,14 @@ async fn fetch(
     let page = paced(pacer, SEARCH_PATH, || async {
         let sent = Instant::now();
         let (page, observed) = search.page_observed(offset).await;
+        // The server's clock when the request went out, at the latest: its `Date` (stamped
+        // once the query had run, in whole seconds rounded down) less the round trip. A
+        // write made while a slow page was being computed is then above the mark.
+        let round_trip = jiff::SignedDuration::try_from(sent.elapsed()).ok();
         let clock = match observed {
-            Observed::Answer { server_time, .. } => server_time,
+            Observed::Answer { server_time, .. } => server_time
+                .zip(round_trip)
+                .and_then(|(at, trip)| at.checked_sub(trip).ok()),
             Observed::NoAnswer => None,
         };
         *attempt

@@ -64,15 +64,18 @@ enum Read {
 }
 
 impl Sender<'_> {
+    /// Journals an outcome; `answers` when it is the answer to the call just sent (not a
+    /// turn that ended before any call, which leaves an earlier call in flight as it was).
     fn record(
         &self,
         id: &ContactId,
         outcome: Recorded,
         detail: (Vec<crate::models::ConflictField>, Option<String>),
         entry: Option<&str>,
+        answers: bool,
     ) {
         if let Some(journal) = self.journal
-            && let Err(error) = journal.outcome(id, outcome, detail.0, detail.1, entry)
+            && let Err(error) = journal.outcome(id, outcome, detail, entry, answers)
         {
             tracing::warn!(%error, "the journal could not record an outcome");
         }
@@ -135,7 +138,7 @@ impl Sender<'_> {
                 // Refused before anything was written: not in flight, and the next turn
                 // reads again if the wait made the copy old.
                 refused += 1;
-                self.record(&id, Recorded::Failed, (Vec::new(), None), entry);
+                self.record(&id, Recorded::Failed, (Vec::new(), None), entry, true);
                 continue;
             }
             return self.answered(sending, result, entry).await;
@@ -162,7 +165,7 @@ impl Sender<'_> {
                 contact_id: id.clone(),
             }),
             Ok(Err(GetContactError::NotFound { .. })) => {
-                self.record(id, Recorded::Gone, (Vec::new(), None), entry);
+                self.record(id, Recorded::Gone, (Vec::new(), None), entry, false);
                 Read::Done(Outcome::Gone {
                     contact_id: id.clone(),
                 })
@@ -189,13 +192,20 @@ impl Sender<'_> {
         let recovered = self
             .journal
             .and_then(|j| j.in_flight(id))
-            .filter(|earlier| earlier.is_applied_in(contact));
-        if let Some(earlier) = recovered {
-            // An earlier run's call reached the server before it stopped.
-            return Some(self.carried_out(earlier, contact.clone(), entry));
+            .filter(|(earlier, _)| earlier.is_applied_in(contact));
+        let applied = plan.is_applied_in(contact);
+        if let Some((earlier, earlier_entry)) = recovered {
+            // An earlier run's call reached the server before it stopped: recorded as its
+            // own plan entry's. Unless that is this very plan, this one still goes on.
+            if !(applied && earlier_entry.as_deref() == entry) {
+                self.carried_out(earlier, contact.clone(), earlier_entry.as_deref());
+            }
+            if applied {
+                return Some(self.carried_out(plan.clone(), contact.clone(), entry));
+            }
         }
         if fresh && !contact.has_conflicts() {
-            self.record(id, Recorded::NothingToDo, (Vec::new(), None), entry);
+            self.record(id, Recorded::NothingToDo, (Vec::new(), None), entry, false);
             return Some(Outcome::NothingToDo {
                 contact_id: id.clone(),
             });
@@ -214,7 +224,7 @@ impl Sender<'_> {
             }
             OnChange::Refuse { force: true } => None,
             OnChange::Refuse { force: false } => {
-                self.record(id, Recorded::Stale, (changed.clone(), None), entry);
+                self.record(id, Recorded::Stale, (changed.clone(), None), entry, false);
                 Some(Outcome::Stale {
                     contact_id: id.clone(),
                     changed,
@@ -239,7 +249,7 @@ impl Sender<'_> {
             };
             (Recorded::Resolved, outcome)
         };
-        self.record(&id, recorded, (Vec::new(), None), entry);
+        self.record(&id, recorded, (Vec::new(), None), entry, true);
         outcome
     }
 
@@ -254,11 +264,11 @@ impl Sender<'_> {
         let error = match result {
             Ok(contact) => return self.carried_out(plan, contact, entry),
             Err(ResolveConflictsError::NoConflicts { .. }) => {
-                self.record(&id, Recorded::NothingToDo, (Vec::new(), None), entry);
+                self.record(&id, Recorded::NothingToDo, (Vec::new(), None), entry, true);
                 return Outcome::NothingToDo { contact_id: id };
             }
             Err(ResolveConflictsError::ContactNotFound { .. }) => {
-                self.record(&id, Recorded::Gone, (Vec::new(), None), entry);
+                self.record(&id, Recorded::Gone, (Vec::new(), None), entry, true);
                 return Outcome::Gone { contact_id: id };
             }
             Err(error) => error,
@@ -281,6 +291,7 @@ impl Sender<'_> {
                 Recorded::Failed,
                 (Vec::new(), Some(error.to_string())),
                 entry,
+                true,
             );
         }
         // No answer, a 5xx (a proxy may answer after the server wrote), or a 2xx not yet

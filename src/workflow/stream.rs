@@ -11,10 +11,11 @@ use futures_util::StreamExt;
 
 use super::changes::Marks;
 use super::driver::outcomes;
-use super::outcome::{Outcome, Summary};
+use super::outcome::Outcome;
 use super::pacing::Pacer;
 use super::resolve_all::ResolveAll;
 use super::run_state::RunState;
+use super::summary::Summary;
 use crate::models::ContactId;
 
 impl ResolveAll {

@@ -13,10 +13,11 @@ use futures_util::StreamExt;
 
 use super::awaiting::Awaiting;
 use super::changes::{CHANGE_OVERLAP, Marks, PassKind, Scope};
-use super::outcome::{Outcome, Summary};
+use super::outcome::Outcome;
 use super::pacing::Pacer;
 use super::resolve_all::ResolveAll;
 use super::stream::{ResolveStream, SummaryHandle};
+use super::summary::Summary;
 use tokio_util::sync::CancellationToken;
 
 use super::stop::sleep_unless_stopped;

@@ -407,3 +407,42 @@ async fn a_hand_edited_plan_that_cannot_be_sent_is_refused() {
     let error = PlanFile::load(&path).unwrap_err();
     assert!(error.to_string().contains("cannot be sent"), "{error}");
 }
+
+/// A call an earlier run left in flight is counted as its own plan entry's: a newer plan for
+/// the same contact is still sent, not taken as done.
+#[tokio::test]
+async fn a_recovered_call_does_not_stand_in_for_a_newer_plan() {
+    let (fake, client) = demo().await;
+    let ana = ContactId::from(DemoData::THIRD_CONTACT_ID);
+    let first = plan(&client, &Policy::take_incoming()).await;
+    let planned = first.contacts.iter().find(|c| c.contact_id == ana).unwrap();
+    let path = temp("recovered.jsonl");
+    drop(Journal::open(&path, &client).unwrap());
+    write_intent(&path, planned);
+    planned.request(&client).await.unwrap();
+    // Visitors bring a custom-field conflict, a field the first call did not touch: its
+    // call shows as carried out, and a new plan takes the new value.
+    fake.merge_visitor(&ana, Visitor::new().custom_field("cpf", "111"));
+    fake.merge_visitor(&ana, Visitor::new().custom_field("cpf", "222"));
+    let second = plan(&client, &Policy::take_incoming()).await;
+    let newer = second
+        .contacts
+        .iter()
+        .find(|c| c.contact_id == ana)
+        .unwrap();
+    assert_eq!(newer.writes.len(), 1, "{newer:?}");
+    let journal = Journal::open(&path, &client).unwrap();
+    let outcomes = client.apply(&second).journal(&journal).run().await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Resolved { .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        fake.contact(&ana).unwrap().custom_fields["cpf"],
+        "222",
+        "the newer plan was sent"
+    );
+    assert!(fake.conflicted_contacts().is_empty());
+}

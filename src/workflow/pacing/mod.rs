@@ -181,19 +181,12 @@ impl Pacer {
     }
 
     /// Learns from an answer to `route`: its rate-limit headers, and whether it was a 429.
-    /// Gives back a budget [`Pacer::acquire`] granted for a call that was not sent after
-    /// all (the contact changed, or is gone, by the time the budget came).
+    /// Ends a grant of [`Pacer::acquire`] whose call was not sent after all (the contact
+    /// changed, or was gone, by the time the budget came). The unit goes back only while
+    /// the window is not yet known, as for a call that got no answer: after a 429 or once
+    /// the window has turned, a unit given back would be spent too early.
     pub(crate) fn release(&self, route: &'static str) {
-        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(route) = routes.get_mut(route) else {
-            return;
-        };
-        route.in_flight = route.in_flight.saturating_sub(1);
-        match &mut route.budget {
-            Budget::Unknown { probing } => *probing = false,
-            Budget::Limited { limit, left, .. } => *left = (*left + 1).min(*limit),
-            Budget::Unlimited => {}
-        }
+        self.no_answer(route);
     }
 
     /// Learns from what a call granted by [`Pacer::acquire`] observed; `true` when the server
