@@ -2,8 +2,9 @@
 //! bulk run, a watcher, `apply` (whole, or killed half-way and resumed) and `undo` against
 //! the fake with every default of the SDK, under Rocket.Chat's limiter shape (10 calls per
 //! route per window) while people rename contacts, visitors merge into them, writes come in
-//! bursts, contacts carry `_updatedAt` ahead of and behind the clock, answers are cut short or
-//! replaced by a proxy's, and a second process tries the same journal. After each scenario
+//! bursts, contacts carry `_updatedAt` ahead of and behind the clock, answers are cut short,
+//! dropped or replaced by a proxy's, login sessions end, and a second process tries the same
+//! journal. After each scenario
 //! the invariants below are checked, written once:
 //!
 //! - **I1** no name a person wrote is overwritten by a call sent more than the documented
@@ -212,9 +213,15 @@ async fn adversary(
                 }
             }
             _ => {
-                let fault = match rng.below(3) {
+                let fault = match rng.below(5) {
                     0 => Fault::truncated_body(),
                     1 => Fault::html(502),
+                    2 => Fault::drop_connection(),
+                    3 => {
+                        // Every login session ends: the bot logs in again by itself.
+                        fake.expire_sessions();
+                        continue;
+                    }
                     _ => Fault::status(503, r#"{"success":false,"error":"Service Unavailable"}"#),
                 };
                 fake.inject_faults(
@@ -366,7 +373,9 @@ async fn play(s: &Scenario) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let bot_id = fake.add_agent("bot", "pw");
-    let bot = fake.client_for(&bot_id).map_err(|e| e.to_string())?;
+    // A password session, so that sessions the server ends are renewed as a bot's are.
+    let bot = fake.client_builder().build().map_err(|e| e.to_string())?;
+    bot.login("bot", "pw").await.map_err(|e| e.to_string())?;
     // An admin: Rocket.Chat's limiter does not count admins, so people keep writing while
     // the bot waits for its windows.
     let person_id = fake.add_user(FakeUser::new("boss").role("admin"));
