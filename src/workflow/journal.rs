@@ -18,6 +18,7 @@ use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -186,7 +187,7 @@ impl Journal {
         let file = options.open(&path).map_err(io)?;
         // Locked before anything is read: another process's half-written last line must not
         // be taken for a torn one and cut off.
-        match file.try_lock() {
+        match lock(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(Error::configuration(format!(
@@ -519,4 +520,77 @@ fn merge(calls: Vec<Plan>) -> Option<Plan> {
         }
     }
     Some(merged)
+}
+
+/// How long a contested lock is asked for again before the journal is called in use.
+const LOCK_GRACE: Duration = Duration::from_millis(500);
+
+/// Takes the journal's lock, waiting out a brief hold that is not another run's.
+///
+/// The lock belongs to the open file, and a child process started anywhere in this program
+/// (a `Command` on another thread) holds a copy of every open file from its start until it
+/// runs its program. A journal closed and opened again in that moment finds its own lock
+/// still held, for a few milliseconds. A run that holds a journal holds it for good, so
+/// half a second tells the two apart.
+fn lock(file: &File) -> Result<(), TryLockError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_GRACE => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::process::Command;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// Found by the adversary on a loaded CI machine: the test suite started processes on
+    /// other threads while a scenario closed its journal and opened it again for undo.
+    #[test]
+    fn a_journal_reopened_while_other_threads_start_processes_is_not_in_use() {
+        let path =
+            std::env::temp_dir().join(format!("rc-journal-lock-{}.jsonl", std::process::id()));
+        let client = Client::builder("http://127.0.0.1:9")
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let spawners: Vec<_> = (0..2)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = Command::new("true").status();
+                    }
+                })
+            })
+            .collect();
+        let mut refused = 0;
+        for _ in 0..300 {
+            match Journal::open(&path, &client) {
+                Ok(journal) => drop(journal),
+                Err(_) => refused += 1,
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for spawner in spawners {
+            spawner.join().unwrap();
+        }
+        assert_eq!(refused, 0, "a journal nobody else held was called in use");
+        // A real second holder is still refused.
+        let held = Journal::open(&path, &client).unwrap();
+        assert!(Journal::open(&path, &client).is_err());
+        drop(held);
+        let _ = std::fs::remove_file(&path);
+    }
 }
