@@ -1,4 +1,23 @@
 #![doc = include_str!("../README.md")]
+// The README links to the test tools; they are documented only when their features are on
+// (a user's own `cargo doc` builds this crate without them), so the links go to docs.rs
+// otherwise instead of being broken.
+#![cfg_attr(
+    feature = "fake",
+    doc = "[`testing`]: crate::testing\n\n[`testing::FakeRocketChat`]: crate::testing::FakeRocketChat"
+)]
+#![cfg_attr(
+    not(feature = "fake"),
+    doc = "[`testing`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/index.html\n\n[`testing::FakeRocketChat`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.FakeRocketChat.html"
+)]
+#![cfg_attr(
+    feature = "mocks",
+    doc = "[`testing::mocks`]: crate::testing::mocks"
+)]
+#![cfg_attr(
+    not(feature = "mocks"),
+    doc = "[`testing::mocks`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/mocks/index.html"
+)]
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 

@@ -22,6 +22,27 @@ pub(crate) struct Endpoint {
     pub(crate) server_older: Option<bool>,
 }
 
+/// The permission each route checks, from `permissionsRequired` in
+/// `apps/meteor/app/livechat/server/api/v1/contact.ts` (RocketChat/Rocket.Chat, develop as
+/// read in December 2026). Each is held by admin, livechat-manager, livechat-monitor and
+/// livechat-agent by default, `delete-livechat-contact` by admin and livechat-manager only
+/// (`apps/meteor/app/authorization/server/constant/permissions.ts` at 014c0860).
+pub(crate) fn route_permission(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "omnichannel/contacts.conflicts" | "omnichannel/contacts.update" => {
+            "update-livechat-contact"
+        }
+        "omnichannel/contacts.get"
+        | "omnichannel/contacts.search"
+        | "omnichannel/contacts.checkExistence"
+        | "omnichannel/contacts.channels" => "view-livechat-contact",
+        "omnichannel/contacts.history" => "view-livechat-contact-history",
+        "omnichannel/contacts" => "create-livechat-contact",
+        "omnichannel/contacts.delete" => "delete-livechat-contact",
+        _ => return None,
+    })
+}
+
 /// What Restivus-era servers (Rocket.Chat up to 6.x) put in the 404 for a route they do not
 /// have: `{"status":"error","message":"API endpoint does not exist"}` (reported in
 /// RocketChat/Rocket.Chat issues #9358 and #19354). Newer servers (`apps/meteor/app/api/server/api.ts`
@@ -93,6 +114,20 @@ impl ApiError {
                 endpoint: None,
             }),
         }
+    }
+
+    /// The permission Rocket.Chat checks on the route that answered (as its
+    /// `permissionsRequired` names it), when the SDK knows it. A 403 body never names it
+    /// (`ApiClass.ts` keeps it out of the answer), so this is where a person finds what to
+    /// grant.
+    ///
+    /// ```
+    /// # let api = rocketchat_omnichannel::ApiError::from_parts(403, "{}");
+    /// // Known only for an answer from a route the SDK called.
+    /// assert_eq!(api.permission(), None);
+    /// ```
+    pub fn permission(&self) -> Option<&'static str> {
+        route_permission(self.inner.endpoint.as_ref()?.path)
     }
 
     /// Remembers which route answered, for the "route missing" explanation.
@@ -337,14 +372,23 @@ impl fmt::Display for ApiError {
             && self.error_type().is_none()
         {
             f.write_str("login refused: check the user name and password (or the resume token); ")?;
+        } else if self.status() == StatusCode::UNAUTHORIZED && self.is_rocketchat_error() {
+            f.write_str("not authenticated: log in again or check the user id and token; ")?;
         }
         write!(f, "server answered {}", self.status())?;
         if let Some(kind) = self.error_type() {
             write!(f, " ({kind})")?;
         }
         match self.error().or_else(|| self.message()) {
-            Some(text) => write!(f, ": {}", excerpt(text)),
-            None => write!(f, ": {}", self.body_excerpt()),
+            Some(text) => write!(f, ": {}", excerpt(text))?,
+            None => write!(f, ": {}", self.body_excerpt())?,
+        }
+        // The body never says which permission was missing.
+        match self.permission() {
+            Some(permission) if self.status() == StatusCode::FORBIDDEN => {
+                write!(f, "; the route needs the `{permission}` permission")
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -366,13 +410,67 @@ pub(crate) fn excerpt_with_length(body: &[u8]) -> String {
     }
 }
 
-/// Cuts text to [`DISPLAY_LIMIT`] characters on a character boundary.
+/// Text for a one-line message: an HTML page as `HTML page: ` and its title (or its first
+/// words without markup), every run of white space as one space, cut to [`DISPLAY_LIMIT`]
+/// characters on a character boundary. The whole body stays in [`ApiError::body`].
 fn excerpt(text: &str) -> String {
     let text = text.trim();
-    match text.char_indices().nth(DISPLAY_LIMIT) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
+    let html = html_words(text);
+    let text = html.as_deref().unwrap_or(text);
+    let mut line = String::with_capacity(text.len().min(DISPLAY_LIMIT * 4));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(word);
     }
+    match line.char_indices().nth(DISPLAY_LIMIT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+/// For what looks like an HTML page (a proxy's error page, the web app answering an API
+/// path): `HTML page: ` and the title, or the first words of its text without the markup.
+fn html_words(text: &str) -> Option<String> {
+    let head = text.char_indices().nth(64).map_or(text, |(cut, _)| &text[..cut]);
+    let lower = head.to_ascii_lowercase();
+    if !(lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.starts_with("<head")) {
+        return None;
+    }
+    let lower_all = text.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower_all.find("<title>"), lower_all.find("</title>"))
+        && start + 7 <= end
+        && let Some(title) = text.get(start + 7..end)
+        && !title.trim().is_empty()
+    {
+        return Some(format!("HTML page: {}", title.trim()));
+    }
+    // The text between tags, scripts and styles left out.
+    let mut words = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        words.push_str(&rest[..open]);
+        words.push(' ');
+        let tag = rest[open..].to_ascii_lowercase();
+        let skip_to = ["<script", "<style"]
+            .iter()
+            .find(|t| tag.starts_with(*t))
+            .and_then(|t| tag.find(&format!("</{}", &t[1..])));
+        let after = match skip_to {
+            Some(close) => open + close,
+            None => open,
+        };
+        match rest[after..].find('>') {
+            Some(close) => rest = &rest[after + close + 1..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    words.push_str(rest);
+    Some(format!("HTML page: {}", words.trim()))
 }
 
 /// `"must be object [invalid-params]"` → `"must be object"`.

@@ -364,12 +364,25 @@ impl Error {
     }
 }
 
+/// `{:?}` reads like a report, because that is what `?` in `main` prints: the message,
+/// then the parts (the kind, with any status and an excerpt of the body), then each cause.
+/// `{:#?}` is the plain structure.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("kind", &self.inner.kind)
-            .field("source", &self.inner.source)
-            .finish()
+        if f.alternate() {
+            return f
+                .debug_struct("Error")
+                .field("kind", &self.inner.kind)
+                .field("source", &self.inner.source)
+                .finish();
+        }
+        write!(f, "{self}\n  details: {:?}", self.inner.kind)?;
+        let mut cause = StdError::source(self);
+        while let Some(error) = cause {
+            write!(f, "\n  caused by: {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 

@@ -66,7 +66,6 @@ macro_rules! operation_error {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug)]
         #[non_exhaustive]
         pub enum $name {
             $(
@@ -153,10 +152,9 @@ macro_rules! operation_error {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 match self {
                     $( Self::$variant { response } => write!(f, concat!($display, " ({})"), response), )*
-                    Self::Unauthorized { response } => write!(
-                        f,
-                        "not authenticated: log in again or check the user id and token ({response})"
-                    ),
+                    // The answer's own text starts with the advice (see `ApiError`'s
+                    // `Display`).
+                    Self::Unauthorized { response } => std::fmt::Display::fmt(response, f),
                     Self::Forbidden { response } => write!(
                         f,
                         "permission denied: the user lacks the permission this call needs ({response})"
@@ -171,6 +169,43 @@ macro_rules! operation_error {
                         write!(f, " (server answered {})", response.status())
                     }
                     Self::Other(error) => std::fmt::Display::fmt(error, f),
+                }
+            }
+        }
+
+        /// `{:?}` reads like a report (what `?` in `main` prints): the message, then the
+        /// variant and the server's answer. `{:#?}` is the plain structure.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                if let Self::Other(error) = self {
+                    return if f.alternate() {
+                        f.debug_tuple("Other").field(error).finish()
+                    } else {
+                        std::fmt::Debug::fmt(error, f)
+                    };
+                }
+                if !f.alternate() {
+                    write!(f, "{self}\n  details: ")?;
+                }
+                match self {
+                    $( Self::$variant { response } => f
+                        .debug_struct(stringify!($variant))
+                        .field("response", response)
+                        .finish(), )*
+                    Self::Unauthorized { response } => f
+                        .debug_struct("Unauthorized")
+                        .field("response", response)
+                        .finish(),
+                    Self::Forbidden { response } => f
+                        .debug_struct("Forbidden")
+                        .field("response", response)
+                        .finish(),
+                    Self::RateLimited { retry_at, response } => f
+                        .debug_struct("RateLimited")
+                        .field("retry_at", retry_at)
+                        .field("response", response)
+                        .finish(),
+                    Self::Other(_) => Ok(()),
                 }
             }
         }

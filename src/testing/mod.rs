@@ -1,3 +1,19 @@
+// Each half of this module is documented only with its feature: the manual's links to the
+// other half go to docs.rs when it is off. (Defined before the manual: a definition cannot
+// follow its last paragraph.)
+#![cfg_attr(
+    feature = "fake",
+    doc = "[`FakeRocketChat`]: FakeRocketChat\n\n[`DemoData`]: DemoData"
+)]
+#![cfg_attr(
+    not(feature = "fake"),
+    doc = "[`FakeRocketChat`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.FakeRocketChat.html\n\n[`DemoData`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.DemoData.html"
+)]
+#![cfg_attr(feature = "mocks", doc = "[`mocks`]: mocks")]
+#![cfg_attr(
+    not(feature = "mocks"),
+    doc = "[`mocks`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/mocks/index.html"
+)]
 #![doc = include_str!("../../docs/fake-server.md")]
 
 mod bodies;

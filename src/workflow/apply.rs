@@ -83,7 +83,9 @@ impl<'a> Apply<'a> {
         self
     }
 
-    /// Carries out the plan: one [`Outcome`] per contact reached, in plan order.
+    /// Carries out the plan: one [`Outcome`] per contact reached, in plan order. An entry
+    /// that sends nothing is read too, so that a contact resolved or deleted since the plan
+    /// is reported as such rather than as left for a person.
     ///
     /// # Errors
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the plan was made
@@ -112,9 +114,7 @@ impl<'a> Apply<'a> {
                     .send(plan.clone(), None, Some(plan.fingerprint()))
                     .await
             } else {
-                Outcome::LeftForPerson {
-                    plan: Box::new(plan.clone()),
-                }
+                sender.left(plan.clone(), Some(plan.fingerprint())).await
             };
             outcomes.push(outcome);
         }

@@ -71,8 +71,8 @@ impl Awaiting {
         self.reported.retain(|id, _| met.contains(id));
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    /// How many contacts wait for a person as last reported.
+    pub(crate) fn waiting(&self) -> usize {
         self.reported.len()
     }
 }
@@ -108,6 +108,6 @@ mod tests {
         awaiting.start_pass();
         assert!(!awaiting.note(&contact("a", &["x"])));
         awaiting.finish_full_pass();
-        assert_eq!(awaiting.len(), 1, "b was not met: deleted");
+        assert_eq!(awaiting.waiting(), 1, "b was not met: deleted");
     }
 }

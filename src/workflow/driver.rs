@@ -440,16 +440,20 @@ fn triage(
             tally.left.insert(contact.id.clone());
         }
         if previous.is_none() {
-            state
-                .status
-                .insert(contact.id.clone(), State::LeftForPerson);
-            // A watcher reports it once per state of its conflicts.
+            // A watcher reports it once per state of its conflicts, and a pass counts only
+            // what it reports: one already reported and unchanged is among the watcher's
+            // `waiting`, not this pass's figures.
             let report = run.awaiting.as_ref().is_none_or(|awaiting| {
                 awaiting
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .note(&contact)
             });
+            if report {
+                state
+                    .status
+                    .insert(contact.id.clone(), State::LeftForPerson);
+            }
             return Some(Step::Report(report.then(|| Outcome::LeftForPerson {
                 plan: Box::new(plan),
             })));

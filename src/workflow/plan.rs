@@ -60,6 +60,11 @@ pub(crate) struct Snapshot {
     /// The server's `_updatedAt`.
     #[serde(default)]
     pub(crate) updated_at: Option<Timestamp>,
+    /// The manager's username, when the answer carried it (`contacts.search` does, `get`
+    /// does not): shown to people beside the id. Not saved, and not part of the
+    /// fingerprint, so the same contact read either way is the same plan entry.
+    #[serde(skip)]
+    pub(crate) manager_username: Option<String>,
 }
 
 impl Snapshot {
@@ -71,6 +76,20 @@ impl Snapshot {
             custom_fields: contact.custom_fields.clone(),
             conflicting_fields: contact.conflicting_fields.clone(),
             updated_at: contact.updated_at,
+            manager_username: contact
+                .contact_manager
+                .as_ref()
+                .and_then(|m| m.username().map(str::to_owned)),
+        }
+    }
+
+    /// A value for people: the manager's id with its username beside it when known.
+    fn shown(&self, field: &ConflictField, value: &Value) -> String {
+        match (field, &self.manager_username, &self.contact_manager) {
+            (ConflictField::Manager, Some(username), Some(id)) if value.as_str() == Some(id) => {
+                format!("{} ({})", one_line(username), one_line(id))
+            }
+            _ => text(value),
         }
     }
 
@@ -438,11 +457,12 @@ impl fmt::Display for Plan {
         let name = one_line(self.snapshot.name.as_deref().unwrap_or("-"));
         writeln!(f, "{} ({name})", one_line(self.contact_id.as_str()))?;
         for write in &self.writes {
+            let shown = |value: &Value| self.snapshot.shown(&write.field, value);
             let from = write
                 .from
                 .as_ref()
-                .map_or_else(|| "(unset)".to_owned(), text);
-            let to = text(&write.to);
+                .map_or_else(|| "(unset)".to_owned(), shown);
+            let to = shown(&write.to);
             if from == to {
                 write!(f, "  {}: keep {to}", field(&write.field))?;
             } else {
@@ -452,8 +472,8 @@ impl fmt::Display for Plan {
                 .discards
                 .iter()
                 .filter(|d| d.field == write.field)
-                .map(|d| text(&d.value))
-                .filter(|v| v != &from || from == to)
+                .filter(|d| Some(&d.value) != write.from.as_ref() || from == to)
+                .map(|d| shown(&d.value))
                 .collect();
             if !lost.is_empty() {
                 write!(f, "  (discards {})", lost.join(", "))?;

@@ -146,6 +146,20 @@ impl Sender<'_> {
     }
 
     /// Reads the contact again before a call.
+    /// A saved plan's entry that sends nothing: still left for a person, unless the
+    /// contact is gone or someone resolved it since the plan was made.
+    pub(super) async fn left(&self, plan: Plan, entry: Option<&str>) -> Outcome {
+        match self.read(&plan.contact_id, entry).await {
+            Read::Fresh(contact, _) if !contact.has_conflicts() => Outcome::NothingToDo {
+                contact_id: plan.contact_id,
+            },
+            Read::Fresh(..) => Outcome::LeftForPerson {
+                plan: Box::new(plan),
+            },
+            Read::Done(outcome) => outcome,
+        }
+    }
+
     async fn read(&self, id: &ContactId, entry: Option<&str>) -> Read {
         // When the request that got the answer was sent: the copy is no fresher than that.
         let sent = std::sync::Mutex::new(Instant::now());

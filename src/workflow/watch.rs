@@ -79,11 +79,19 @@ pub enum WatchEvent {
         /// When the next full pass is due (`None` when every pass is full).
         #[serde(rename = "nextFullPassInSeconds", serialize_with = "seconds")]
         next_full_pass: Option<Duration>,
+        /// The pause before the next pass: the interval, or longer while backing off after
+        /// a refusal that concerns every contact (`None` after the last pass).
+        #[serde(rename = "nextPassInSeconds", serialize_with = "seconds")]
+        next_pass: Option<Duration>,
+        /// Contacts this watcher has reported waiting for a person (in this pass or an
+        /// earlier one) whose conflicts have neither changed nor gone since: what a person
+        /// has to look at now. A pass does not report or count them again.
+        waiting: usize,
     },
 }
 
-/// The line `rocketchat-contacts conflicts watch` prints: the outcome's line, or
-/// `pass N (full|changes): <summary>`.
+/// A line for a log: the outcome's line, or `pass N (kind): <summary>` and how many contacts
+/// wait for a person.
 impl std::fmt::Display for WatchEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -92,8 +100,15 @@ impl std::fmt::Display for WatchEvent {
                 pass,
                 summary,
                 kind,
+                waiting,
                 ..
-            } => write!(f, "pass {pass} ({kind}): {summary}"),
+            } => {
+                write!(f, "pass {pass} ({kind}): {summary}")?;
+                if *waiting > 0 {
+                    write!(f, "; {waiting} waiting for a person")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -158,6 +173,11 @@ fn seconds<S: serde::Serializer>(
 impl ResolveAll {
     /// This run, repeated every `interval` (the pause between the end of one pass and the
     /// start of the next) until its stop token is cancelled.
+    ///
+    /// The first pass *is* the bulk run: it lists every contact and resolves what it can, so
+    /// a bot needs no `run()` before its watcher. A run before it would report each contact
+    /// left for a person twice, once from each (the watcher remembers what it reported
+    /// itself, not what a separate run did).
     ///
     /// ```no_run
     /// # async fn run(client: rocketchat_omnichannel::Client) {
@@ -370,11 +390,18 @@ impl Watcher {
                         .unwrap_or_else(PoisonError::into_inner)
                         .finish_full_pass();
                 }
+                let waiting = self
+                    .awaiting
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .waiting();
                 return Some(WatchEvent::PassFinished {
                     pass: self.pass,
                     summary,
                     kind,
                     next_full_pass: self.next_full_pass(),
+                    next_pass: (!self.finished).then(|| self.pause()),
+                    waiting,
                 });
             }
             if self.pass > 0 {
@@ -388,6 +415,12 @@ impl Watcher {
             run.scope = self.start_pass();
             run.awaiting = Some(Arc::clone(&self.awaiting));
             run.failing = self.failing.clone();
+            if self.halted_passes > 0 {
+                // Backing off: one call is enough to learn whether the refusal still
+                // holds, so a permanent 403 costs one doomed call per pause, not one per
+                // worker.
+                run.concurrency = 1;
+            }
             self.awaiting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)

@@ -210,13 +210,22 @@ async fn watch_shows_each_pass_and_its_progress_and_exits_zero_on_ctrl_c() {
             "--policy",
             "take-incoming",
             "--interval",
-            "300ms",
+            "3s",
         ],
     );
     let during = pane
         .wait_for(Duration::from_secs(30), |s| s.contains("/134 contacts, "))
         .await;
     assert!(during.contains("(pass 1)"), "{during}");
+    // Between passes the line counts down to the next one.
+    pane.wait_for(Duration::from_secs(30), |s| {
+        s.contains("next pass in 3s") || s.contains("next pass in 2s")
+    })
+    .await;
+    pane.wait_for(Duration::from_secs(30), |s| {
+        s.contains("next pass in 1s")
+    })
+    .await;
     pane.wait_for(Duration::from_secs(30), |s| {
         s.contains("pass 2: no conflicts")
     })

@@ -27,13 +27,16 @@ pub(crate) struct Cli {
     /// compose network; also ROCKETCHAT_ALLOW_INSECURE_HTTP=1). The token travels in clear.
     #[arg(long, global = true)]
     pub(crate) allow_insecure_http: bool,
+    /// On an error from the server, print its whole answer too (the message shows one line).
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Contacts with conflicts: list, resolve, watch.
+    /// Contacts with conflicts: list, resolve, watch, plan, apply, review, undo.
     #[command(
         subcommand,
         after_help = "Example:\n  rocketchat-contacts conflicts resolve --policy keep-current --leave name"
@@ -98,8 +101,9 @@ Run it again with the same journal after an interruption: contacts done are not 
         #[arg(long)]
         force: bool,
     },
-    /// Decide contact by contact at a terminal: each field's current value and alternatives,
-    /// a choice per field, then resolve. Writes a journal (review.jsonl unless --journal).
+    /// A person decides contact by contact at a terminal, from the server's conflicted
+    /// contacts (not from a plan file): each field's current value and alternatives, a
+    /// choice per field, then resolve. Writes a journal (review.jsonl unless --journal).
     #[command(
         after_help = "Example:\n  rocketchat-contacts conflicts review --journal review.jsonl\n\n\
 Keys: a number picks a value, Enter keeps the current one, s skips the contact, q quits."
@@ -181,9 +185,14 @@ pub(crate) struct Decide {
     /// How to decide each field.
     #[arg(long, value_enum)]
     policy: PolicyName,
+    /// Keep this field's current value whatever the policy decides: `name`, `manager` or
+    /// `customFields.KEY` (repeat or separate with commas). E.g. `--policy take-incoming
+    /// --keep manager` takes the newest name but keeps the manager.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
+    keep: Vec<String>,
     /// Leave this field's conflicts for a person: `name`, `manager` or `customFields.KEY`
     /// (repeat or separate with commas). Such contacts are reported partly resolved.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
     leave: Vec<String>,
     /// Leave the whole contact for a person (nothing of it is resolved) when this field is in
     /// conflict: `name`, `manager` or `customFields.KEY` (repeat or separate with commas).
@@ -200,17 +209,26 @@ pub(crate) struct Decide {
 
 impl Decide {
     pub(crate) fn policy(&self) -> Policy {
-        let policy = match self.policy {
-            PolicyName::KeepCurrent => Policy::keep_current(),
-            PolicyName::TakeIncoming => Policy::take_incoming(),
-            PolicyName::LeaveAll => Policy::custom("leave-all", |_| Decision::Leave),
-        };
         let fields = |names: &[String]| -> Vec<ConflictField> {
             names
                 .iter()
                 .filter(|f| !f.trim().is_empty())
                 .map(|f| ConflictField::parse(f.trim()))
                 .collect()
+        };
+        let keep = fields(&self.keep);
+        let policy = match self.policy {
+            PolicyName::KeepCurrent => Policy::keep_current(),
+            PolicyName::TakeIncoming if keep.is_empty() => Policy::take_incoming(),
+            // The newest value, for every field but those kept.
+            PolicyName::TakeIncoming => Policy::prefer(move |field, _| !keep.contains(field)),
+            PolicyName::LeaveAll => Policy::custom("leave-all", move |conflict| {
+                if keep.contains(&conflict.field) {
+                    Decision::KeepCurrent
+                } else {
+                    Decision::Leave
+                }
+            }),
         };
         let (leave, leave_contact) = (fields(&self.leave), fields(&self.leave_contact_if));
         let policy = if leave.is_empty() {
@@ -297,5 +315,26 @@ pub(crate) fn parse() -> Cli {
         command = command.color(ColorChoice::Never);
     }
     let matches = command.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let decide = match &cli.command {
+        Command::Conflicts(
+            ConflictsCommand::Resolve(ResolveArgs { decide, .. })
+            | ConflictsCommand::Watch(WatchArgs { decide, .. })
+            | ConflictsCommand::Plan(PlanArgs { decide, .. }),
+        ) => Some(decide),
+        _ => None,
+    };
+    if let Some(field) = decide.and_then(|d| {
+        d.keep
+            .iter()
+            .find(|f| d.leave.contains(f) || d.leave_contact_if.contains(f))
+    }) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("`{field}` is both kept (--keep) and left for a person (--leave)"),
+            )
+            .exit();
+    }
+    cli
 }

@@ -7,7 +7,8 @@
 //! A session opened with a password is logged out on the way out; a given token is kept.
 //!
 //! Exit codes: 0 when the job is done, 1 when a call failed, a contact was left conflicted or
-//! the run could not finish its final check, 2 for usage errors.
+//! the run could not finish its final check, 2 for usage errors, 141 without a word when the
+//! reader of a pipe went away (`… | head`), as for a program the pipe's signal ended.
 //!
 //! `--output json` prints JSON for every command: `list` and `get` one document, `resolve` and
 //! `watch` one JSON object per line (each outcome as `Outcome` serialises, then the summary
@@ -27,7 +28,9 @@ use std::process::ExitCode;
 use args::{Cli, Command, ConflictsCommand, ContactCommand};
 use commands::BoxError;
 use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
-use rocketchat_omnichannel::{Client, ClientBuilder, Credentials, RetryPolicy};
+use rocketchat_omnichannel::{
+    ApiError, Client, ClientBuilder, Credentials, LoginError, RetryPolicy,
+};
 
 /// The client, and the fake server kept alive while it is used.
 async fn connect(
@@ -50,7 +53,11 @@ async fn connect(
     }
     // Reads are retried through passing 502-504s; 429s are paced and waited out by the
     // workflow, and retried here for single calls.
-    let mut builder = ClientBuilder::from_env()?.retry(RetryPolicy::standard());
+    let mut builder = match ClientBuilder::from_env() {
+        Ok(builder) => builder,
+        Err(error) => return Err(unresolved_host(&url).await.unwrap_or(error.into())),
+    };
+    builder = builder.retry(RetryPolicy::standard());
     if allow_insecure_http {
         builder = builder.allow_insecure_http(true);
     }
@@ -59,8 +66,56 @@ async fn connect(
     if insecure && url.trim_start().to_ascii_lowercase().starts_with("http://") {
         eprintln!("warning: plain http allowed: the auth token and passwords travel in clear");
     }
-    let client = builder.connect().await?;
+    let client = match builder.connect().await {
+        Ok(client) => client,
+        Err(error) => return Err(unresolved_host(&url).await.unwrap_or(error.into())),
+    };
     Ok((client, None))
+}
+
+/// When the URL's host name does not resolve, an error that says so: a typo is the first
+/// thing to fix, before any advice about http or the server.
+async fn unresolved_host(url: &str) -> Option<BoxError> {
+    let url = url::Url::parse(url.trim()).ok()?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return None;
+    };
+    let port = url.port_or_known_default()?;
+    let lookup = tokio::net::lookup_host((host, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), lookup).await {
+        Ok(Err(_)) => Some(
+            format!(
+                "the host `{host}` in ROCKETCHAT_URL does not resolve: check the spelling \
+                 (and that the machine can reach its DNS)"
+            )
+            .into(),
+        ),
+        Ok(Ok(_)) | Err(_) => None,
+    }
+}
+
+/// The server's answer behind an error, if there was one.
+fn answer_in(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    use rocketchat_omnichannel::omnichannel::contacts::{GetContactError, SearchContactsError};
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let found = if let Some(e) = error.downcast_ref::<rocketchat_omnichannel::Error>() {
+            e.api_error()
+        } else if let Some(e) = error.downcast_ref::<SearchContactsError>() {
+            e.response()
+        } else if let Some(e) = error.downcast_ref::<GetContactError>() {
+            e.response()
+        } else if let Some(e) = error.downcast_ref::<LoginError>() {
+            e.response()
+        } else {
+            error.downcast_ref::<ApiError>()
+        };
+        if let Some(found) = found {
+            return Some(found.clone());
+        }
+        next = error.source();
+    }
+    None
 }
 
 async fn run(cli: Cli) -> Result<bool, BoxError> {
@@ -116,14 +171,31 @@ async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
     }
 }
 
+/// 128 + SIGPIPE, what a shell reports for a program a closed pipe ended.
+const BROKEN_PIPE: u8 = 141;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(args::parse()).await {
+    let cli = args::parse();
+    let verbose = cli.verbose;
+    match run(cli).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        // The reader of a pipe went away (`… | head`): nobody is left to tell, so end
+        // quietly, with the status of a program the pipe's signal ended.
+        Err(error) if output::is_broken_pipe(&*error) => ExitCode::from(BROKEN_PIPE),
         Err(error) => {
             // Server answers and base URLs end up in errors: no terminal control from them.
             eprintln!("error: {}", output::clean(&error.to_string()));
+            match answer_in(&*error) {
+                Some(answer) if verbose => eprintln!(
+                    "the server's answer ({}):\n{}",
+                    answer.status(),
+                    output::clean(&answer.body_text())
+                ),
+                Some(_) => eprintln!("(-v prints the server's whole answer)"),
+                None => {}
+            }
             ExitCode::FAILURE
         }
     }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rocketchat_omnichannel::models::Contact;
+use rocketchat_omnichannel::models::{ConflictField, Contact};
 use rocketchat_omnichannel::workflow::{Outcome, Summary};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -107,10 +107,16 @@ pub(crate) struct Bar {
 }
 
 impl Bar {
-    pub(crate) fn on_terminal() -> Option<Self> {
+    /// With `elapsed`, the time since the start follows the message (a run); a watcher
+    /// runs for weeks and says instead when its next pass is due.
+    pub(crate) fn on_terminal(elapsed: bool) -> Option<Self> {
         std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(style("{spinner} {msg} [{elapsed}]"));
+            bar.set_style(style(if elapsed {
+                "{spinner} {msg} [{elapsed}]"
+            } else {
+                "{spinner} {msg}"
+            }));
             bar.enable_steady_tick(Duration::from_millis(120));
             Self {
                 bar,
@@ -159,11 +165,6 @@ impl Bar {
         self.bar.set_message(message.to_owned());
     }
 
-    /// Prints a line above the progress line.
-    pub(crate) fn println(&self, line: &str) {
-        self.bar.println(line);
-    }
-
     pub(crate) fn finish(self) {
         self.bar.finish_and_clear();
     }
@@ -173,20 +174,48 @@ fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
-/// Prints an outcome: one line per contact, above the progress bar on a terminal (the bar
-/// stays at the bottom), else on stdout; one JSON object per line with `--output json`.
-pub(crate) fn report(bar: Option<&Bar>, outcome: &Outcome, output: Output) {
+/// Prints an outcome: one line per contact, one JSON object per line with `--output json`.
+pub(crate) fn report(bar: Option<&Bar>, outcome: &Outcome, output: Output) -> std::io::Result<()> {
     let line = match output {
         Output::Text => clean(&outcome.to_string()).into_owned(),
-        Output::Json => match serde_json::to_string(outcome) {
-            Ok(line) => line,
-            Err(error) => format!(r#"{{"error":"an outcome could not be encoded: {error}"}}"#),
-        },
+        Output::Json => serde_json::to_string(outcome).map_err(std::io::Error::other)?,
+    };
+    say(bar, &line)
+}
+
+/// Prints a line on stdout (where a pipe reads it), with the progress line on stderr taken
+/// away while it is written so that it stays at the bottom. A closed pipe comes back as the
+/// error `main` ends the program quietly on.
+pub(crate) fn say(bar: Option<&Bar>, line: &str) -> std::io::Result<()> {
+    let write = || {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}")?;
+        stdout.flush()
     };
     match bar {
-        Some(bar) => bar.println(&line),
-        None => println!("{line}"),
+        Some(bar) => bar.bar.suspend(write),
+        None => write(),
     }
+}
+
+/// Whether `error` is a write to a pipe whose reader has gone (`… | head`).
+pub(crate) fn is_broken_pipe(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let kind = match (
+            error.downcast_ref::<std::io::Error>(),
+            error.downcast_ref::<serde_json::Error>(),
+        ) {
+            (Some(io), _) => Some(io.kind()),
+            (_, Some(json)) => json.io_error_kind(),
+            _ => None,
+        };
+        if kind == Some(std::io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 /// One contact of `list --output json`: its id, name, manager and conflicts.
@@ -244,7 +273,7 @@ pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Re
         let current = conflict
             .current
             .as_ref()
-            .map_or_else(|| "-".to_owned(), text);
+            .map_or_else(|| "-".to_owned(), |value| for_people(contact, &conflict.field, value));
         let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
         let field = one_line(&conflict.field.to_string()).into_owned();
         writeln!(
@@ -257,6 +286,17 @@ pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Re
         )?;
     }
     Ok(())
+}
+
+/// A field's value for people: the manager's username (or id while the answer did not
+/// carry it: `contacts.get` and the conflict entries have ids only); other values as text.
+pub(crate) fn for_people(contact: &Contact, field: &ConflictField, value: &Value) -> String {
+    match (field, &contact.contact_manager) {
+        (ConflictField::Manager, Some(manager)) if value.as_str() == Some(manager.as_str()) => {
+            one_line(manager.username().unwrap_or(manager.as_str())).into_owned()
+        }
+        _ => text(value),
+    }
 }
 
 /// A contact for people: its fields, then its conflicts grouped by field.

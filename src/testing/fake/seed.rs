@@ -57,6 +57,19 @@ struct Seed {
     /// held twice in memory.
     #[serde(default)]
     contacts: SeedContacts,
+    /// Which roles hold a permission, in the shape of Rocket.Chat's permissions collection
+    /// (`IPermission`: `_id` is the permission, `roles` who holds it). A permission not
+    /// listed keeps the roles a new server gives it.
+    #[serde(default)]
+    permissions: Vec<SeedPermission>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedPermission {
+    #[serde(rename = "_id")]
+    id: String,
+    roles: Vec<String>,
 }
 
 /// Marks a contact error raised inside the streaming reader: index, field, message.
@@ -208,6 +221,19 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
             ));
         }
     }
+    for (i, permission) in seed.permissions.iter().enumerate() {
+        if permission.id.trim().is_empty() {
+            return Err(SeedError::at(
+                format!("permissions[{i}]._id"),
+                "must not be empty",
+            ));
+        }
+    }
+    state.permissions.extend(
+        seed.permissions
+            .into_iter()
+            .map(|permission| (permission.id, permission.roles)),
+    );
     state.custom_fields.extend(seed.custom_fields);
     state.contacts.absorb(seed.contacts.0);
     Ok(())

@@ -59,6 +59,9 @@ pub(crate) struct State {
     pub(crate) visitors: Vec<Map<String, Value>>,
     /// `Livechat_guest_count`, for `guest-N` usernames.
     pub(crate) guest_count: u64,
+    /// Permissions whose roles the seed changed, as the `rocketchat_permissions`
+    /// collection stores them (`_id` → `roles`); the others have their default roles.
+    pub(crate) permissions: HashMap<String, Vec<String>>,
 }
 
 /// A livechat room: who it is with and whether it is still open.

@@ -1,5 +1,6 @@
 //! Users: the public [`FakeUser`] seed type and the record the routes authenticate against.
 
+use std::collections::HashMap;
 use serde_json::{Value, json};
 
 /// A user to seed into the fake.
@@ -110,23 +111,19 @@ impl UserRecord {
         self.roles.iter().any(|r| r == role)
     }
 
-    /// Rocket.Chat's default role → permission mapping, for the permissions our routes check.
-    pub(crate) fn has_permission(&self, permission: &str) -> bool {
-        let roles: &[&str] = match permission {
-            "update-livechat-contact"
-            | "view-livechat-contact"
-            | "view-livechat-contact-history"
-            | "create-livechat-contact" => &[
-                "admin",
-                "livechat-manager",
-                "livechat-monitor",
-                "livechat-agent",
-            ],
-            "delete-livechat-contact" => &["admin", "livechat-manager"],
-            "api-bypass-rate-limit" => &["admin", "bot", "app"],
-            _ => &["admin"],
-        };
-        roles.iter().any(|role| self.has_role(role))
+    /// Whether one of the user's roles holds `permission`: the roles `permissions` gives
+    /// for it (a seed's override), else those Rocket.Chat ships.
+    pub(crate) fn has_permission(
+        &self,
+        permissions: &HashMap<String, Vec<String>>,
+        permission: &str,
+    ) -> bool {
+        match permissions.get(permission) {
+            Some(roles) => roles.iter().any(|role| self.has_role(role)),
+            None => default_roles(permission)
+                .iter()
+                .any(|role| self.has_role(role)),
+        }
     }
 
     /// The `me` document: the user's fields unwrapped at the top level.
@@ -157,4 +154,23 @@ impl UserRecord {
 pub(crate) enum TokenKind {
     Login,
     PersonalAccess,
+}
+
+/// The roles that hold `permission` on a new Rocket.Chat, for the permissions the fake's
+/// routes check (`apps/meteor/app/authorization/server/constant/permissions.ts` at 014c0860).
+pub(crate) fn default_roles(permission: &str) -> &'static [&'static str] {
+    match permission {
+        "update-livechat-contact"
+        | "view-livechat-contact"
+        | "view-livechat-contact-history"
+        | "create-livechat-contact" => &[
+            "admin",
+            "livechat-manager",
+            "livechat-monitor",
+            "livechat-agent",
+        ],
+        "delete-livechat-contact" => &["admin", "livechat-manager"],
+        "api-bypass-rate-limit" => &["admin", "bot", "app"],
+        _ => &["admin"],
+    }
 }

@@ -159,6 +159,10 @@ pub(crate) async fn undo(
         if let Some(error) = &contact.error {
             write!(stdout, " failed: {error}")?;
         }
+        let untouched = contact.restored.is_empty() && contact.is_complete();
+        if untouched {
+            write!(stdout, " no value to put back (the run changed none)")?;
+        }
         writeln!(stdout)?;
         for lost in &contact.lost {
             writeln!(

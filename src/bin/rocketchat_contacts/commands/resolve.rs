@@ -60,7 +60,7 @@ pub(crate) async fn run(
     if let Some(path) = &args.journal {
         run = run.journal(Journal::open(path, client)?);
     }
-    let bar = Bar::on_terminal().filter(|_| output == Output::Text);
+    let bar = Bar::on_terminal(true).filter(|_| output == Output::Text);
     let mut outcomes = run.into_stream();
     let mut tick = tokio::time::interval(PROGRESS_TICK);
     // Planned contacts that would keep some field's conflicts for a person.
@@ -79,7 +79,7 @@ pub(crate) async fn run(
         {
             planned_partly += 1;
         }
-        report(bar.as_ref(), &outcome, output);
+        report(bar.as_ref(), &outcome, output)?;
         show(bar.as_ref(), &outcomes);
     }
     if let Some(bar) = bar {

@@ -15,7 +15,12 @@ use rocketchat_omnichannel::workflow::{Decision, Journal, Outcome, PlanFile, Pol
 use serde_json::Value;
 
 use super::BoxError;
-use crate::output::{clean, one_line, text};
+use crate::output::{clean, for_people, one_line, say};
+
+/// A line for the person, with whatever came from a visitor or the server made harmless.
+fn line(text: &str) -> std::io::Result<()> {
+    say(None, &clean(text))
+}
 
 /// What the person typed for a prompt.
 enum Answer {
@@ -28,19 +33,23 @@ enum Answer {
 fn ask(prompt: &str, max: usize, default: usize) -> std::io::Result<Answer> {
     let stdin = std::io::stdin();
     loop {
-        print!("{prompt}");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, "{prompt}")?;
+        stdout.flush()?;
+        drop(stdout);
+        let mut typed = String::new();
+        if stdin.lock().read_line(&mut typed)? == 0 {
             return Ok(Answer::Quit);
         }
-        match line.trim() {
+        match typed.trim() {
             "" => return Ok(Answer::Choice(default)),
             "s" | "S" => return Ok(Answer::Skip),
             "q" | "Q" => return Ok(Answer::Quit),
             other => match other.parse::<usize>() {
                 Ok(n) if (1..=max).contains(&n) => return Ok(Answer::Choice(n)),
-                _ => println!("  type a number from 1 to {max}, s to skip this contact, q to quit"),
+                _ => line(&format!(
+                    "  type a number from 1 to {max}, s to skip this contact, q to quit"
+                ))?,
             },
         }
     }
@@ -92,7 +101,7 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
     let journal = Journal::open(&path, client)?;
     let contacts: Vec<Contact> = client.conflicted_contacts(None).try_collect().await?;
     let total = contacts.len();
-    let mut resolved = 0usize;
+    let (mut resolved, mut skipped, mut unreached) = (0usize, 0usize, 0usize);
     'contacts: for (index, listed) in contacts.into_iter().enumerate() {
         // Read again: the listing may be minutes old by the time the person gets here.
         let contact = match fresh(client, &listed.id).await {
@@ -103,35 +112,37 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
         if conflicts.is_empty() {
             continue;
         }
-        println!();
-        println!(
-            "{}",
-            clean(&format!(
-                "contact {}/{total}: {} ({}) — seen on {}",
-                index + 1,
-                contact.id,
-                one_line(contact.name.as_deref().unwrap_or("-")),
-                channels(&contact)
-            ))
-        );
+        line("")?;
+        line(&format!(
+            "contact {}/{total}: {} ({}) — seen on {}",
+            index + 1,
+            contact.id,
+            one_line(contact.name.as_deref().unwrap_or("-")),
+            channels(&contact)
+        ))?;
         let mut decisions = Vec::new();
         for conflict in conflicts {
             let choices = options(&conflict);
-            println!("{}", clean(&format!("  {}:", conflict.field)));
+            line(&format!("  {}:", conflict.field))?;
             for (n, (value, current)) in choices.iter().enumerate() {
                 let mark = if *current { "  (current)" } else { "" };
-                println!(
-                    "{}",
-                    clean(&format!("    [{}] {}{mark}", n + 1, text(value)))
-                );
+                // The listing named the manager; the fresh read has its id only.
+                let value = for_people(&listed, &conflict.field, value);
+                line(&format!("    [{}] {value}{mark}", n + 1))?;
             }
             let prompt = format!(
                 "  choose 1-{} (Enter keeps [1]), s skips this contact, q quits: ",
                 choices.len()
             );
             let decision = match ask(&prompt, choices.len(), 1)? {
-                Answer::Quit => break 'contacts,
-                Answer::Skip => continue 'contacts,
+                Answer::Quit => {
+                    unreached = total - index;
+                    break 'contacts;
+                }
+                Answer::Skip => {
+                    skipped += 1;
+                    continue 'contacts;
+                }
                 Answer::Choice(n) => {
                     let (value, current) = &choices[n - 1];
                     if *current {
@@ -147,11 +158,17 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
         // once more right before writing, and not sent if what the person saw changed.
         let plan = PlanFile::new(client, &decided(decisions), std::slice::from_ref(&contact));
         for planned in &plan.contacts {
-            print!("{}", clean(&planned.to_string()));
+            line(planned.to_string().trim_end_matches('\n'))?;
         }
         match ask("  resolve this contact? 1 = yes (Enter), 2 = no: ", 2, 1)? {
-            Answer::Quit => break,
-            Answer::Skip | Answer::Choice(2) => continue,
+            Answer::Quit => {
+                unreached = total - index;
+                break;
+            }
+            Answer::Skip | Answer::Choice(2) => {
+                skipped += 1;
+                continue;
+            }
             Answer::Choice(_) => {}
         }
         for outcome in client.apply(&plan).journal(&journal).run().await? {
@@ -161,14 +178,15 @@ pub(crate) async fn run(client: &Client, journal: Option<PathBuf>) -> Result<boo
             ) {
                 resolved += 1;
             }
-            println!("{}", clean(&format!("  {outcome}")));
+            line(&format!("  {outcome}"))?;
         }
     }
-    println!();
-    println!(
-        "review: {resolved} contact(s) resolved; journal {}",
+    line("")?;
+    line(&format!(
+        "review: {resolved} contact(s) resolved, {skipped} skipped, {unreached} not reached \
+         (quit); journal {}",
         journal.path().display()
-    );
+    ))?;
     Ok(true)
 }
 
@@ -178,11 +196,11 @@ async fn fresh(client: &Client, id: &rocketchat_omnichannel::ContactId) -> Optio
     match client.get_contact(id.clone()).await {
         Ok(contact) => Some(contact),
         Err(GetContactError::NotFound { .. }) => {
-            println!("{}", clean(&format!("  {id} was deleted meanwhile")));
+            line(&format!("  {id} was deleted meanwhile")).ok();
             None
         }
         Err(error) => {
-            println!("{}", clean(&format!("  {id} cannot be read: {error}")));
+            line(&format!("  {id} cannot be read: {error}")).ok();
             None
         }
     }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
-use crate::output::{Bar, PROGRESS_TICK, clean, human_duration, json_line, report};
+use crate::output::{Bar, PROGRESS_TICK, clean, human_duration, json_line, report, say};
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(
@@ -41,21 +41,29 @@ pub(crate) async fn run(
     }
     let mut events = watcher.into_stream();
     let (mut done, mut last_clean) = (0u64, true);
+    // When the next pass is due, for the countdown between passes.
+    let mut next_at: Option<tokio::time::Instant> = None;
     // Whether a call or a listing failed in the pass under way, and in the last one that ended.
     let (mut failing, mut last_failed) = (false, false);
-    let bar = Bar::on_terminal().filter(|_| output == Output::Text);
+    let bar = Bar::on_terminal(false).filter(|_| output == Output::Text);
     let mut tick = tokio::time::interval(PROGRESS_TICK);
     loop {
         let event = tokio::select! {
             event = events.next() => event,
             _ = tick.tick(), if bar.is_some() => {
-                show(bar.as_ref(), &events, done + 1);
+                show(bar.as_ref(), &events, done + 1, next_at);
                 continue;
             }
         };
         let Some(event) = event else { break };
         match &event {
-            WatchEvent::PassFinished { pass, summary, .. } => {
+            WatchEvent::PassFinished {
+                pass,
+                summary,
+                next_pass,
+                ..
+            } => {
+                next_at = next_pass.map(|pause| tokio::time::Instant::now() + pause);
                 done = *pass;
                 last_clean = summary.is_clean();
                 last_failed = failing || summary.failed > 0;
@@ -68,22 +76,20 @@ pub(crate) async fn run(
         }
         match (&event, output) {
             (_, Output::Json) => json_line(&event)?,
-            (WatchEvent::Outcome(outcome), Output::Text) => report(bar.as_ref(), outcome, output),
+            (WatchEvent::Outcome(outcome), Output::Text) => report(bar.as_ref(), outcome, output)?,
             (
                 WatchEvent::PassFinished {
                     pass,
                     summary,
                     kind,
                     next_full_pass,
+                    waiting,
                     ..
                 },
                 Output::Text,
             ) => {
-                let line = pass_line(*pass, summary, kind, *next_full_pass);
-                match &bar {
-                    Some(bar) => bar.println(&line),
-                    None => println!("{line}"),
-                }
+                let line = pass_line(*pass, summary, kind, *next_full_pass, *waiting);
+                say(bar.as_ref(), &line)?;
             }
             _ => {}
         }
@@ -92,14 +98,17 @@ pub(crate) async fn run(
         bar.finish();
     }
     match output {
-        Output::Text => println!(
-            "watch stopped after {done} pass(es){}",
-            if stop.is_cancelled() {
-                " (stopped by signal)"
-            } else {
-                ""
-            }
-        ),
+        Output::Text => say(
+            None,
+            &format!(
+                "watch stopped after {done} pass(es){}",
+                if stop.is_cancelled() {
+                    " (stopped by signal)"
+                } else {
+                    ""
+                }
+            ),
+        )?,
         Output::Json => {
             json_line(&json!({"stopped": {"passes": done, "signal": stop.is_cancelled()}}))?
         }
@@ -114,27 +123,46 @@ pub(crate) async fn run(
     })
 }
 
-/// Redraws the progress line: the pass under way, or that the watcher waits for the next.
-fn show(bar: Option<&Bar>, events: &WatchStream, pass: u64) {
+/// Redraws the progress line: the pass under way, or how long until the next.
+fn show(bar: Option<&Bar>, events: &WatchStream, pass: u64, next_at: Option<tokio::time::Instant>) {
     match (bar, events.summary()) {
         (Some(bar), Some(progress)) => bar.show(&progress, &format!("(pass {pass})")),
-        (Some(bar), None) => bar.idle("waiting for the next pass"),
+        (Some(bar), None) => {
+            let left = next_at.map_or(Duration::ZERO, |at| {
+                at.saturating_duration_since(tokio::time::Instant::now())
+            });
+            // Rounded up: "in 1s" until the pass starts, never "in 0s" for a second.
+            let left = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+            bar.idle(&format!("next pass in {}", human_duration(left)));
+        }
         (None, _) => {}
     }
 }
 
-/// One line per pass: its kind, then "nothing to do" when it met no conflict and finished
-/// its walk, else the summary; then when the next full pass is due.
-fn pass_line(pass: u64, summary: &Summary, kind: &PassKind, next_full: Option<Duration>) -> String {
-    let body = if summary.seen == 0 && summary.complete {
-        "no conflicts".to_owned()
-    } else {
-        summary.to_string()
+/// One line per pass: its kind, then what it did ("no conflicts" when it met none and
+/// finished its walk, "nothing new" when only contacts already reported wait), how many
+/// wait for a person, and when the next full pass is due.
+fn pass_line(
+    pass: u64,
+    summary: &Summary,
+    kind: &PassKind,
+    next_full: Option<Duration>,
+    waiting: usize,
+) -> String {
+    let body = match (summary.seen, summary.complete, waiting) {
+        (0, true, 0) => "no conflicts".to_owned(),
+        (0, true, _) => "nothing new".to_owned(),
+        _ => summary.to_string(),
+    };
+    let waiting = match waiting {
+        0 => String::new(),
+        1 => "; 1 contact waits for a person".to_owned(),
+        n => format!("; {n} contacts wait for a person"),
     };
     let next = match next_full {
         Some(due) if due.is_zero() => "; the next pass is full".to_owned(),
         Some(due) => format!("; next full pass in {}", human_duration(due)),
         None => String::new(),
     };
-    clean(&format!("pass {pass}: {body} [{kind}{next}]")).into_owned()
+    clean(&format!("pass {pass}: {body}{waiting} [{kind}{next}]")).into_owned()
 }

@@ -21,7 +21,7 @@ pub(super) fn server_info(state: &mut State, call: &Call<'_>) -> Reply {
     let version = state.profile.version.to_string();
     let sees_statistics = state
         .authenticate(call.header("x-user-id"), call.header("x-auth-token"))
-        .is_some_and(|user| user.has_permission("view-statistics"));
+        .is_some_and(|user| user.has_permission(&state.permissions, "view-statistics"));
     let mut body = Map::new();
     if sees_statistics {
         body.insert("version".into(), json!(version));

@@ -116,7 +116,7 @@ fn authenticated(
         Some(user) => user.clone(),
         None => return Reply::unauthorized(state),
     };
-    let limited = if user.has_permission("api-bypass-rate-limit") {
+    let limited = if user.has_permission(&state.permissions, "api-bypass-rate-limit") {
         None
     } else {
         state.count_call(format!("{}|{}|{}", call.peer, route, call.method))
@@ -128,7 +128,9 @@ fn authenticated(
             Reply::error_json(429, bodies::rate_limited(seconds))
         }
         // permissions.ts answers 403 with the same text whether breaking changes apply or not.
-        _ if permission.is_some_and(|p| !user.has_permission(p)) => Reply::forbidden(),
+        _ if permission.is_some_and(|p| !user.has_permission(&state.permissions, p)) => {
+            Reply::forbidden()
+        }
         _ => handler(state, call, &user),
     };
     if let Some((window, calls, _)) = limited {
