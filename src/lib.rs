@@ -10,10 +10,7 @@
     not(feature = "fake"),
     doc = "[`testing`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/index.html\n\n[`testing::FakeRocketChat`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.FakeRocketChat.html"
 )]
-#![cfg_attr(
-    feature = "mocks",
-    doc = "[`testing::mocks`]: crate::testing::mocks"
-)]
+#![cfg_attr(feature = "mocks", doc = "[`testing::mocks`]: crate::testing::mocks")]
 #![cfg_attr(
     not(feature = "mocks"),
     doc = "[`testing::mocks`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/mocks/index.html"

@@ -374,21 +374,26 @@ impl fmt::Display for ApiError {
             f.write_str("login refused: check the user name and password (or the resume token); ")?;
         } else if self.status() == StatusCode::UNAUTHORIZED && self.is_rocketchat_error() {
             f.write_str("not authenticated: log in again or check the user id and token; ")?;
+        } else if self.status() == StatusCode::FORBIDDEN && self.is_rocketchat_error() {
+            // The body never says which permission was missing.
+            match self.permission() {
+                Some(permission) => write!(
+                    f,
+                    "permission denied: the route needs `{permission}`, which none of the \
+                     user's roles holds; "
+                )?,
+                None => f.write_str(
+                    "permission denied: the user lacks the permission this call needs; ",
+                )?,
+            }
         }
         write!(f, "server answered {}", self.status())?;
         if let Some(kind) = self.error_type() {
             write!(f, " ({kind})")?;
         }
         match self.error().or_else(|| self.message()) {
-            Some(text) => write!(f, ": {}", excerpt(text))?,
-            None => write!(f, ": {}", self.body_excerpt())?,
-        }
-        // The body never says which permission was missing.
-        match self.permission() {
-            Some(permission) if self.status() == StatusCode::FORBIDDEN => {
-                write!(f, "; the route needs the `{permission}` permission")
-            }
-            _ => Ok(()),
+            Some(text) => write!(f, ": {}", excerpt(text)),
+            None => write!(f, ": {}", self.body_excerpt()),
         }
     }
 }
@@ -433,9 +438,15 @@ fn excerpt(text: &str) -> String {
 /// For what looks like an HTML page (a proxy's error page, the web app answering an API
 /// path): `HTML page: ` and the title, or the first words of its text without the markup.
 fn html_words(text: &str) -> Option<String> {
-    let head = text.char_indices().nth(64).map_or(text, |(cut, _)| &text[..cut]);
+    let head = text
+        .char_indices()
+        .nth(64)
+        .map_or(text, |(cut, _)| &text[..cut]);
     let lower = head.to_ascii_lowercase();
-    if !(lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.starts_with("<head")) {
+    if !(lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.starts_with("<head"))
+    {
         return None;
     }
     let lower_all = text.to_ascii_lowercase();

@@ -155,10 +155,7 @@ macro_rules! operation_error {
                     // The answer's own text starts with the advice (see `ApiError`'s
                     // `Display`).
                     Self::Unauthorized { response } => std::fmt::Display::fmt(response, f),
-                    Self::Forbidden { response } => write!(
-                        f,
-                        "permission denied: the user lacks the permission this call needs ({response})"
-                    ),
+                    Self::Forbidden { response } => std::fmt::Display::fmt(response, f),
                     Self::RateLimited { retry_at, response } => {
                         f.write_str("rate limited by the server")?;
                         if let Some(wait) = retry_at.and_then(|at| at.duration_since(std::time::SystemTime::now()).ok()) {

@@ -130,6 +130,18 @@ impl PlanFile {
         let path = path.as_ref();
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::configuration(format!("the plan cannot be encoded: {e}")))?;
+        let failed = |e: std::io::Error| {
+            Error::configuration(format!("cannot write the plan {}: {e}", path.display()))
+        };
+        // A device, a pipe or a terminal (`--out /dev/null`, `/dev/stdout`) is written to,
+        // never renamed over: replacing it would put a file where the device was.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, (text + "\n").as_bytes()))
+                .map_err(failed);
+        }
         // A name of its own per writer: two processes saving the same plan never write into
         // each other's temporary file, and the rename makes one of them whole.
         let tmp = path.with_file_name(format!(
@@ -141,9 +153,7 @@ impl PlanFile {
         ));
         write_private(&tmp, (text + "\n").as_bytes())
             .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| {
-                Error::configuration(format!("cannot write the plan {}: {e}", path.display()))
-            })
+            .map_err(failed)
     }
 
     /// Refuses a plan made for another server than `client`'s.

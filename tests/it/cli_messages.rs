@@ -11,7 +11,7 @@ use rocketchat_omnichannel::{Client, Credentials, ResolveConflictsError};
 const BIN: &str = env!("CARGO_BIN_EXE_rocketchat-contacts");
 
 /// Runs the CLI off this test's runtime (the fake keeps serving) with these variables.
-async fn cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) async fn cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let env: Vec<(String, String)> = env
         .iter()
@@ -34,11 +34,11 @@ async fn cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     .unwrap()
 }
 
-async fn demo() -> FakeRocketChat {
+pub(crate) async fn demo() -> FakeRocketChat {
     FakeRocketChat::builder().demo_data().start().await.unwrap()
 }
 
-fn token_env(fake: &FakeRocketChat) -> Vec<(&'static str, String)> {
+pub(crate) fn token_env(fake: &FakeRocketChat) -> Vec<(&'static str, String)> {
     vec![
         ("ROCKETCHAT_URL", fake.uri()),
         ("ROCKETCHAT_USER_ID", DemoData::AGENT_ID.to_owned()),
@@ -46,7 +46,7 @@ fn token_env(fake: &FakeRocketChat) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

@@ -384,10 +384,12 @@ async fn html_500_and_502_keep_status_and_body() {
             fixture(&format!("contacts.conflicts/{file}"))
         );
         let text = error.to_string();
+        // One line: the page summarised, the whole of it in the body.
         assert!(
-            text.contains(&status.to_string()) && text.contains("<"),
+            text.contains(&status.to_string()) && text.contains("HTML page: "),
             "{text}"
         );
+        assert!(!text.contains('\n') && !text.contains('<'), "{text}");
         assert_eq!(error.is_retryable(), status == 502);
     }
 }

@@ -176,3 +176,93 @@ async fn server_info_on_a_wrong_base_url_is_an_unexpected_response() {
         "{error:?}"
     );
 }
+
+/// Issue 38 #8: a proxy's HTML error page is one line in `Display` (its title, or its first
+/// words), and the whole page stays in the body.
+#[tokio::test]
+async fn an_html_error_page_is_summarised_on_one_line() {
+    let page = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n\
+                <title>502 Proxy Error</title>\n</head><body>\n<h1>Proxy Error</h1>\n\
+                <p>The proxy server received an invalid\nresponse from an upstream server.</p>\n\
+                </body></html>\n";
+    let server = answering(502, page, "text/html").await;
+    let error = resolve(&server).await;
+    let text = error.to_string();
+    assert!(!text.contains('\n'), "{text}");
+    assert!(text.contains("HTML page: 502 Proxy Error"), "{text}");
+    assert!(!text.contains("<h1>"), "{text}");
+    assert_eq!(error.response().map(|r| r.body().len()), Some(page.len()));
+
+    // Without a title: the words, not the markup.
+    let untitled = "<html>\n<body>\n<h1>Service\nUnavailable</h1>\n<script>var x = 1;</script>\n\
+                    <p>Back soon</p></body></html>";
+    let server = answering(503, untitled, "text/html").await;
+    let text = resolve(&server).await.to_string();
+    assert!(
+        text.contains("HTML page: Service Unavailable Back soon"),
+        "{text}"
+    );
+    assert!(!text.contains("var x"), "{text}");
+}
+
+/// Issue 38 #2: `{:?}`, which `?` in `main` prints, reads as the message first, then the
+/// parts; `{:#?}` is the structure.
+#[tokio::test]
+async fn debug_reads_message_first_then_the_parts() {
+    let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    fake.add_agent("agent1", "secret");
+    let client = Client::builder(fake.uri()).build().unwrap();
+    let error = client.login("agent1", "wrong").await.unwrap_err();
+    let boxed: Box<dyn std::error::Error> = Box::new(error);
+    let debug = format!("{boxed:?}");
+    assert!(
+        debug.starts_with("login refused: check the user name and password"),
+        "{debug}"
+    );
+    assert!(debug.contains("\n  details: "), "{debug}");
+    assert!(debug.contains("status: 401"), "{debug}");
+    assert!(
+        !debug.contains("wrong"),
+        "the password never shows: {debug}"
+    );
+
+    let error: rocketchat_omnichannel::Error =
+        client.login("agent1", "wrong").await.unwrap_err().into();
+    let debug = format!("{error:?}");
+    assert!(debug.starts_with("login refused"), "{debug}");
+    let pretty = format!("{error:#?}");
+    assert!(pretty.starts_with("Error {\n    kind: Api("), "{pretty}");
+
+    // A cause is listed after the parts.
+    let error = Client::builder("https://127.0.0.1:1")
+        .build()
+        .unwrap()
+        .server_info()
+        .await
+        .unwrap_err();
+    let debug = format!("{error:?}");
+    assert!(debug.starts_with(&error.to_string()), "{debug}");
+    assert!(debug.contains("\n  caused by: "), "{debug}");
+}
+
+/// Issue 38 #9: a bad token read through any route says what to check, like the CLI does.
+#[tokio::test]
+async fn a_refused_token_says_to_check_the_user_id_and_token() {
+    let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    let client = client(&fake.uri());
+    let error = client.me().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("not authenticated: log in again or check the user id and token; "),
+        "{text}"
+    );
+    let error = client.get_contact("c1").await.unwrap_err();
+    assert_eq!(
+        error
+            .to_string()
+            .matches("check the user id and token")
+            .count(),
+        1,
+        "{error}"
+    );
+}

@@ -8,6 +8,8 @@ mod bad_input;
 mod cli;
 #[cfg(feature = "cli")]
 mod cli_messages;
+#[cfg(all(feature = "cli", unix))]
+mod cli_on_call;
 mod common;
 mod connect;
 mod contacts_delete;
@@ -33,6 +35,7 @@ mod first_hour;
 mod load;
 mod openapi;
 mod outcome_json;
+mod permissions;
 mod plan_apply;
 #[cfg(all(feature = "cli", unix))]
 mod plan_cli;

@@ -239,7 +239,7 @@ async fn every_resolve_example_decodes_into_the_named_variant() {
                 (_, Err(error)) => {
                     let expected = example["x-sdk-variant"].as_str().unwrap();
                     assert_eq!(
-                        variant(format!("{error:?}")),
+                        variant(format!("{error:#?}")),
                         expected,
                         "{status} {name}: {error:?}"
                     );
@@ -273,7 +273,7 @@ async fn every_auth_example_decodes() {
                     );
                 }
                 Err(error) => assert_eq!(
-                    variant(format!("{error:?}")),
+                    variant(format!("{error:#?}")),
                     example["x-sdk-variant"].as_str().unwrap(),
                     "{name}"
                 ),

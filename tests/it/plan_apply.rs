@@ -446,3 +446,28 @@ async fn a_recovered_call_does_not_stand_in_for_a_newer_plan() {
     );
     assert!(fake.conflicted_contacts().is_empty());
 }
+
+/// Issue 38: `--out /dev/null` replaced the device with a file (the save renames a
+/// temporary file over its target). A FIFO stands in for the device here: it is written
+/// to, and stays a FIFO.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_plan_saved_to_a_device_or_pipe_is_written_to_not_replaced() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let (_fake, client) = demo().await;
+    let plan = plan(&client, &Policy::keep_current()).await;
+    let fifo = temp("plan.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    plan.save(&fifo).unwrap();
+    let written = reader.join().unwrap();
+    assert!(written.contains("\"contacts\""), "{written}");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

@@ -270,10 +270,10 @@ pub(crate) fn write_rows(out: &mut impl Write, contact: &Contact) -> std::io::Re
         } else {
             ("", Cow::Borrowed(""))
         };
-        let current = conflict
-            .current
-            .as_ref()
-            .map_or_else(|| "-".to_owned(), |value| for_people(contact, &conflict.field, value));
+        let current = conflict.current.as_ref().map_or_else(
+            || "-".to_owned(),
+            |value| for_people(contact, &conflict.field, value),
+        );
         let competing: Vec<String> = conflict.candidates.iter().map(text).collect();
         let field = one_line(&conflict.field.to_string()).into_owned();
         writeln!(

@@ -1,7 +1,7 @@
 //! Users: the public [`FakeUser`] seed type and the record the routes authenticate against.
 
-use std::collections::HashMap;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// A user to seed into the fake.
 ///

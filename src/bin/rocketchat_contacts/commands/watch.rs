@@ -45,6 +45,9 @@ pub(crate) async fn run(
     let mut next_at: Option<tokio::time::Instant> = None;
     // Whether a call or a listing failed in the pass under way, and in the last one that ended.
     let (mut failing, mut last_failed) = (false, false);
+    // A refusal that concerns every contact (a 403, an older server), as last told: the
+    // passes that back off after it say "still refused", not the whole story again.
+    let mut told: Option<String> = None;
     let bar = Bar::on_terminal(false).filter(|_| output == Output::Text);
     let mut tick = tokio::time::interval(PROGRESS_TICK);
     loop {
@@ -76,22 +79,56 @@ pub(crate) async fn run(
         }
         match (&event, output) {
             (_, Output::Json) => json_line(&event)?,
+            // The probe a backing-off pass sends, refused as before: said already.
+            (WatchEvent::Outcome(Outcome::Failed { error, .. }), Output::Text)
+                if told.as_deref() == Some(error.to_string().as_str()) => {}
             (WatchEvent::Outcome(outcome), Output::Text) => report(bar.as_ref(), outcome, output)?,
             (
                 WatchEvent::PassFinished {
                     pass,
                     summary,
                     kind,
+                    next_pass,
+                    ..
+                },
+                Output::Text,
+            ) if summary.halted.is_some() && summary.halted == told => {
+                let next = next_pass.map_or_else(String::new, |pause| {
+                    format!("; next try in {}", human_duration(pause))
+                });
+                say(
+                    bar.as_ref(),
+                    &format!("pass {pass}: still refused, as above{next} [{kind}]"),
+                )?;
+            }
+            (
+                WatchEvent::PassFinished {
+                    pass,
+                    summary,
+                    kind,
                     next_full_pass,
+                    next_pass,
                     waiting,
                     ..
                 },
                 Output::Text,
             ) => {
-                let line = pass_line(*pass, summary, kind, *next_full_pass, *waiting);
+                let mut line = pass_line(*pass, summary, kind, *next_full_pass, *waiting);
+                if summary.halted.is_some()
+                    && let Some(pause) = next_pass
+                {
+                    line.push_str(&format!(
+                        " (backing off: next try in {})",
+                        human_duration(*pause)
+                    ));
+                }
                 say(bar.as_ref(), &line)?;
             }
             _ => {}
+        }
+        if let WatchEvent::PassFinished { summary, .. } = &event {
+            // Told now; a pass that got through forgets it.
+            told = summary.halted.clone();
         }
     }
     if let Some(bar) = bar {
