@@ -21,10 +21,12 @@
 mod auth;
 mod awaitable;
 mod base_url;
+pub mod chat;
 mod client;
 mod env;
 mod error;
 mod info;
+pub mod metrics;
 pub mod models;
 pub mod omnichannel;
 mod rate_limit;

@@ -220,6 +220,7 @@ impl Client {
         // (measured with benches/callgrind.sh).
         let timed = !span.is_disabled();
         let since = request.since;
+        let request_path = request.path;
         async move {
             let started = timed.then(Instant::now);
             // No timer around the whole call: every attempt's timeout is what is left until
@@ -235,6 +236,10 @@ impl Client {
                 }
                 _ => outcome,
             };
+            crate::metrics::call(
+                request_path,
+                outcome.as_ref().map(|a| a.status).map_err(Error::kind),
+            );
             if let Some(started) = started {
                 let span = tracing::Span::current();
                 match &outcome {
@@ -489,7 +494,7 @@ impl std::fmt::Display for UrlPath<'_> {
 }
 
 /// OTel's `error.type` for a call that got no answer to decode.
-fn error_type(kind: &ErrorKind) -> &'static str {
+pub(crate) fn error_type(kind: &ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Validation { .. } => "validation",
         ErrorKind::Configuration { .. } => "configuration",

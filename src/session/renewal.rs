@@ -240,6 +240,7 @@ impl SessionSlot {
                 (Renewed::Failed(error), None)
             }
         });
+        crate::metrics::renewal(matches!(outcome, Renewed::Session(_)));
         let failed = match &outcome {
             Renewed::Session(_) => None,
             Renewed::NotRenewable => Some(RenewalState::Refused),

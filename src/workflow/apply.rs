@@ -116,6 +116,7 @@ impl<'a> Apply<'a> {
             } else {
                 sender.left(plan.clone(), Some(plan.fingerprint())).await
             };
+            crate::metrics::outcome(&outcome);
             outcomes.push(outcome);
         }
         Ok(outcomes)

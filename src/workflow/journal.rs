@@ -188,12 +188,14 @@ impl Journal {
         // Locked before anything is read: another process's half-written last line must not
         // be taken for a torn one and cut off.
         match lock(&file) {
-            Ok(()) => {}
+            Ok(()) => owner::claim(&path),
             Err(TryLockError::WouldBlock) => {
                 return Err(Error::configuration(format!(
-                    "the journal {} is in use: another run or watcher holds its lock; stop it, \
-                     or give this run a journal of its own",
-                    path.display()
+                    "the journal {} is in use{}: another run or watcher holds its lock; stop \
+                     it, or give this run a journal of its own (one writer per journal: run \
+                     one replica)",
+                    path.display(),
+                    owner::describe(&path)
                 )));
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
@@ -520,6 +522,58 @@ fn merge(calls: Vec<Plan>) -> Option<Plan> {
         }
     }
     Some(merged)
+}
+
+/// Who holds a journal's lock, for the message a second opener gets: the lock itself
+/// cannot say, so its holder writes `pid P on HOST since TIME` beside the journal
+/// (`<journal>.owner`) once it has the lock.
+mod owner {
+    use std::path::{Path, PathBuf};
+
+    fn file(journal: &Path) -> PathBuf {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(".owner");
+        PathBuf::from(name)
+    }
+
+    fn host() -> String {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this machine".into())
+    }
+
+    /// Best effort: a journal works without it.
+    pub(super) fn claim(journal: &Path) {
+        let line = format!(
+            "pid {} on {} since {}\n",
+            std::process::id(),
+            host(),
+            jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or_else(|_| jiff::Timestamp::now())
+        );
+        let _ = std::fs::write(file(journal), line);
+    }
+
+    /// ` (by pid P on HOST since TIME)`, or nothing when unknown.
+    pub(super) fn describe(journal: &Path) -> String {
+        std::fs::read_to_string(file(journal))
+            .ok()
+            .map(|owner| {
+                owner
+                    .trim()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            })
+            .filter(|owner| !owner.is_empty())
+            .map_or_else(String::new, |owner| format!(" (by {owner})"))
+    }
 }
 
 /// How long a contested lock is asked for again before the journal is called in use.

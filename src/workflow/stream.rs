@@ -79,6 +79,7 @@ impl ResolveAll {
             shared,
             rate_limited_before: pacer.rate_limited(),
             pacer,
+            started: Some(Instant::now()),
         }
     }
 }
@@ -115,6 +116,8 @@ pub struct ResolveStream {
     /// The pacer's 429 count when this run started: a watcher shares one pacer across its
     /// passes, and each pass reports only its own.
     rate_limited_before: u64,
+    /// When it started; `None` once its end was counted (see [`crate::metrics`]).
+    started: Option<Instant>,
 }
 
 impl std::fmt::Debug for ResolveStream {
@@ -167,6 +170,16 @@ impl Stream for ResolveStream {
     type Item = Outcome;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
-        self.inner.as_mut().poll_next(cx)
+        let next = self.inner.as_mut().poll_next(cx);
+        match &next {
+            Poll::Ready(Some(outcome)) => crate::metrics::outcome(outcome),
+            Poll::Ready(None) => {
+                if let Some(started) = self.started.take() {
+                    crate::metrics::pass(&self.summary(), started.elapsed());
+                }
+            }
+            Poll::Pending => {}
+        }
+        next
     }
 }

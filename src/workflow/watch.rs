@@ -395,6 +395,7 @@ impl Watcher {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .waiting();
+                crate::metrics::waiting(waiting);
                 return Some(WatchEvent::PassFinished {
                     pass: self.pass,
                     summary,

@@ -44,6 +44,8 @@ mod request_options;
 mod resolve_all;
 mod robustness;
 mod security;
+#[cfg(all(feature = "cli", unix))]
+mod service;
 mod session_renewal;
 mod soak;
 #[cfg(all(feature = "cli", unix))]

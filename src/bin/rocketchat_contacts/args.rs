@@ -30,6 +30,14 @@ pub(crate) struct Cli {
     /// On an error from the server, print its whole answer too (the message shows one line).
     #[arg(short, long, global = true)]
     pub(crate) verbose: bool,
+    /// Serve /metrics (Prometheus), /livez and /readyz on HOST:PORT while `watch`, `resolve`
+    /// or `apply` runs (e.g. 127.0.0.1:9464; binding beyond loopback is your choice).
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub(crate) metrics_addr: Option<String>,
+    /// Logs on stderr as text or JSON lines (default: text on a terminal, JSON otherwise);
+    /// RUST_LOG filters them (default `warn`).
+    #[arg(long, global = true, value_enum)]
+    pub(crate) log_format: Option<LogFormat>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -48,6 +56,14 @@ pub(crate) enum Command {
         after_help = "Example:\n  rocketchat-contacts contact get 6819d3b3ae1a5d63bd2f7c4b"
     )]
     Contact(ContactCommand),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,6 +190,10 @@ pub(crate) struct WatchArgs {
     /// List every contact on every pass (no listing of changes only).
     #[arg(long)]
     pub(crate) always_full: bool,
+    /// Post the contacts each pass leaves for a person to this room (a room id, or
+    /// `#channel`), at most one message per pass. Checked at start with a first message.
+    #[arg(long, value_name = "ROOM")]
+    pub(crate) notify_room: Option<String>,
     /// Record every resolve call in this journal (JSON Lines; `conflicts undo` reads it).
     #[arg(long)]
     pub(crate) journal: Option<std::path::PathBuf>,

@@ -7,7 +7,8 @@
 //! A session opened with a password is logged out on the way out; a given token is kept.
 //!
 //! Exit codes: 0 when the job is done, 1 when a call failed, a contact was left conflicted or
-//! the run could not finish its final check, 2 for usage errors, 141 without a word when the
+//! the run could not finish its final check, 2 for usage errors (also an address that
+//! cannot be bound, a `RUST_LOG` that does not parse, a room that does not exist), 141 without a word when the
 //! reader of a pipe went away (`… | head`), as for a program the pipe's signal ended.
 //!
 //! `--output json` prints JSON for every command: `list` and `get` one document, `resolve` and
@@ -16,11 +17,14 @@
 //! colours of `--help`.
 //!
 //! Layout: `args.rs` (what can be typed), `commands/` (one module per command), `output.rs`
-//! (what is printed), `signals.rs` (Ctrl-C and SIGTERM).
+//! (what is printed), `service.rs` (logs, metrics and health), `notify.rs` (`--notify-room`),
+//! `signals.rs` (Ctrl-C and SIGTERM).
 
 mod args;
 mod commands;
+mod notify;
 mod output;
+mod service;
 mod signals;
 
 use std::process::ExitCode;
@@ -119,8 +123,10 @@ fn answer_in(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
 }
 
 async fn run(cli: Cli) -> Result<bool, BoxError> {
+    service::init_logs(cli.log_format).map_err(service::UsageError)?;
+    let health = service::start(cli.metrics_addr.as_deref()).await?;
     let (client, _fake) = connect(cli.demo, cli.allow_insecure_http).await?;
-    let result = dispatch(&client, cli).await;
+    let result = dispatch(&client, cli, health).await;
     // A session this process opened with a password is ended on the way out, whatever the
     // command's result (a signal stops the commands cleanly and lands here too), so a job
     // run every few minutes leaves no 90-day login tokens behind. `logout` only forgets a
@@ -139,17 +145,17 @@ async fn run(cli: Cli) -> Result<bool, BoxError> {
 /// How long the exit waits for the logout.
 const LOGOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
+async fn dispatch(client: &Client, cli: Cli, health: service::Watched) -> Result<bool, BoxError> {
     let client = client.clone();
     match cli.command {
         Command::Conflicts(ConflictsCommand::List { unknown }) => {
             commands::list::run(&client, cli.output, unknown).await
         }
         Command::Conflicts(ConflictsCommand::Resolve(args)) => {
-            commands::resolve::run(&client, cli.output, args).await
+            commands::resolve::run(&client, cli.output, args, health).await
         }
         Command::Conflicts(ConflictsCommand::Watch(args)) => {
-            commands::watch::run(&client, cli.output, args).await
+            commands::watch::run(&client, cli.output, args, health).await
         }
         Command::Conflicts(ConflictsCommand::Plan(args)) => {
             commands::plan::run(&client, cli.output, args).await
@@ -158,7 +164,7 @@ async fn dispatch(client: &Client, cli: Cli) -> Result<bool, BoxError> {
             plan,
             journal,
             force,
-        }) => commands::plan::apply(&client, cli.output, &plan, &journal, force).await,
+        }) => commands::plan::apply(&client, cli.output, &plan, &journal, force, health).await,
         Command::Conflicts(ConflictsCommand::Review { journal }) => {
             commands::review::run(&client, journal).await
         }
@@ -184,6 +190,11 @@ async fn main() -> ExitCode {
         // The reader of a pipe went away (`… | head`): nobody is left to tell, so end
         // quietly, with the status of a program the pipe's signal ended.
         Err(error) if output::is_broken_pipe(&*error) => ExitCode::from(BROKEN_PIPE),
+        // A setting that cannot work, found after parsing: a usage error, like clap's own.
+        Err(error) if error.is::<service::UsageError>() => {
+            eprintln!("error: {}", output::clean(&error.to_string()));
+            ExitCode::from(2)
+        }
         Err(error) => {
             // Server answers and base URLs end up in errors: no terminal control from them.
             eprintln!("error: {}", output::clean(&error.to_string()));

@@ -1,7 +1,7 @@
 //! `omnichannel/contacts.*`: one file per endpoint, each adding its method to
 //! [`Client`](crate::Client).
 
-mod body;
+pub(crate) mod body;
 mod channels;
 mod check_existence;
 mod create;

@@ -105,6 +105,7 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>) -> Reply {
             Reply::json(200, &json!({"expired": state.expire_login_sessions()}))
         }
         ("GET", ["requests"]) => requests(state),
+        ("GET", ["messages"]) => Reply::json(200, &state.messages),
         _ => problem(
             404,
             &format!(

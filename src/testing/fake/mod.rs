@@ -253,7 +253,10 @@ impl FakeRocketChat {
     pub fn builder() -> FakeRocketChatBuilder {
         FakeRocketChatBuilder {
             address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-            state: State::default(),
+            state: State {
+                chat_rooms: vec![state::ChatRoom::general()],
+                ..State::default()
+            },
             log_requests: false,
         }
     }
@@ -343,6 +346,23 @@ impl FakeRocketChat {
     /// ```
     pub fn add_user(&self, user: FakeUser) -> UserId {
         UserId::from(self.state().add_user(user))
+    }
+
+    /// The messages posted with `chat.postMessage`, oldest first, as the server stores them
+    /// (`_id`, `rid` the room, `msg` the text, `u` the author, `ts`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rocketchat_omnichannel::testing::{DemoData, FakeRocketChat};
+    /// let fake = FakeRocketChat::builder().demo_data().start().await?;
+    /// let client = fake.client_for(&DemoData::AGENT_ID.into())?;
+    /// client.post_message("GENERAL").text("hello").await?;
+    /// assert_eq!(fake.messages()[0]["msg"], "hello");
+    /// # Ok(()) }
+    /// ```
+    pub fn messages(&self) -> Vec<Value> {
+        self.state().messages.clone()
     }
 
     /// Adds a livechat agent (roles `user` and `livechat-agent`) with this password.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::contacts::ContactStore;
 use super::custom_fields::CustomField;
-use super::state::State;
+use super::state::{ChatRoom, State};
 use super::users::{FakeUser, TokenKind};
 
 /// A seed document that could not be loaded, with the JSON path of the problem.
@@ -62,6 +62,26 @@ struct Seed {
     /// listed keeps the roles a new server gives it.
     #[serde(default)]
     permissions: Vec<SeedPermission>,
+    /// Chat rooms beside `GENERAL`: `_id`, `name`, `t` (`c` public, `p` private) and, for a
+    /// private room, the ids of the users in it (`members`).
+    #[serde(default)]
+    rooms: Vec<SeedRoom>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedRoom {
+    #[serde(rename = "_id")]
+    id: String,
+    name: String,
+    #[serde(default = "public")]
+    t: String,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+fn public() -> String {
+    "c".into()
 }
 
 #[derive(Deserialize)]
@@ -228,6 +248,30 @@ pub(super) fn load(state: &mut State, json: &str) -> Result<(), SeedError> {
                 "must not be empty",
             ));
         }
+    }
+    for (i, room) in seed.rooms.iter().enumerate() {
+        if room.id.trim().is_empty() || room.name.trim().is_empty() {
+            return Err(SeedError::at(
+                format!("rooms[{i}]"),
+                "`_id` and `name` must not be empty",
+            ));
+        }
+        if !matches!(room.t.as_str(), "c" | "p") {
+            return Err(SeedError::at(
+                format!("rooms[{i}].t"),
+                "must be `c` (public) or `p` (private)",
+            ));
+        }
+        if state.chat_rooms.iter().any(|r| r.id == room.id) {
+            return Err(SeedError::at(format!("rooms[{i}]._id"), "duplicate _id"));
+        }
+        let private = room.t == "p";
+        state.chat_rooms.push(ChatRoom {
+            id: room.id.clone(),
+            name: Some(room.name.clone()),
+            kind: if private { 'p' } else { 'c' },
+            members: private.then(|| room.members.clone()),
+        });
     }
     state.permissions.extend(
         seed.permissions

@@ -62,6 +62,43 @@ pub(crate) struct State {
     /// Permissions whose roles the seed changed, as the `rocketchat_permissions`
     /// collection stores them (`_id` → `roles`); the others have their default roles.
     pub(crate) permissions: HashMap<String, Vec<String>>,
+    /// Chat rooms: `GENERAL` on a new server, more from a seed, direct messages as posted.
+    pub(crate) chat_rooms: Vec<ChatRoom>,
+    /// Messages posted with `chat.postMessage`, as stored.
+    pub(crate) messages: Vec<Value>,
+}
+
+/// A chat room, as far as posting to it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChatRoom {
+    pub(crate) id: String,
+    /// `None` for a direct message.
+    pub(crate) name: Option<String>,
+    /// `c` public, `p` private, `d` direct.
+    pub(crate) kind: char,
+    /// Who may post; `None`: anyone (a public room joins whoever posts).
+    pub(crate) members: Option<Vec<String>>,
+}
+
+impl ChatRoom {
+    /// The room a new workspace has, `#general`, which every user is in.
+    pub(crate) fn general() -> Self {
+        Self {
+            id: "GENERAL".into(),
+            name: Some("general".into()),
+            kind: 'c',
+            members: None,
+        }
+    }
+
+    /// Whether `user` may post: anyone in a public room, members elsewhere.
+    pub(crate) fn admits(&self, user: &str) -> bool {
+        self.kind == 'c'
+            || self
+                .members
+                .as_ref()
+                .is_some_and(|members| members.iter().any(|m| m == user))
+    }
 }
 
 /// A livechat room: who it is with and whether it is still open.

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::BoxError;
 use crate::args::{Output, PlanArgs};
 use crate::output::{Clean, json_line};
+use crate::service::Watched;
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(client: &Client, output: Output, args: PlanArgs) -> Result<bool, BoxError> {
@@ -54,8 +55,12 @@ pub(crate) async fn apply(
     plan: &Path,
     journal: &Path,
     force: bool,
+    health: Watched,
 ) -> Result<bool, BoxError> {
     let plan = PlanFile::load(plan)?;
+    if let Some(health) = &health {
+        health.running();
+    }
     plan.check_server(client)?;
     let journal_path = journal;
     let journal = Journal::open(journal_path, client)?;
@@ -68,6 +73,11 @@ pub(crate) async fn apply(
         .stop_on(stop.clone())
         .run()
         .await?;
+    if let Some(health) = &health {
+        for outcome in &outcomes {
+            health.outcome(outcome);
+        }
+    }
     let problems: Vec<_> = outcomes
         .iter()
         .filter(|o| o.is_failure() || matches!(o, Outcome::Stale { .. } | Outcome::Stopped { .. }))

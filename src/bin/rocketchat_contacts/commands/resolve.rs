@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::BoxError;
 use crate::args::{Output, ResolveArgs};
 use crate::output::{Bar, Clean, PROGRESS_TICK, json_line, report};
+use crate::service::Watched;
 use crate::signals::stop_on_signals;
 
 /// Redraws the progress line with the run's figures so far.
@@ -41,8 +42,12 @@ pub(crate) async fn run(
     client: &Client,
     output: Output,
     args: ResolveArgs,
+    health: Watched,
 ) -> Result<bool, BoxError> {
     let started = Instant::now();
+    if let Some(health) = &health {
+        health.running();
+    }
     let stop = CancellationToken::new();
     stop_on_signals(&stop);
     let mut run = client
@@ -79,6 +84,9 @@ pub(crate) async fn run(
         {
             planned_partly += 1;
         }
+        if let Some(health) = &health {
+            health.outcome(&outcome);
+        }
         report(bar.as_ref(), &outcome, output)?;
         show(bar.as_ref(), &outcomes);
     }
@@ -86,6 +94,9 @@ pub(crate) async fn run(
         bar.finish();
     }
     let summary = outcomes.summary();
+    if let Some(health) = &health {
+        health.pass(&summary, None);
+    }
     let done = if args.dry_run {
         summary.complete && summary.failed == 0
     } else {

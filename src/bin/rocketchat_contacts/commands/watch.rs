@@ -12,14 +12,21 @@ use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use crate::args::{Output, WatchArgs};
+use crate::notify::Notifier;
 use crate::output::{Bar, PROGRESS_TICK, clean, human_duration, json_line, report, say};
+use crate::service::Watched;
 use crate::signals::stop_on_signals;
 
 pub(crate) async fn run(
     client: &Client,
     output: Output,
     args: WatchArgs,
+    health: Watched,
 ) -> Result<bool, BoxError> {
+    let mut notifier = match &args.notify_room {
+        Some(room) => Some(Notifier::start(client, room).await?),
+        None => None,
+    };
     let stop = CancellationToken::new();
     stop_on_signals(&stop);
     let mut run = client
@@ -67,6 +74,15 @@ pub(crate) async fn run(
                 ..
             } => {
                 next_at = next_pass.map(|pause| tokio::time::Instant::now() + pause);
+                if let Some(health) = &health {
+                    health.pass(summary, *next_pass);
+                }
+                if let Some(notifier) = &mut notifier
+                    && let Err(why) = notifier.pass_finished(*pass).await
+                {
+                    tracing::warn!(pass, "{why}");
+                    say(bar.as_ref(), &clean(&format!("warning: {why}")))?;
+                }
                 done = *pass;
                 last_clean = summary.is_clean();
                 last_failed = failing || summary.failed > 0;
@@ -74,6 +90,12 @@ pub(crate) async fn run(
             }
             WatchEvent::Outcome(outcome) => {
                 failing |= matches!(outcome, Outcome::Failed { .. } | Outcome::ListingFailed(_));
+                if let Some(health) = &health {
+                    health.outcome(outcome);
+                }
+                if let Some(notifier) = &mut notifier {
+                    notifier.outcome(outcome);
+                }
             }
             _ => {}
         }

@@ -6,6 +6,7 @@
 
 mod auth;
 mod call;
+mod chat;
 mod contacts;
 mod info;
 mod livechat;
@@ -65,6 +66,7 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
         ("POST", "login") => return auth::login(state, call),
         ("POST" | "GET", "logout") => (auth::logout, None),
         ("GET", "me") => (auth::me, None),
+        ("POST", "chat.postMessage") => (chat::handle, None),
         ("POST", "omnichannel/contacts.conflicts") => (
             contacts::resolve_conflicts::handle,
             Some("update-livechat-contact"),
