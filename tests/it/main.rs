@@ -4,6 +4,7 @@
 mod adversary;
 mod auth_login;
 mod bad_input;
+mod chat_post_message;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
