@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use rocketchat_omnichannel::testing::FakeRocketChat;
+use rocketchat_omnichannel::testing::{CassetteServer, FakeRocketChat};
 
 /// What can be typed; `--help` prints it all, `--version` the crate's version.
 #[derive(Parser)]
@@ -20,7 +20,9 @@ then one line per request on stderr (unless --quiet). Stops cleanly on SIGINT or
     after_help = "The control API (on unless --no-control-api, loopback clients only) lives \
 under /_fake: `curl http://HOST:PORT/_fake` lists its routes.\n\n\
 Examples:\n  rocketchat-fake\n  rocketchat-fake --seed seed.json --port 3000 --record-requests 1000\n  \
-rocketchat-fake --rocketchat-version 7.7.0 --rate-limit 10 --rate-limit-window-ms 60000"
+rocketchat-fake --rocketchat-version 7.7.0 --rate-limit 10 --rate-limit-window-ms 60000\n  \
+rocketchat-fake --record-from https://staging.example.com --cassette tests/cassettes/run.json\n  \
+rocketchat-fake --replay tests/cassettes/run.json"
 )]
 struct Options {
     /// Address to listen on; anything but loopback needs --allow-remote.
@@ -60,6 +62,55 @@ struct Options {
     /// Do not serve the control API under /_fake (it then answers as a missing route).
     #[arg(long)]
     no_control_api: bool,
+    /// Record a cassette: forward every request to this server (its base URL) and write
+    /// what it answered to --cassette when stopped (SIGINT or SIGTERM). Secrets are never
+    /// written.
+    #[arg(long, value_name = "URL", requires = "cassette", conflicts_with_all = ["replay", "seed"])]
+    record_from: Option<String>,
+    /// The cassette file --record-from writes.
+    #[arg(long, value_name = "FILE", requires = "record_from")]
+    cassette: Option<String>,
+    /// Serve a recorded cassette instead of the fake.
+    #[arg(long, value_name = "FILE", conflicts_with = "seed")]
+    replay: Option<String>,
+    /// With --record-from or --replay: scrub this key's values too (repeat: --scrub-key
+    /// address --scrub-key phoneNumber).
+    #[arg(long, value_name = "KEY")]
+    scrub_key: Vec<String>,
+    /// With --record-from: write ids and timestamps as stable stand-ins, so that recording
+    /// again gives a small diff.
+    #[arg(long, requires = "record_from")]
+    normalize: bool,
+}
+
+/// `--record-from` and `--replay`: a cassette server in place of the fake.
+async fn cassette(options: &Options) -> Result<Option<()>, String> {
+    let (path, record_from) = match (&options.replay, &options.cassette) {
+        (Some(path), _) => (path.clone(), None),
+        (None, Some(path)) => (path.clone(), options.record_from.clone()),
+        (None, None) => return Ok(None),
+    };
+    let mut builder = CassetteServer::builder(&path)
+        .record_from(record_from)
+        .normalize(options.normalize)
+        .address(SocketAddr::new(options.host, options.port));
+    for key in &options.scrub_key {
+        builder = builder.scrub_key(key);
+    }
+    let server = builder.start().await.map_err(|e| e.to_string())?;
+    let shutdown = shutdown_signal();
+    println!("listening {}", server.uri());
+    shutdown.await;
+    let recording = server.is_recording();
+    match server.finish().await {
+        Ok(_) if recording => eprintln!("cassette written to {path}"),
+        Ok(unused) if unused > 0 && !options.quiet => {
+            eprintln!("{unused} recorded answer(s) were never asked for");
+        }
+        Ok(_) => {}
+        Err(error) => return Err(error.to_string()),
+    }
+    Ok(Some(()))
 }
 
 /// Registers SIGINT and SIGTERM handlers now and returns a future that ends on either.
@@ -96,6 +147,9 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 }
 
 async fn run(options: Options) -> Result<(), String> {
+    if cassette(&options).await?.is_some() {
+        return Ok(());
+    }
     let mut builder = FakeRocketChat::builder()
         .address(SocketAddr::new(options.host, options.port))
         .log_requests(!options.quiet)

@@ -3,11 +3,11 @@
 // follow its last paragraph.)
 #![cfg_attr(
     feature = "fake",
-    doc = "[`FakeRocketChat`]: FakeRocketChat\n\n[`DemoData`]: DemoData"
+    doc = "[`FakeRocketChat`]: FakeRocketChat\n\n[`DemoData`]: DemoData\n\n[`CassetteServer`]: CassetteServer"
 )]
 #![cfg_attr(
     not(feature = "fake"),
-    doc = "[`FakeRocketChat`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.FakeRocketChat.html\n\n[`DemoData`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.DemoData.html"
+    doc = "[`FakeRocketChat`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.FakeRocketChat.html\n\n[`DemoData`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.DemoData.html\n\n[`CassetteServer`]: https://docs.rs/rocketchat-omnichannel/latest/rocketchat_omnichannel/testing/struct.CassetteServer.html"
 )]
 #![cfg_attr(feature = "mocks", doc = "[`mocks`]: mocks")]
 #![cfg_attr(
@@ -18,10 +18,14 @@
 
 mod bodies;
 #[cfg(feature = "fake")]
+mod cassette;
+#[cfg(feature = "fake")]
 mod fake;
 #[cfg(feature = "mocks")]
 pub mod mocks;
 
+#[cfg(feature = "fake")]
+pub use cassette::{CassetteError, CassetteServer, CassetteServerBuilder};
 #[cfg(feature = "fake")]
 pub use fake::{
     CustomField, DemoData, FakeRocketChat, FakeRocketChatBuilder, FakeUser, Fault, RecordedRequest,

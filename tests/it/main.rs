@@ -4,6 +4,8 @@
 mod adversary;
 mod auth_login;
 mod bad_input;
+#[cfg(all(feature = "cli", unix))]
+mod cassettes;
 mod chat_post_message;
 #[cfg(feature = "cli")]
 mod cli;
