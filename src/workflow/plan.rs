@@ -42,7 +42,7 @@ pub enum Decision {
 /// What a plan looks at in a contact: the fields a resolve can change and the conflict
 /// entries it can discard. Saved with the plan (its `snapshot` key) so that the plan can be
 /// checked against the server again.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Snapshot {
     /// The contact's name.
@@ -65,6 +65,18 @@ pub(crate) struct Snapshot {
     /// fingerprint, so the same contact read either way is the same plan entry.
     #[serde(skip)]
     pub(crate) manager_username: Option<String>,
+}
+
+/// Equal when the contact is: the manager's username is only for showing (a listing has
+/// it, a read or a saved plan does not).
+impl PartialEq for Snapshot {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.contact_manager == other.contact_manager
+            && self.custom_fields == other.custom_fields
+            && self.conflicting_fields == other.conflicting_fields
+            && self.updated_at == other.updated_at
+    }
 }
 
 impl Snapshot {

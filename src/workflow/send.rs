@@ -145,21 +145,22 @@ impl Sender<'_> {
         }
     }
 
-    /// Reads the contact again before a call.
     /// A saved plan's entry that sends nothing: still left for a person, unless the
-    /// contact is gone or someone resolved it since the plan was made.
+    /// contact is gone or someone resolved it since the plan was made. A read that fails
+    /// changes nothing: the contact is left, as planned.
     pub(super) async fn left(&self, plan: Plan, entry: Option<&str>) -> Outcome {
         match self.read(&plan.contact_id, entry).await {
             Read::Fresh(contact, _) if !contact.has_conflicts() => Outcome::NothingToDo {
                 contact_id: plan.contact_id,
             },
-            Read::Fresh(..) => Outcome::LeftForPerson {
+            Read::Done(outcome @ (Outcome::Gone { .. } | Outcome::Stopped { .. })) => outcome,
+            Read::Fresh(..) | Read::Done(_) => Outcome::LeftForPerson {
                 plan: Box::new(plan),
             },
-            Read::Done(outcome) => outcome,
         }
     }
 
+    /// Reads the contact again before a call.
     async fn read(&self, id: &ContactId, entry: Option<&str>) -> Read {
         // When the request that got the answer was sent: the copy is no fresher than that.
         let sent = std::sync::Mutex::new(Instant::now());

@@ -72,7 +72,19 @@ async fn connect(
     }
     let client = match builder.connect().await {
         Ok(client) => client,
-        Err(error) => return Err(unresolved_host(&url).await.unwrap_or(error.into())),
+        // Only a failure to reach the server, or a refusal of the URL itself (plain http),
+        // can be a misspelt name; a 401 or a TLS error says what it is.
+        Err(error)
+            if matches!(
+                error.kind(),
+                rocketchat_omnichannel::ErrorKind::HostNotFound
+                    | rocketchat_omnichannel::ErrorKind::Transport
+                    | rocketchat_omnichannel::ErrorKind::Configuration { .. }
+            ) =>
+        {
+            return Err(unresolved_host(&url).await.unwrap_or(error.into()));
+        }
+        Err(error) => return Err(error.into()),
     };
     Ok((client, None))
 }

@@ -9,8 +9,9 @@ use rocketchat_omnichannel::{Client, ContactId};
 use crate::commands::BoxError;
 use crate::service::UsageError;
 
-/// Contacts named in one message at most; the rest are counted.
-const MAX_LISTED: usize = 40;
+/// How long a digest may grow before the rest are only counted: Rocket.Chat refuses a
+/// message longer than `Message_MaxAllowedSize` (5000 characters by default).
+const MAX_CHARS: usize = 4000;
 
 pub(crate) struct Notifier {
     client: Client,
@@ -74,16 +75,22 @@ impl Notifier {
             "{} contact(s) newly waiting for a person (pass {pass}):",
             pending.len()
         );
-        for (id, fields) in pending.iter().take(MAX_LISTED) {
-            text.push_str(&format!("\n- `{id}`: {fields}"));
+        let mut listed = 0;
+        for (id, fields) in &pending {
+            let mut line = format!("\n- `{id}`: {fields}");
             if let Some(web) = &self.web {
-                text.push_str(&format!(
+                line.push_str(&format!(
                     " — {web}omnichannel-directory/contacts/details/{id}"
                 ));
             }
+            if text.chars().count() + line.chars().count() > MAX_CHARS {
+                break;
+            }
+            text.push_str(&line);
+            listed += 1;
         }
-        if pending.len() > MAX_LISTED {
-            text.push_str(&format!("\n…and {} more", pending.len() - MAX_LISTED));
+        if pending.len() > listed {
+            text.push_str(&format!("\n…and {} more", pending.len() - listed));
         }
         self.client
             .post_message(self.room.as_str())

@@ -65,6 +65,8 @@ struct Ready {
     last_event: Instant,
     /// How long without an event is still work moving.
     quiet_allowed: Duration,
+    /// Contacts the pass under way had done at the last look.
+    last_done: usize,
 }
 
 /// Five minutes beyond the pause between passes without any event is a stall.
@@ -77,6 +79,7 @@ impl Health {
                 not_ready: Some("no pass has finished yet".into()),
                 last_event: Instant::now(),
                 quiet_allowed: STALL,
+                last_done: 0,
             }),
         })
     }
@@ -93,23 +96,24 @@ impl Health {
         ready.last_event = Instant::now();
     }
 
-    /// An outcome arrived: a failure that concerns every contact (Rocket.Chat down, the
-    /// session refused) makes the bot unready at once.
+    /// An outcome arrived. A listing that failed (Rocket.Chat down, the session refused)
+    /// makes the bot unready at once; one contact's failure does not (a failure that
+    /// concerns every contact halts the pass, and its end says so).
     pub(crate) fn outcome(&self, outcome: &Outcome) {
         let mut ready = self.lock();
         ready.last_event = Instant::now();
-        let failed = match outcome {
-            Outcome::ListingFailed(error) => Some(error.to_string()),
-            Outcome::Failed { error, .. }
-                if error.status().is_none()
-                    || matches!(error.status().map(|s| s.as_u16()), Some(401 | 403)) =>
-            {
-                Some(error.to_string())
-            }
-            _ => None,
-        };
-        if let Some(why) = failed {
-            ready.not_ready = Some(why);
+        if let Outcome::ListingFailed(error) = outcome {
+            ready.not_ready = Some(format!("listing contacts failed: {error}"));
+        }
+    }
+
+    /// The pass under way has done `done` contacts: if that moved, work is moving (a walk
+    /// over contacts without conflicts yields no outcome).
+    pub(crate) fn progress(&self, done: usize) {
+        let mut ready = self.lock();
+        if done != ready.last_done {
+            ready.last_done = done;
+            ready.last_event = Instant::now();
         }
     }
 

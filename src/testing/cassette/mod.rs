@@ -9,7 +9,8 @@
 //! (`X-Auth-Token`, `X-User-Id`, cookies), of the answer's headers only the content type, the
 //! `Date` and the `X-RateLimit-*` figures are, and in bodies and queries the values of `password`,
 //! `code`, `resume`, `authToken`, `token`, `hashedToken`, `bcrypt` and `loginTokens` become
-//! `"SCRUBBED"`, as does the token in `livechat/visitor/<token>`. Add keys of your own
+//! `"SCRUBBED"`, as do visitor tokens in the widget's paths (`livechat/visitor/<token>`,
+//! `agent.info/<rid>/<token>`, `agent.next/<token>`) and secrets in form bodies. Add keys of your own
 //! ([`CassetteServerBuilder::scrub_key`]: `address`, `phoneNumber`, `name`…) to keep
 //! people's data out too. Replaying applies the same scrubbing to each request before
 //! matching, so a recorded login replays with any password.

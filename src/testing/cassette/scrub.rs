@@ -48,8 +48,11 @@ impl Scrubber {
     pub(super) fn request(&self, mut request: Recorded) -> Recorded {
         request.path = path(&request.path);
         request.query = request.query.map(|q| self.query(&q));
-        if let Some(Body::Json { json }) = &mut request.body {
-            self.value(json);
+        match &mut request.body {
+            Some(Body::Json { json }) => self.value(json),
+            // A form (`user=…&password=…`) is scrubbed like a query.
+            Some(Body::Text { text }) if looks_like_a_form(text) => *text = self.query(text),
+            _ => {}
         }
         request
     }
@@ -86,20 +89,40 @@ impl Scrubber {
     }
 }
 
-/// The widget's visitor routes carry the visitor's token in the path.
+/// Whether a body that is not JSON is `key=value&…`.
+fn looks_like_a_form(text: &str) -> bool {
+    !text.is_empty()
+        && !text.chars().any(char::is_whitespace)
+        && text
+            .split('&')
+            .all(|pair| pair.split_once('=').is_some_and(|(key, _)| !key.is_empty()))
+}
+
+/// The widget's routes that carry the visitor's token in the path, and which segment after
+/// the route's name it is (`apps/meteor/app/livechat/server/api/v1/`: `visitor/:token`,
+/// `agent.info/:rid/:token`, `agent.next/:token`).
+const TOKEN_PATHS: [(&str, usize); 3] = [
+    ("/livechat/visitor/", 0),
+    ("/livechat/agent.info/", 1),
+    ("/livechat/agent.next/", 0),
+];
+
+/// A path with any visitor token in it replaced.
 fn path(path: &str) -> String {
-    const VISITOR: &str = "/livechat/visitor/";
-    match path.find(VISITOR) {
-        Some(at) => {
-            let rest = &path[at + VISITOR.len()..];
-            if rest.is_empty() {
-                return path.to_owned();
-            }
-            let tail = rest.find('/').map_or("", |slash| &rest[slash..]);
-            format!("{}{SCRUBBED}{tail}", &path[..at + VISITOR.len()])
+    for (route, segment) in TOKEN_PATHS {
+        let Some(at) = path.find(route) else {
+            continue;
+        };
+        let (head, rest) = path.split_at(at + route.len());
+        let mut segments: Vec<&str> = rest.split('/').collect();
+        if let Some(token) = segments.get_mut(segment)
+            && !token.is_empty()
+        {
+            *token = SCRUBBED;
         }
-        None => path.to_owned(),
+        return format!("{head}{}", segments.join("/"));
     }
+    path.to_owned()
 }
 
 /// Makes a re-recording differ only where the server changed: ids the server generated
@@ -260,5 +283,27 @@ mod tests {
             "/api/v1/livechat/visitor/SCRUBBED"
         );
         assert_eq!(path("/api/v1/livechat/visitor"), "/api/v1/livechat/visitor");
+        assert_eq!(
+            path("/api/v1/livechat/agent.info/room1/tok"),
+            "/api/v1/livechat/agent.info/room1/SCRUBBED"
+        );
+        assert_eq!(
+            path("/api/v1/livechat/agent.next/tok"),
+            "/api/v1/livechat/agent.next/SCRUBBED"
+        );
+        let form = scrubber.request(Recorded {
+            method: "POST".into(),
+            path: "/api/v1/login".into(),
+            query: None,
+            body: Some(Body::Text {
+                text: "user=bot&password=pw".into(),
+            }),
+        });
+        assert_eq!(
+            form.body,
+            Some(Body::Text {
+                text: "user=bot&password=SCRUBBED".into()
+            })
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ pub struct CassetteServer {
     address: SocketAddr,
     path: PathBuf,
     state: Arc<Mutex<State>>,
+    /// Exchanges with the real server under way: `finish` waits for them.
+    in_flight: Arc<AtomicUsize>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -136,6 +139,18 @@ impl CassetteServer {
     /// As above, or the file cannot be written.
     pub async fn finish(self) -> Result<usize, CassetteError> {
         self.accept_loop.abort();
+        // An exchange under way is part of the recording: wait for it to be written down
+        // (or counted as failed), as long as the real server may take.
+        let until = std::time::Instant::now() + UPSTREAM_TIMEOUT + Duration::from_secs(5);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            return Err(CassetteError::new(
+                &self.path,
+                "not written: an exchange with the server never ended; record again",
+            ));
+        }
         let state = std::mem::replace(
             &mut *self.state.lock().unwrap_or_else(PoisonError::into_inner),
             State::Replay {
@@ -262,25 +277,36 @@ impl CassetteServerBuilder {
             .local_addr()
             .map_err(|e| CassetteError::new(&self.path, format!("cannot listen: {e}")))?;
         let state = Arc::new(Mutex::new(state));
-        let accept_loop = tokio::spawn(accept(listener, Arc::clone(&state)));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let accept_loop =
+            tokio::spawn(accept(listener, Arc::clone(&state), Arc::clone(&in_flight)));
         Ok(CassetteServer {
             address,
             path: self.path,
             state,
+            in_flight,
             accept_loop,
         })
     }
 }
 
-async fn accept(listener: TcpListener, state: Arc<Mutex<State>>) {
+async fn accept(listener: TcpListener, state: Arc<Mutex<State>>, in_flight: Arc<AtomicUsize>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
-        let state = Arc::clone(&state);
+        let (state, in_flight) = (Arc::clone(&state), Arc::clone(&in_flight));
         tokio::spawn(async move {
-            let service = service_fn(move |request| handle(Arc::clone(&state), request));
+            let service = service_fn(move |request| {
+                let (state, in_flight) = (Arc::clone(&state), Arc::clone(&in_flight));
+                async move {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let answer = handle(state, request).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    answer
+                }
+            });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
@@ -334,7 +360,12 @@ async fn handle(
     };
     let mut outgoing = http.request(parts.method.clone(), url).body(body.clone());
     for (name, value) in &parts.headers {
-        if !hop_by_hop(name.as_str()) && name != hyper::header::HOST {
+        // Without `Accept-Encoding` the answer comes uncompressed: readable in the cassette,
+        // and scrubbed.
+        if !hop_by_hop(name.as_str())
+            && name != hyper::header::HOST
+            && name != hyper::header::ACCEPT_ENCODING
+        {
             outgoing = outgoing.header(name, value);
         }
     }
@@ -349,7 +380,12 @@ async fn handle(
     let (status, headers, body) = match answer {
         Ok(answer) => answer,
         Err(error) => {
-            let why = format!("{} {}: {}", recorded.method, recorded.path, reason(&error));
+            // The path as scrubbed: a visitor's token never reaches an error either.
+            let shown = match &*lock(&state) {
+                State::Record { scrubber, .. } => scrubber.request(recorded.clone()).path,
+                State::Replay { .. } => String::new(),
+            };
+            let why = format!("{} {shown}: {}", recorded.method, reason(&error));
             if let State::Record { failures, .. } = &mut *lock(&state) {
                 failures.push(why.clone());
             }

@@ -73,8 +73,11 @@ pub(crate) async fn run(
     loop {
         let outcome = tokio::select! {
             outcome = outcomes.next() => outcome,
-            _ = tick.tick(), if bar.is_some() => {
+            _ = tick.tick(), if bar.is_some() || health.is_some() => {
                 show(bar.as_ref(), &outcomes);
+                if let Some(health) = &health {
+                    health.progress(outcomes.summary().done);
+                }
                 continue;
             }
         };

@@ -60,8 +60,11 @@ pub(crate) async fn run(
     loop {
         let event = tokio::select! {
             event = events.next() => event,
-            _ = tick.tick(), if bar.is_some() => {
+            _ = tick.tick(), if bar.is_some() || health.is_some() => {
                 show(bar.as_ref(), &events, done + 1, next_at);
+                if let (Some(health), Some(progress)) = (&health, events.summary()) {
+                    health.progress(progress.done);
+                }
                 continue;
             }
         };
