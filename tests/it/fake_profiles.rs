@@ -184,3 +184,47 @@ async fn a_missing_route_stops_the_run_after_one_call() {
         "{summary}"
     );
 }
+
+/// Issue 37 #1 and #2: queries are parsed as `qs` does and each release validates with its
+/// own `@rocket.chat/rest-typings` (`schemas-by-release.json`).
+#[tokio::test]
+async fn each_release_parses_and_validates_queries_as_it_did() {
+    let newest = crate::common::fake_http::Raw::new().await;
+    let id = newest.fake.add_contact_named("Jane");
+    // 8.6 and later: a one-item list is its item (`ajvQuery`, `coerceTypes: "array"`).
+    let (status, body) = newest
+        .get(&format!("omnichannel/contacts.get?contactId[]={id}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // 8.0: the same list is not a string.
+    let release_8 = crate::common::fake_http::Raw::version("8.0.0").await;
+    let (status, body) = release_8.get("omnichannel/contacts.get?contactId[]=x").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "must be string [invalid-params]", "{body}");
+    // 7.0.0: no `unknown` on search, no contacts.channels.
+    let release_7 = crate::common::fake_http::Raw::version("7.0.0").await;
+    let (status, body) = release_7
+        .get("omnichannel/contacts.search?unknown=false")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"],
+        "must NOT have additional properties [invalid-params]",
+        "{body}"
+    );
+    let (status, _) = release_7.get("omnichannel/contacts.search?count=1").await;
+    assert_eq!(status, 200);
+    let url = format!(
+        "{}/api/v1/omnichannel/contacts.channels?contactId=x",
+        release_7.fake.uri()
+    );
+    let answer = release_7
+        .http
+        .get(url)
+        .header("x-user-id", &release_7.agent.0)
+        .header("x-auth-token", &release_7.agent.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 404);
+}

@@ -410,8 +410,11 @@ fn validation_only(schema: &Value) -> Value {
 fn the_fake_validates_conflicts_with_the_documented_schema() {
     let spec = spec();
     let documented = &spec["components"]["schemas"]["ResolveConflictsRequest"];
-    let fake: Value =
-        serde_json::from_str(include_str!("../../src/testing/fake/schemas.json")).unwrap();
-    let validated = &fake["POST omnichannel/contacts.conflicts"]["body"];
+    let fake: Value = serde_json::from_str(include_str!(
+        "../../src/testing/fake/schemas-by-release.json"
+    ))
+    .unwrap();
+    let validated =
+        &fake["releases"]["8.8.1"]["routes"]["POST omnichannel/contacts.conflicts"]["body"];
     assert_eq!(&validation_only(documented), validated);
 }

@@ -7,20 +7,65 @@
 //! keyword. The router joins the messages with `"\n "` and appends ` [invalid-params]`
 //! (`apps/meteor/app/api/server/ApiClass.ts`).
 //!
-//! Every version profile uses these schemas. The published packages 7.9.8 and 7.10.0 carry
-//! the same ones (without `contacts.delete`); 7.0.0's are looser (no `isNotEmpty` on
-//! `contacts.get`, no `unknown` on `contacts.search`, no `wipeConflicts` on
-//! `contacts.update`), but no release between 7.0.0 and 7.9.8 is published to say when each
-//! changed.
+//! The schemas are each release's own: `schemas-by-release.json` holds those of the
+//! published `@rocket.chat/rest-typings` 7.0.0, 7.9.8, 7.10.0, 7.13.9, 8.0.0, 8.6.1, 8.7.1
+//! and 8.8.1 (extracted with Node from each package's compiled validators, with the AJV
+//! options each used). A profile plays its own release's schemas when that release is
+//! published, else those of the next published one (a release in between is not known to
+//! be stricter; unconfirmed). Queries coerce one-item lists (`coerceTypes: "array"`, a
+//! separate `ajvQuery`) from 8.6: 8.6.1 is the first published package with it.
 
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-/// The schema document, parsed once.
-pub(crate) fn document() -> &'static Map<String, Value> {
-    static DOCUMENT: OnceLock<Map<String, Value>> = OnceLock::new();
-    DOCUMENT.get_or_init(|| serde_json::from_str(include_str!("schemas.json")).unwrap_or_default())
+use super::version::Version;
+
+/// One release's schemas, and whether its queries coerce lists.
+struct Release {
+    version: Version,
+    routes: Map<String, Value>,
+    query_arrays: bool,
+}
+
+/// The releases, oldest first, parsed once.
+fn releases() -> &'static [Release] {
+    static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
+    RELEASES.get_or_init(|| {
+        let document: Value =
+            serde_json::from_str(include_str!("schemas-by-release.json")).unwrap_or_default();
+        let mut releases: Vec<Release> = document["releases"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(version, release)| {
+                Some(Release {
+                    version: version.parse().ok()?,
+                    routes: release["routes"].as_object()?.clone(),
+                    query_arrays: release["ajv"]["query"]["coerceTypes"] == "array",
+                })
+            })
+            .collect();
+        releases.sort_by_key(|r| r.version);
+        releases
+    })
+}
+
+/// The schema a release checks `route`'s `source` with: its own, else (a release between
+/// published packages, or a route its package lacks) the next published one's.
+fn schema_for(release: Version, route: &str, source: Source) -> Option<(&'static Value, bool)> {
+    let all = releases();
+    let from = all
+        .iter()
+        .position(|r| r.version >= release)
+        .unwrap_or(all.len().saturating_sub(1));
+    all[from..]
+        .iter()
+        .chain(all[..from].iter().rev())
+        .find_map(|r| {
+            let schema = r.routes.get(route)?.get(source.key())?;
+            Some((schema, r.query_arrays))
+        })
 }
 
 /// Where the data comes from: a JSON body or a query string.
@@ -42,12 +87,17 @@ impl Source {
 /// Validates (and coerces) `data` against the schema of `route` (e.g.
 /// `"GET omnichannel/contacts.get"`). A route without a schema accepts anything. The error is
 /// the router's message without the ` [invalid-params]` suffix.
-pub(crate) fn validate(route: &str, source: Source, data: &mut Value) -> Result<(), String> {
-    let Some(schema) = document().get(route).and_then(|r| r.get(source.key())) else {
+pub(crate) fn validate(
+    release: Version,
+    route: &str,
+    source: Source,
+    data: &mut Value,
+) -> Result<(), String> {
+    let Some((schema, query_arrays)) = schema_for(release, route, source) else {
         return Ok(());
     };
     let mut errors = Vec::new();
-    let arrays = source == Source::Query;
+    let arrays = source == Source::Query && query_arrays;
     if check(schema, data, arrays, &mut errors) {
         Ok(())
     } else {
@@ -236,11 +286,8 @@ fn coerce(kind: &str, data: &Value, arrays: bool) -> Option<Value> {
         ("number" | "integer", Value::Bool(b)) => Some(Value::from(u8::from(*b))),
         ("number" | "integer", Value::Null) => Some(Value::from(0)),
         ("number" | "integer", Value::String(s)) => {
-            let trimmed = s.trim();
-            if s.is_empty() || trimmed.is_empty() {
-                return None;
-            }
-            let number: f64 = trimmed.parse().ok()?;
+            // AJV coerces when `x == +x`: JavaScript's `Number()`, for a non-empty string.
+            let number = js_number(s)?;
             if !number.is_finite() || (kind == "integer" && number.fract() != 0.0) {
                 return None;
             }
@@ -268,13 +315,89 @@ mod tests {
     use serde_json::json;
 
     fn run(route: &str, source: Source, mut data: Value) -> Result<Value, String> {
-        validate(route, source, &mut data).map(|()| data)
+        validate(Version::NEWEST, route, source, &mut data).map(|()| data)
     }
 
     #[test]
-    fn the_document_loads_and_names_every_route() {
-        let routes: Vec<&String> = document().keys().filter(|k| !k.starts_with('$')).collect();
-        assert_eq!(routes.len(), 11);
+    fn every_published_release_loads_with_its_routes() {
+        let all = releases();
+        assert_eq!(all.len(), 8);
+        assert_eq!(all[0].version, Version::new(7, 0, 0));
+        assert!(
+            !all[0]
+                .routes
+                .contains_key("POST omnichannel/contacts.conflicts")
+        );
+        assert_eq!(all.last().unwrap().routes.len(), 12);
+        assert!(
+            all.iter()
+                .all(|r| r.query_arrays == (r.version >= Version::new(8, 6, 0)))
+        );
+    }
+
+    /// 7.0.0's own validators: no `unknown` on search, no `wipeConflicts` on update, no
+    /// `isNotEmpty` on get; a list in a query is not its item before 8.6.
+    #[test]
+    fn a_release_plays_its_own_validators() {
+        let old = Version::new(7, 0, 0);
+        let mut search = json!({"unknown": "false"});
+        assert_eq!(
+            validate(
+                old,
+                "GET omnichannel/contacts.search",
+                Source::Query,
+                &mut search
+            ),
+            Err("must NOT have additional properties".into())
+        );
+        let mut update = json!({"contactId": "c1", "wipeConflicts": true});
+        assert!(
+            validate(
+                old,
+                "POST omnichannel/contacts.update",
+                Source::Body,
+                &mut update
+            )
+            .is_err()
+        );
+        let mut blank = json!({"contactId": " "});
+        assert!(
+            validate(
+                old,
+                "GET omnichannel/contacts.get",
+                Source::Query,
+                &mut blank
+            )
+            .is_ok()
+        );
+        let mut listed = json!({"contactId": ["c1"]});
+        assert_eq!(
+            validate(
+                Version::new(8, 0, 0),
+                "GET omnichannel/contacts.get",
+                Source::Query,
+                &mut listed
+            ),
+            Err("must be string".into())
+        );
+        let mut listed = json!({"contactId": ["c1"]});
+        validate(
+            Version::new(8, 6, 0),
+            "GET omnichannel/contacts.get",
+            Source::Query,
+            &mut listed,
+        )
+        .unwrap();
+        assert_eq!(listed, json!({"contactId": "c1"}));
+        // A release between published packages plays the next one's.
+        let mut search = json!({"unknown": "false"});
+        validate(
+            Version::new(7, 7, 0),
+            "GET omnichannel/contacts.search",
+            Source::Query,
+            &mut search,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -315,5 +438,67 @@ mod tests {
             json!({"contactId": null, "name": null}),
         );
         assert_eq!(ok.unwrap(), json!({"contactId": "", "name": null}));
+    }
+}
+
+/// JavaScript's `Number(text)` for the strings AJV coerces: white space around is ignored,
+/// `0x`/`0o`/`0b` prefixes are read (without a sign), an empty or blank string is not a
+/// number here (AJV skips it), nor is anything `Number()` makes `NaN`.
+fn js_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.is_empty() {
+        return None;
+    }
+    let radix = |prefix: [&str; 2], radix: u32| {
+        prefix
+            .iter()
+            .find_map(|p| trimmed.strip_prefix(p))
+            .map(|digits| u64::from_str_radix(digits, radix).ok().map(|n| n as f64))
+    };
+    if let Some(number) = radix(["0x", "0X"], 16)
+        .or_else(|| radix(["0o", "0O"], 8))
+        .or_else(|| radix(["0b", "0B"], 2))
+    {
+        return number;
+    }
+    // Rust also reads "inf", "nan" and "infinity" in any case; JavaScript only "Infinity".
+    let word = trimmed.trim_start_matches(['+', '-']);
+    if word
+        .chars()
+        .any(|c| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
+    {
+        return None;
+    }
+    trimmed.parse().ok()
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::js_number;
+
+    /// What `Number(text)` gives in JavaScript, where it is a finite number.
+    #[test]
+    fn strings_become_numbers_as_javascript_reads_them() {
+        for (text, number) in [
+            ("12", Some(12.0)),
+            (" 12\n", Some(12.0)),
+            ("+5", Some(5.0)),
+            ("-5", Some(-5.0)),
+            (".5", Some(0.5)),
+            ("5.", Some(5.0)),
+            ("1e3", Some(1000.0)),
+            ("0x10", Some(16.0)),
+            ("0b101", Some(5.0)),
+            ("0o17", Some(15.0)),
+            ("-0x10", None),
+            ("", None),
+            ("  ", None),
+            ("12px", None),
+            ("nan", None),
+            ("inf", None),
+            ("1_000", None),
+        ] {
+            assert_eq!(js_number(text), number, "{text:?}");
+        }
     }
 }

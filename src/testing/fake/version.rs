@@ -95,8 +95,11 @@ impl Profile {
     /// - `contacts.checkExistence`: 7.2.0; `contacts.conflicts`: 7.7.0 (facts document §8,
     ///   from the routes' changesets in `apps/meteor/app/livechat/server/api/v1/contact.ts`).
     /// - `contacts.delete`: 7.11.0 (PR #36589).
+    /// - `contacts.channels`: not in 7.0.0's `@rocket.chat/rest-typings`, in 7.9.8's; no
+    ///   package in between is published, so the fake adds it at 7.1.0 (unconfirmed).
     pub(crate) fn route_since(route: &str) -> Option<Version> {
         match route {
+            "omnichannel/contacts.channels" => Some(Version::new(7, 1, 0)),
             "omnichannel/contacts.checkExistence" => Some(Version::new(7, 2, 0)),
             "omnichannel/contacts.conflicts" => Some(Version::new(7, 7, 0)),
             "omnichannel/contacts.delete" => Some(Version::new(7, 11, 0)),

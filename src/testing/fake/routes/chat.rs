@@ -1,39 +1,29 @@
-//! `POST chat.postMessage` (`apps/meteor/app/api/server/v1/chat.ts`, a1167b28-era and
-//! newer; read at 00daca25): the body is `oneOf` a `roomId` branch and a `channel` branch,
-//! each with `additionalProperties: false` (`packages/rest-typings/src/v1/chat.ts` at
-//! 00e16d1a); `processWebhookMessage.ts` (0066124e) resolves the target — `#name` a room by
+//! `POST chat.postMessage` (`apps/meteor/app/api/server/v1/chat.ts`, read at 00daca25): the
+//! body is `oneOf` a `roomId` branch and a `channel` branch, each with
+//! `additionalProperties: false` (each release's own schema, `schemas-by-release.json`);
+//! `processWebhookMessage.ts` (0066124e) resolves the target — `#name` a room by
 //! id or name, `@user` a direct message created on demand, anything else a room by id or
 //! name and then a user id — and joins a public room on the way. A target it cannot find is
 //! 400 `[invalid-channel]` with `errorType`; a private room the user is not in is the plain
 //! `error-not-allowed` of `canSendMessage.ts`. No permission of its own; the default rate
 //! limit applies. Missing text is not an error there (an empty message is stored).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::call::Call;
 use super::reply::Reply;
 use crate::testing::fake::state::{ChatRoom, State, epoch_ms, now_iso};
 use crate::testing::fake::users::UserRecord;
 
-/// The keys both branches of the schema allow; `tmid` only with `roomId`.
-const KEYS: [&str; 8] = [
-    "text",
-    "alias",
-    "emoji",
-    "avatar",
-    "attachments",
-    "customFields",
-    "parseUrls",
-    "tmid",
-];
-
 pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> Reply {
-    let Value::Object(body) = call.json_body() else {
-        return Reply::invalid_params("must be object");
+    let body = match call.valid_body(state.profile.version, "chat.postMessage") {
+        Ok(body) => body,
+        Err(reply) => return reply,
     };
-    let target = match check(&body) {
-        Ok(target) => target,
-        Err(message) => return Reply::invalid_params(&message),
+    let target = match body.get("roomId").or_else(|| body.get("channel")) {
+        Some(Value::String(target)) => target.clone(),
+        // The schema allows a list of targets; the fake posts to one.
+        _ => return Reply::invalid_params("must be string"),
     };
     let room = match find(state, &target, user) {
         Some(room) => room,
@@ -77,43 +67,6 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, user: &UserRecord) -> R
             .cloned()
             .unwrap_or_default(),
     )
-}
-
-/// The target, or the validator's message (ajv, first error of each `oneOf` branch).
-fn check(body: &Map<String, Value>) -> Result<String, String> {
-    let target = match (body.get("roomId"), body.get("channel")) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "must NOT have additional properties\n must NOT have additional \
-                        properties\n must match exactly one schema in oneOf"
-                    .into(),
-            );
-        }
-        (None, None) => {
-            return Err(
-                "must have required property 'roomId'\n must have required property \
-                        'channel'\n must match exactly one schema in oneOf"
-                    .into(),
-            );
-        }
-        (Some(target), None) | (None, Some(target)) => target,
-    };
-    let with_room_id = body.contains_key("roomId");
-    let extra = body.keys().any(|key| {
-        !(key == "roomId" || key == "channel" || KEYS.contains(&key.as_str()))
-            || (key == "tmid" && !with_room_id)
-    });
-    if extra {
-        return Err(
-            "must NOT have additional properties\n must NOT have additional \
-                    properties\n must match exactly one schema in oneOf"
-                .into(),
-        );
-    }
-    match target {
-        Value::String(target) => Ok(target.clone()),
-        _ => Err("must be string\n must be string\n must match exactly one schema in oneOf".into()),
-    }
 }
 
 /// Resolves a target as `getRoomByNameOrIdWithOptionToJoin` does.

@@ -21,7 +21,7 @@ fn last_chat_ms(channel: &Value) -> i64 {
 }
 
 pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
-    let params = match call.valid_query(ROUTE) {
+    let params = match call.valid_query(state.profile.version, ROUTE) {
         Ok(params) => params,
         Err(reply) => return reply,
     };

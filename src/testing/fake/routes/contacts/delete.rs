@@ -38,7 +38,12 @@ const ERASED: [&str; 7] = [
 
 pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
     let mut body = call.json_body();
-    if let Err(message) = schema::validate(&format!("POST {ROUTE}"), Source::Body, &mut body) {
+    if let Err(message) = schema::validate(
+        state.profile.version,
+        &format!("POST {ROUTE}"),
+        Source::Body,
+        &mut body,
+    ) {
         return Reply::error_json(400, bodies::invalid_params_bare(&message));
     }
     let id = body

@@ -12,7 +12,7 @@ use crate::testing::fake::users::UserRecord;
 const ROUTE: &str = "omnichannel/contacts.history";
 
 pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
-    let params = match call.valid_query(ROUTE) {
+    let params = match call.valid_query(state.profile.version, ROUTE) {
         Ok(params) => params,
         Err(reply) => return reply,
     };

@@ -23,7 +23,7 @@ use crate::testing::fake::users::UserRecord;
 const ROUTE: &str = "omnichannel/contacts.update";
 
 pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> Reply {
-    let body = match call.valid_body(ROUTE) {
+    let body = match call.valid_body(state.profile.version, ROUTE) {
         Ok(body) => body,
         Err(reply) => return reply,
     };

@@ -14,7 +14,7 @@ use crate::testing::fake::state::State;
 const ROUTE: &str = "livechat/custom.field";
 
 pub(crate) fn handle(state: &mut State, call: &Call<'_>) -> Reply {
-    let body = match call.valid_body(ROUTE) {
+    let body = match call.valid_body(state.profile.version, ROUTE) {
         Ok(body) => body,
         Err(reply) => return reply,
     };
