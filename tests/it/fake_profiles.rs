@@ -198,7 +198,9 @@ async fn each_release_parses_and_validates_queries_as_it_did() {
     assert_eq!(status, 200, "{body}");
     // 8.0: the same list is not a string.
     let release_8 = crate::common::fake_http::Raw::version("8.0.0").await;
-    let (status, body) = release_8.get("omnichannel/contacts.get?contactId[]=x").await;
+    let (status, body) = release_8
+        .get("omnichannel/contacts.get?contactId[]=x")
+        .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "must be string [invalid-params]", "{body}");
     // 7.0.0: no `unknown` on search, no contacts.channels.
@@ -208,8 +210,7 @@ async fn each_release_parses_and_validates_queries_as_it_did() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
-        body["error"],
-        "must NOT have additional properties [invalid-params]",
+        body["error"], "must NOT have additional properties [invalid-params]",
         "{body}"
     );
     let (status, _) = release_7.get("omnichannel/contacts.search?count=1").await;
@@ -227,4 +228,34 @@ async fn each_release_parses_and_validates_queries_as_it_did() {
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 404);
+}
+
+/// Issue 37 #3: 7.x validated before it checked permissions (`ApiClass.ts` at e5433893 and
+/// 019378e3), so a bad body from a user without the permission is a 400 there and a 403 from
+/// 8.0 (2e2355e7).
+#[tokio::test]
+async fn a_bad_body_without_the_permission_is_400_in_7x_and_403_after() {
+    for (version, status) in [("7.10.0", 400), ("8.0.0", 403)] {
+        let raw = crate::common::fake_http::Raw::version(version).await;
+        let plain = raw.fake.add_user(FakeUser::new("plain").id("plain"));
+        let token = raw.fake.personal_access_token(&plain);
+        let who = (plain.to_string(), token.auth_token().expose().to_owned());
+        let (got, body) = raw
+            .post_as(
+                &who,
+                "omnichannel/contacts.update",
+                serde_json::json!({"name": "no contactId"}),
+            )
+            .await;
+        assert_eq!(got, status, "{version}: {body}");
+        // A valid body is 403 in both.
+        let (got, _) = raw
+            .post_as(
+                &who,
+                "omnichannel/contacts.update",
+                serde_json::json!({"contactId": "c1"}),
+            )
+            .await;
+        assert_eq!(got, 403, "{version}");
+    }
 }

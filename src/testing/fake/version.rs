@@ -129,6 +129,14 @@ impl Profile {
         self.since(7, 9, 0)
     }
 
+    /// 7.x checked a request against its schema before the user's permissions
+    /// (`ApiClass.ts` at e5433893 and 019378e3); from 8.0 the permissions middleware runs
+    /// before the action validates (2e2355e7). The first 8.x release with the middleware is
+    /// assumed to be 8.0.0 (unconfirmed).
+    pub(crate) fn validates_before_permissions(&self) -> bool {
+        !self.since(8, 0, 0)
+    }
+
     /// From the "breaking changes" release (9.0.0 in the newest router code,
     /// `apps/meteor/app/api/server/api.ts`), a 401 is `{success, error}` only and a 403 ends in
     /// `[error-forbidden]`; before, the compat 401 carries `status` and `message` and the 403

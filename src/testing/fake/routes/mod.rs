@@ -40,6 +40,17 @@ fn not_found() -> Reply {
 
 type Handler = fn(&mut State, &Call<'_>, &UserRecord) -> Reply;
 
+/// The 400 the route's schema gives the request, if it gives one.
+fn invalid(state: &State, call: &Call<'_>, route: &str) -> Option<Reply> {
+    let release = state.profile.version;
+    let answer = if call.method == Method::GET {
+        call.valid_query(release, route).map(drop)
+    } else {
+        call.valid_body(release, route).map(drop)
+    };
+    answer.err()
+}
+
 /// Dispatches a call to its route.
 pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
     if call.path == "/api/info" && call.method == Method::GET {
@@ -102,11 +113,13 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
     authenticated(state, call, route, handler, permission)
 }
 
-/// The checks every authenticated route runs before its action, in the newest server's
-/// order (`apps/meteor/server/api/ApiClass.ts` at 2e2355e7, where each route is
+/// The checks every authenticated route runs before its action. From 8.0, the order of
+/// `apps/meteor/server/api/ApiClass.ts` at 2e2355e7, where each route is
 /// `authenticationMiddlewareForHono` → `rateLimiterMiddleware` → `permissionsMiddleware` →
-/// the action, which validates its body or query): 401, then 429, then 403, then the
-/// route's own 400s. The rate limiter's headers go on every answer, successes too.
+/// the action, which validates its body or query: 401, then 429, then 403, then the
+/// route's own 400s. In 7.x (`ApiClass.ts` at e5433893 and 019378e3: `enforceRateLimit` →
+/// `validateParams` → `checkPermissionsForInvocation`) the schema's 400 comes before the
+/// 403. The rate limiter's headers go on every answer, successes too.
 fn authenticated(
     state: &mut State,
     call: &Call<'_>,
@@ -129,9 +142,20 @@ fn authenticated(
             let seconds = wait_ms.div_ceil(1000);
             Reply::error_json(429, bodies::rate_limited(seconds))
         }
-        // permissions.ts answers 403 with the same text whether breaking changes apply or not.
+        // 7.x validated the request before it looked at permissions: a bad request from a
+        // user without the permission is a 400 there.
         _ if permission.is_some_and(|p| !user.has_permission(&state.permissions, p)) => {
-            Reply::forbidden()
+            match state
+                .profile
+                .validates_before_permissions()
+                .then(|| invalid(state, call, route))
+                .flatten()
+            {
+                Some(reply) => reply,
+                // permissions.ts answers 403 with the same text whether breaking changes
+                // apply or not.
+                None => Reply::forbidden(),
+            }
         }
         _ => handler(state, call, &user),
     };
