@@ -259,3 +259,22 @@ async fn a_bad_body_without_the_permission_is_400_in_7x_and_403_after() {
         assert_eq!(got, 403, "{version}");
     }
 }
+
+/// Issue 37 #4: the newest `contacts.delete` (apps/meteor/server/api/v1/omnichannel/
+/// contact.ts at 4dda5476) answers 400 `error-contact-not-found`; the route before it, 404.
+#[tokio::test]
+async fn deleting_an_unknown_contact_is_404_before_and_400_on_the_newest() {
+    for (version, status) in [("7.11.0", 404), ("8.8.0", 400)] {
+        let (_fake, client) = fake(version).await;
+        let error = client.delete_contact("nobody").await.unwrap_err();
+        assert!(
+            matches!(error, DeleteContactError::ContactNotFound { .. }),
+            "{version}: {error:?}"
+        );
+        assert_eq!(
+            error.status().map(|s| s.as_u16()),
+            Some(status),
+            "{version}"
+        );
+    }
+}

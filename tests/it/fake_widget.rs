@@ -275,8 +275,9 @@ async fn widget_errors_are_the_servers() {
     );
 }
 
-/// disableContact.ts (4ccc52b2) and its newer spec (`checkContactOpenRooms`): an open room
-/// blocks deletion (400 `error-invalid-contact`) unless the GDPR setting is on; once the
+/// disableContact.ts (4ccc52b2, 5d603e27) and its newer spec (`checkContactOpenRooms`): an
+/// open room blocks deletion (400 `error-contact-has-open-rooms` on the newest route, 8.8.0
+/// in the fake; `error-invalid-contact` before) unless the GDPR setting is on; once the
 /// visitor closes it, deletion goes through, and the closed room is the contact's history.
 #[tokio::test]
 async fn an_open_room_blocks_deleting_its_contact_until_it_is_closed() {
@@ -294,7 +295,7 @@ async fn an_open_room_blocks_deleting_its_contact_until_it_is_closed() {
         .await;
     assert_eq!(
         (status, answer["error"].as_str()),
-        (400, Some("error-invalid-contact"))
+        (400, Some("error-contact-has-open-rooms"))
     );
 
     let close = json!({"rid": rid, "token": "tok-d"});
@@ -355,4 +356,51 @@ async fn visitor_tokens_are_not_recorded() {
     let recorded = format!("{:?}", raw.fake.requests());
     assert!(!recorded.contains("secret-visitor-token"), "{recorded}");
     assert!(recorded.contains("<redacted>"));
+}
+
+/// Issue 37 #4: Enterprise verification (`ee/server/patches/mergeContacts.ts` at 22a37f9c)
+/// merges the contacts verified by the same value into the one being verified and
+/// hard-deletes them; a bot running meanwhile meets the id gone and still ends clean.
+#[tokio::test]
+async fn verification_merges_and_deletes_similar_contacts_under_a_running_bot() {
+    use futures_util::StreamExt;
+    use rocketchat_omnichannel::testing::{DemoData, Visitor};
+    use rocketchat_omnichannel::workflow::{Outcome, Policy};
+
+    let fake = FakeRocketChat::builder().demo_data().start().await.unwrap();
+    let kept = fake.add_contact_named("Zed Kept");
+    let twin = fake.add_contact_named("Zed Twin");
+    for id in [&kept, &twin] {
+        fake.merge_visitor(id, Visitor::new().email("zed@example.com"));
+    }
+    // The twin was verified first; verifying the kept one finds it similar.
+    assert_eq!(
+        fake.verify_contact_channel(&twin, "email", "ZED@example.com"),
+        Some(vec![])
+    );
+    let client = fake.client_for(&DemoData::AGENT_ID.into()).unwrap();
+    let mut run = client.resolve_all(Policy::keep_current()).into_stream();
+    let first = run.next().await.unwrap();
+    assert!(!matches!(first, Outcome::Failed { .. }), "{first:?}");
+    let deleted = fake
+        .verify_contact_channel(&kept, "email", "zed@example.com")
+        .unwrap();
+    assert_eq!(deleted, [twin.clone()]);
+    assert!(fake.contact(&twin).is_none(), "hard-deleted");
+    let kept_now = fake.contact_json(&kept).unwrap();
+    assert!(
+        kept_now["conflictingFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "name" && c["value"] == "Zed Twin"),
+        "the twin's name is a conflict: {kept_now:?}"
+    );
+    while let Some(outcome) = run.next().await {
+        assert!(!outcome.is_failure(), "{outcome:?}");
+    }
+    // Another run resolves what the merge brought and leaves nothing.
+    let summary = client.resolve_all(Policy::keep_current()).run().await;
+    assert!(summary.is_clean(), "{summary:?}");
+    assert!(fake.conflicted_contacts().is_empty());
 }

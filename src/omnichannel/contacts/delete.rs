@@ -28,7 +28,8 @@ operation_error! {
     /// # Ok(()) }
     /// ```
     pub enum DeleteContactError {
-        /// 404 `error-contact-not-found`: no contact has this id, or it was deleted already.
+        /// `error-contact-not-found` (404; 400 on the newest servers): no contact has this id, or
+        /// it was deleted already.
         ContactNotFound = Matcher::Code("error-contact-not-found"),
             "no contact has this id (it may have been deleted already)";
         /// 400 `invalid-params`: the body broke the server's schema.

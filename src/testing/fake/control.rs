@@ -94,6 +94,7 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>) -> Reply {
             None => problem(404, &format!("no contact `{id}`")),
         },
         ("POST", ["contacts", id, "merge"]) => merge(state, call, id),
+        ("POST", ["contacts", id, "verify"]) => verify(state, call, id),
         ("POST", ["faults"]) => faults(state, call),
         ("DELETE", ["faults"]) => {
             let dropped = state.faults.len();
@@ -144,6 +145,25 @@ fn add_contact(state: &mut State, call: &Call<'_>) -> Reply {
             Reply::json(201, &json!({"_id": id}))
         }
         Err(reply) => reply,
+    }
+}
+
+/// `{"field": "email" | "phone", "value": …}`: Enterprise verification, which merges and
+/// hard-deletes the contacts verified by the same value.
+fn verify(state: &mut State, call: &Call<'_>, id: &str) -> Reply {
+    let body = match object(call) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let (Some(field), Some(value)) = (
+        body.get("field").and_then(Value::as_str),
+        body.get("value").and_then(Value::as_str),
+    ) else {
+        return problem(400, "`field` and `value` must be strings");
+    };
+    match livechat::verify_channel(state, id, field, value) {
+        Some(deleted) => Reply::json(200, &json!({"deleted": deleted})),
+        None => problem(404, &format!("no contact has _id `{id}`")),
     }
 }
 

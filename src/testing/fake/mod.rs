@@ -454,6 +454,38 @@ impl FakeRocketChat {
         ContactId::from(self.state().add_contact_document(doc, false))
     }
 
+    /// Verifies a contact's channels as Rocket.Chat's Enterprise contact verification does,
+    /// by `field` (`email` or `phone`) and `value`: every other contact with a verified
+    /// channel of the same field and value is merged into this one (its name and manager as
+    /// conflicts) and then hard-deleted, so its id vanishes, as it can in the middle of a
+    /// bot's run. Returns the deleted ids; `None` when the contact does not exist. Also
+    /// `POST /_fake/contacts/{id}/verify` with `{"field": …, "value": …}`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let fake = rocketchat_omnichannel::testing::FakeRocketChat::start().await;
+    /// use rocketchat_omnichannel::testing::Visitor;
+    /// let jane = fake.add_contact_named("Jane");
+    /// let janet = fake.add_contact_named("Janet");
+    /// fake.merge_visitor(&janet, Visitor::new().email("jane@example.com"));
+    /// fake.verify_contact_channel(&janet, "email", "jane@example.com").unwrap();
+    /// fake.merge_visitor(&jane, Visitor::new().email("jane@example.com"));
+    /// let gone = fake.verify_contact_channel(&jane, "email", "jane@example.com").unwrap();
+    /// assert_eq!(gone, [janet.clone()]);
+    /// assert!(fake.contact(&janet).is_none());
+    /// # }
+    /// ```
+    pub fn verify_contact_channel(
+        &self,
+        contact: &ContactId,
+        field: &str,
+        value: &str,
+    ) -> Option<Vec<ContactId>> {
+        livechat::verify_channel(&mut self.state(), contact.as_str(), field, value)
+            .map(|ids| ids.into_iter().map(ContactId::from).collect())
+    }
+
     /// Links a visitor to a contact as Rocket.Chat does when a known contact writes from a
     /// new channel: new emails, phones and the channel are appended; a different name,
     /// manager or custom-field value becomes a conflict entry (an unknown contact is

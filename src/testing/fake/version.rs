@@ -137,6 +137,17 @@ impl Profile {
         !self.since(8, 0, 0)
     }
 
+    /// `contacts.delete` answers its own error, 400, for an unknown contact
+    /// (`error-contact-not-found`) and for one with open rooms
+    /// (`error-contact-has-open-rooms`): the route as moved to
+    /// `apps/meteor/server/api/v1/omnichannel/contact.ts` (4dda5476) passes
+    /// `error.message` to `API.v1.failure`. Before, 404 for the first and 400
+    /// `error-invalid-contact` for the second (`app/livechat/server/api/v1/contact.ts`). The
+    /// release that moved it is not known; the fake plays it from 8.8.0, its newest.
+    pub(crate) fn delete_fails_with_its_own_error(&self) -> bool {
+        self.since(8, 8, 0)
+    }
+
     /// From the "breaking changes" release (9.0.0 in the newest router code,
     /// `apps/meteor/app/api/server/api.ts`), a 401 is `{success, error}` only and a 403 ends in
     /// `[error-forbidden]`; before, the compat 401 carries `status` and `message` and the 403

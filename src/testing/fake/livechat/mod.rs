@@ -27,8 +27,10 @@
 mod guests;
 mod merge;
 mod rooms;
+mod verify;
 
 pub(crate) use guests::{
     Guest, merge_visitor, register_guest, set_visitor_custom_field, visitor_by_token,
 };
 pub(crate) use rooms::{close_room, open_room};
+pub(crate) use verify::verify_channel;

@@ -9,7 +9,12 @@
 //! `Livechat_Allow_collect_and_store_HTTP_header_informations` is on: `disableContact.ts`
 //! (4ccc52b2, and the spec that uses `checkContactOpenRooms`, which looks for `open: true`)
 //! throws `error-contact-has-open-rooms`, and the route turns every error but not-found into
-//! 400 `error-invalid-contact`.
+//! 400 `error-invalid-contact`. The newest route (`apps/meteor/server/api/v1/omnichannel/
+//! contact.ts` at 4dda5476, `disableContact.ts` at 5d603e27) answers every thrown error with
+//! `API.v1.failure(error.message)`: 400 `error-contact-not-found`, 400
+//! `error-contact-has-open-rooms`; see [`Profile::delete_fails_with_its_own_error`].
+//!
+//! [`Profile::delete_fails_with_its_own_error`]: crate::testing::fake::version::Profile::delete_fails_with_its_own_error
 
 use serde_json::{Map, Value, json};
 
@@ -51,11 +56,17 @@ pub(crate) fn handle(state: &mut State, call: &Call<'_>, _user: &UserRecord) -> 
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
+    let newest = state.profile.delete_fails_with_its_own_error();
     let Some(mut contact) = state.contacts.get_enabled(&id) else {
-        return Reply::error(404, "error-contact-not-found");
+        return Reply::error(if newest { 400 } else { 404 }, "error-contact-not-found");
     };
     if state.has_open_room(&id) && !state.setting(GDPR_SETTING) {
-        return Reply::error(400, "error-invalid-contact");
+        let error = if newest {
+            "error-contact-has-open-rooms"
+        } else {
+            "error-invalid-contact"
+        };
+        return Reply::error(400, error);
     }
     for key in ERASED {
         contact.remove(key);
