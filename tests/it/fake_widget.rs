@@ -385,7 +385,7 @@ async fn verification_merges_and_deletes_similar_contacts_under_a_running_bot() 
     let deleted = fake
         .verify_contact_channel(&kept, "email", "zed@example.com")
         .unwrap();
-    assert_eq!(deleted, [twin.clone()]);
+    assert_eq!(deleted, std::slice::from_ref(&twin));
     assert!(fake.contact(&twin).is_none(), "hard-deleted");
     let kept_now = fake.contact_json(&kept).unwrap();
     assert!(
