@@ -404,3 +404,40 @@ async fn verification_merges_and_deletes_similar_contacts_under_a_running_bot() 
     assert!(summary.is_clean(), "{summary:?}");
     assert!(fake.conflicted_contacts().is_empty());
 }
+
+/// Issue 37 #4: `livechat/visitor` and `livechat/room` have a limit of their own, 5 calls a
+/// minute (`rateLimiterOptions` in `visitor.ts` at 5d603e27 and `room.ts` at 0d155da3),
+/// whatever the default limit is, while the limiter is on.
+#[tokio::test]
+async fn the_widget_routes_allow_five_calls_a_minute() {
+    let limited = Raw::start(
+        FakeRocketChat::builder()
+            .rate_limit(1000, std::time::Duration::from_secs(60))
+            .start()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for n in 1..=5 {
+        let (status, body) = register(&limited, json!({"token": format!("tok-{n}")})).await;
+        assert_eq!(status, 200, "call {n}: {body}");
+    }
+    let (status, body) = register(&limited, json!({"token": "tok-6"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("[error-too-many-requests]"),
+        "{body}"
+    );
+    // The room route counts on its own.
+    let (status, body) = open_room(&limited, "tok-1").await;
+    assert_eq!(status, 200, "{body}");
+    // Without the limiter, no limit.
+    let free = Raw::new().await;
+    for n in 1..=7 {
+        let (status, _) = register(&free, json!({"token": format!("tok-{n}")})).await;
+        assert_eq!(status, 200);
+    }
+}

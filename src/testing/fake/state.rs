@@ -186,6 +186,17 @@ impl State {
     /// is over the limit (with the seconds to wait).
     pub(crate) fn count_call(&mut self, key: String) -> Option<(RateWindow, u64, bool)> {
         let rule = self.rate_rule?;
+        self.count_call_by(key, rule)
+    }
+
+    /// Counts a call under a route's own rule (`rateLimiterOptions`), while the limiter is
+    /// on at all.
+    pub(crate) fn count_call_by(
+        &mut self,
+        key: String,
+        rule: RateRule,
+    ) -> Option<(RateWindow, u64, bool)> {
+        self.rate_rule?;
         let now = Instant::now();
         let window = self
             .rate_windows

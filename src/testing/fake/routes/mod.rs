@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::Method;
 
-use super::state::{State, epoch_ms};
+use super::state::{RateRule, RateWindow, State, epoch_ms};
 use super::users::UserRecord;
 use crate::testing::bodies;
 pub(crate) use call::Call;
@@ -62,7 +62,30 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
     if !state.profile.has_route(route) {
         return not_found();
     }
-    // The widget's routes need no login.
+    // The widget's routes need no login. Two have a limit of their own, 5 calls a minute
+    // (`rateLimiterOptions` in `apps/meteor/server/api/v1/omnichannel/visitor.ts` at
+    // 5d603e27 and `room.ts` at 0d155da3), counted while the limiter is on.
+    if matches!(
+        (call.method.as_str(), route),
+        ("POST", "livechat/visitor") | ("GET", "livechat/room")
+    ) {
+        let rule = RateRule {
+            calls: 5,
+            window: std::time::Duration::from_secs(60),
+        };
+        let key = format!("{}|{}|{}", call.peer, route, call.method);
+        if let Some((window, calls, over)) = state.count_call_by(key, rule) {
+            let mut reply = if over {
+                limited(&window)
+            } else if route == "livechat/visitor" {
+                livechat::visitor::handle(state, call)
+            } else {
+                livechat::room::handle(state, call)
+            };
+            limit_headers(&mut reply, &window, calls);
+            return reply;
+        }
+    }
     match (call.method.as_str(), route) {
         ("POST", "livechat/visitor") => return livechat::visitor::handle(state, call),
         ("GET", "livechat/room") => return livechat::room::handle(state, call),
@@ -137,11 +160,7 @@ fn authenticated(
         state.count_call(format!("{}|{}|{}", call.peer, route, call.method))
     };
     let mut reply = match limited {
-        Some((window, _, true)) => {
-            let wait_ms = window.reset_ms.saturating_sub(epoch_ms(SystemTime::now()));
-            let seconds = wait_ms.div_ceil(1000);
-            Reply::error_json(429, bodies::rate_limited(seconds))
-        }
+        Some((window, _, true)) => self::limited(&window),
         // 7.x validated the request before it looked at permissions: a bad request from a
         // user without the permission is a 400 there.
         _ if permission.is_some_and(|p| !user.has_permission(&state.permissions, p)) => {
@@ -160,14 +179,25 @@ fn authenticated(
         _ => handler(state, call, &user),
     };
     if let Some((window, calls, _)) = limited {
-        reply.headers.push(("x-ratelimit-limit", calls.to_string()));
-        reply.headers.push((
-            "x-ratelimit-remaining",
-            calls.saturating_sub(window.count).to_string(),
-        ));
-        reply
-            .headers
-            .push(("x-ratelimit-reset", window.reset_ms.to_string()));
+        limit_headers(&mut reply, &window, calls);
     }
     reply
+}
+
+/// The limiter's 429, with the wait it names.
+fn limited(window: &RateWindow) -> Reply {
+    let wait_ms = window.reset_ms.saturating_sub(epoch_ms(SystemTime::now()));
+    Reply::error_json(429, bodies::rate_limited(wait_ms.div_ceil(1000)))
+}
+
+/// The limiter's headers, which go on every answer it counted, successes too.
+fn limit_headers(reply: &mut Reply, window: &RateWindow, calls: u64) {
+    reply.headers.push(("x-ratelimit-limit", calls.to_string()));
+    reply.headers.push((
+        "x-ratelimit-remaining",
+        calls.saturating_sub(window.count).to_string(),
+    ));
+    reply
+        .headers
+        .push(("x-ratelimit-reset", window.reset_ms.to_string()));
 }
