@@ -60,6 +60,22 @@ fn assert_no_secret(path: &Path, secrets: &[&str]) {
     }
 }
 
+/// Records one call from `upstream`, which fails as `says`: a 502 that says so, and no file.
+async fn records_nothing(path: &Path, upstream: String, says: &str) {
+    let recorder = CassetteServer::builder(path)
+        .record_from(Some(upstream))
+        .start()
+        .await
+        .unwrap();
+    let answer = reqwest::get(format!("{}/api/v1/me", recorder.uri()))
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 502);
+    assert!(answer.text().await.unwrap().contains(says));
+    assert!(recorder.finish().await.is_err());
+    assert!(!path.exists());
+}
+
 fn example(name: &str) -> PathBuf {
     let deps = std::env::current_exe().unwrap();
     deps.parent()
@@ -303,24 +319,7 @@ async fn a_recording_that_lost_an_exchange_writes_nothing() {
         crate::common::raw_server::write(&mut stream, cut.as_bytes()).await;
     })
     .await;
-    let recorder = CassetteServer::builder(&path)
-        .record_from(Some(upstream))
-        .start()
-        .await
-        .unwrap();
-    let answer = reqwest::get(format!("{}/api/v1/me", recorder.uri()))
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 502);
-    assert!(
-        answer
-            .text()
-            .await
-            .unwrap()
-            .contains("the answer was cut short")
-    );
-    assert!(recorder.finish().await.is_err());
-    assert!(!path.exists());
+    records_nothing(&path, upstream, "the answer was cut short").await;
 
     // An upstream that is down: reported, nothing written.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -328,24 +327,12 @@ async fn a_recording_that_lost_an_exchange_writes_nothing() {
         .local_addr()
         .unwrap()
         .port();
-    let recorder = CassetteServer::builder(&path)
-        .record_from(Some(format!("http://127.0.0.1:{port}")))
-        .start()
-        .await
-        .unwrap();
-    let answer = reqwest::get(format!("{}/api/v1/me", recorder.uri()))
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 502);
-    assert!(
-        answer
-            .text()
-            .await
-            .unwrap()
-            .contains("could not be reached")
-    );
-    assert!(recorder.finish().await.is_err());
-    assert!(!path.exists());
+    records_nothing(
+        &path,
+        format!("http://127.0.0.1:{port}"),
+        "could not be reached",
+    )
+    .await;
 
     // And a cassette that is not there says how to make one.
     let error = CassetteServer::builder(&path).start().await.unwrap_err();
