@@ -668,3 +668,32 @@ async fn unknown_routes_are_404() {
         .await;
     assert_eq!(answer.status, 404);
 }
+
+/// A seed read from a file as it is parsed (what `rocketchat-fake --seed` uses), with the
+/// same errors as `seed_json`, and one for a file that cannot be read.
+#[tokio::test]
+async fn a_seed_file_loads_as_the_same_text_would() {
+    let path = std::env::temp_dir().join(format!("seed-file-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"contacts": [{"_id": "c1", "name": "Jane", "unknown": false,
+            "conflictingFields": [{"field": "name", "value": "J."}]}]}"#,
+    )
+    .unwrap();
+    let fake = FakeRocketChat::builder()
+        .seed_file(&path)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert!(fake.contact(&"c1".into()).unwrap().has_conflicts());
+    std::fs::write(&path, r#"{"contacts": [{"name": "no id"}]}"#).unwrap();
+    let error = FakeRocketChat::builder().seed_file(&path).unwrap_err();
+    assert_eq!(error.path(), "contacts[0]._id");
+    std::fs::remove_file(&path).unwrap();
+    let error = FakeRocketChat::builder().seed_file(&path).unwrap_err();
+    assert!(
+        error.to_string().starts_with("cannot read the seed file: "),
+        "{error}"
+    );
+}

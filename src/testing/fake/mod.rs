@@ -133,6 +133,26 @@ impl FakeRocketChatBuilder {
         Ok(self)
     }
 
+    /// [`seed_json`](Self::seed_json) from a file, parsed as it is read, so that a large seed
+    /// is never held whole in memory.
+    ///
+    /// # Errors
+    /// [`SeedError`] naming the JSON path and the problem, or (path `""`) that the file
+    /// cannot be read.
+    ///
+    /// ```no_run
+    /// # use rocketchat_omnichannel::testing::FakeRocketChat;
+    /// let builder = FakeRocketChat::builder().seed_file("seed100k.json")?;
+    /// # Ok::<(), rocketchat_omnichannel::testing::SeedError>(())
+    /// ```
+    pub fn seed_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, SeedError> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path)
+            .map_err(|e| SeedError::unreadable(&format!("cannot read the seed file: {e}")))?;
+        seed::load_reader(&mut self.state, file)?;
+        Ok(self)
+    }
+
     /// Applies a rate limit of `calls` per `window` to every authenticated route, as
     /// Rocket.Chat's limiter does (per client address, route and method).
     pub fn rate_limit(mut self, calls: u64, window: Duration) -> Self {
