@@ -441,3 +441,38 @@ async fn the_widget_routes_allow_five_calls_a_minute() {
         assert_eq!(status, 200);
     }
 }
+
+/// Issue 37 #4: `livechat/visitors.info` (`view-l-room`) leaves the visitor's token out from
+/// PR #40501 (8.5.0, backported to 8.4.2 … 7.10.12; `lib/visitors.ts` at 0d0e8b11) and
+/// sends it before.
+#[tokio::test]
+async fn visitors_info_hides_the_token_from_the_fix_on() {
+    for (version, token_shown) in [
+        ("8.8.0", false),
+        ("8.4.2", false),
+        ("8.4.1", true),
+        ("7.10.12", false),
+        ("7.10.11", true),
+    ] {
+        let raw = Raw::version(version).await;
+        let (status, body) = register(&raw, json!({"token": "tok-v", "name": "Vera"})).await;
+        assert_eq!(status, 200, "{version}: {body}");
+        let id = body["visitor"]["_id"].as_str().unwrap().to_owned();
+        let (status, info) = raw
+            .get(&format!("livechat/visitors.info?visitorId={id}"))
+            .await;
+        assert_eq!(status, 200, "{version}: {info}");
+        assert_eq!(info["visitor"]["name"], "Vera", "{version}: {info}");
+        assert_eq!(
+            info["visitor"].get("token").is_some(),
+            token_shown,
+            "{version}: {info}"
+        );
+        let (status, info) = raw.get("livechat/visitors.info?visitorId=nobody").await;
+        assert_eq!(
+            (status, info["error"].as_str()),
+            (400, Some("visitor-not-found")),
+            "{version}"
+        );
+    }
+}

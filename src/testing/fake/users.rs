@@ -170,6 +170,12 @@ pub(crate) fn default_roles(permission: &str) -> &'static [&'static str] {
             "livechat-agent",
         ],
         "delete-livechat-contact" => &["admin", "livechat-manager"],
+        "view-l-room" => &[
+            "livechat-agent",
+            "livechat-monitor",
+            "livechat-manager",
+            "admin",
+        ],
         "api-bypass-rate-limit" => &["admin", "bot", "app"],
         _ => &["admin"],
     }

@@ -23,6 +23,18 @@ impl Version {
         }
     }
 
+    pub(crate) fn major(self) -> u16 {
+        self.major
+    }
+
+    pub(crate) fn minor(self) -> u16 {
+        self.minor
+    }
+
+    pub(crate) fn patch(self) -> u16 {
+        self.patch
+    }
+
     /// The release the fake plays when none is chosen: the newest behaviour it knows.
     pub(crate) const NEWEST: Self = Self::new(8, 8, 0);
 
@@ -146,6 +158,28 @@ impl Profile {
     /// release that moved it is not known; the fake plays it from 8.8.0, its newest.
     pub(crate) fn delete_fails_with_its_own_error(&self) -> bool {
         self.since(8, 8, 0)
+    }
+
+    /// `livechat/visitors.info` leaves the visitor's token out: PR #40501 ("fix: remove
+    /// visitor token from visitors.info endpoint"), in 8.5.0 and backported to 8.4.2, 8.3.4,
+    /// 8.2.4, 8.1.5, 8.0.6, 7.13.8 and 7.10.12 (as the PR lists them; the tags unchecked).
+    pub(crate) fn hides_visitor_token(&self) -> bool {
+        let v = self.version;
+        let backported = |(major, minor, patch): (u16, u16, u16)| {
+            v.major() == major && v.minor() == minor && v.patch() >= patch
+        };
+        self.since(8, 5, 0)
+            || [
+                (8, 4, 2),
+                (8, 3, 4),
+                (8, 2, 4),
+                (8, 1, 5),
+                (8, 0, 6),
+                (7, 13, 8),
+                (7, 10, 12),
+            ]
+            .into_iter()
+            .any(backported)
     }
 
     /// From the "breaking changes" release (9.0.0 in the newest router code,

@@ -105,6 +105,7 @@ pub(crate) fn route(state: &mut State, call: &Call<'_>) -> Reply {
             contacts::resolve_conflicts::handle,
             Some("update-livechat-contact"),
         ),
+        ("GET", "livechat/visitors.info") => (livechat::visitors_info::handle, Some("view-l-room")),
         ("GET", "omnichannel/contacts.get") => {
             (contacts::get::handle, Some("view-livechat-contact"))
         }

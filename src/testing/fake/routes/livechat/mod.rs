@@ -1,11 +1,12 @@
 //! The widget's public routes (no login): `livechat/visitor`, `livechat/room`,
-//! `livechat/room.close` and `livechat/custom.field`. They are how a real widget creates the
+//! `livechat/room.close` and `livechat/custom.field`; and an agent's `livechat/visitors.info`. They are how a real widget creates the
 //! conflicts the contact routes resolve; what they do to contacts is in `fake/livechat/`.
 
 pub(crate) mod custom_field;
 pub(crate) mod room;
 pub(crate) mod room_close;
 pub(crate) mod visitor;
+pub(crate) mod visitors_info;
 
 use super::reply::Reply;
 
