@@ -24,30 +24,21 @@ async fn answering(status: u16, file: &str) -> MockServer {
 #[tokio::test]
 async fn a_channel_name_goes_as_channel_and_an_id_as_room_id() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/chat.postMessage"))
-        .and(body_json(
-            serde_json::json!({"channel": "#general", "text": "hi"}),
-        ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("chat.postMessage/success.json"), "application/json"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/chat.postMessage"))
-        .and(body_json(
-            serde_json::json!({"roomId": "GENERAL", "text": "hi"}),
-        ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("chat.postMessage/success.json"), "application/json"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    for body in [
+        serde_json::json!({"channel": "#general", "text": "hi"}),
+        serde_json::json!({"roomId": "GENERAL", "text": "hi"}),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/api/v1/chat.postMessage"))
+            .and(body_json(body))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(fixture("chat.postMessage/success.json"), "application/json"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
     let client = client(&server.uri());
     let posted = client.post_message("#general").text("hi").await.unwrap();
     assert_eq!(
